@@ -1,0 +1,196 @@
+#pragma once
+// ssh::Client: the whole SSH-2 client connection as one sans-IO state machine (transport +
+// user authentication + connection protocol). The gateway feeds it socket bytes and time and
+// drives it with commands; it yields bytes to transmit, events and the next deadline.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ssh/keys/signer.hpp"
+#include "ssh/transport/transport.hpp"
+#include "ssh/wire/bytes.hpp"
+
+namespace ssh {
+
+using transport::TimePoint;
+using ChannelId = std::uint32_t;  // our local channel number (RFC 4254 §5.1 "sender channel")
+
+struct ClientConfig {
+  transport::TransportConfig transport;
+  std::string user;
+  // Our receive window per channel. Larger than OpenSSH's 2 MiB so long fat links are not capped.
+  std::uint32_t channel_window = 8 * 1024 * 1024;
+  std::uint32_t channel_max_packet = 32 * 1024;
+  std::uint32_t max_channels = 65536;
+  // keepalive@openssh.com probes (ServerAliveInterval / ServerAliveCountMax); 0 disables.
+  std::chrono::seconds server_alive_interval{0};
+  std::uint32_t server_alive_count_max = 3;
+};
+
+struct KbdIntPrompt {
+  std::string text;
+  bool echo;
+};
+
+namespace event {
+using transport::tevent::Debug;
+using transport::tevent::Disconnected;
+using transport::tevent::KexComplete;
+using transport::tevent::ServerVersion;
+
+// Decide with host_key_verdict().
+struct HostKey {
+  std::string algorithm;
+  Bytes key_blob;
+  std::string fingerprint;  // "SHA256:..."
+};
+struct AuthBanner {
+  std::string message;
+};
+// The server wants (more) authentication: after the service is accepted (methods empty until the
+// "none" probe answers), after each failure, and after a partial success.
+struct AuthMethods {
+  std::vector<std::string> methods;
+  bool partial_success;
+};
+// SSH_MSG_USERAUTH_PK_OK: the key queried with auth_publickey_query() is acceptable.
+struct AuthPublicKeyOk {
+  std::string algorithm;
+  Bytes key_blob;
+};
+// keyboard-interactive (RFC 4256 §3.2): answer with auth_kbdint_respond().
+struct AuthPrompts {
+  std::string name;
+  std::string instruction;
+  std::vector<KbdIntPrompt> prompts;
+};
+struct Authenticated {
+  std::string method;
+};
+struct ChannelOpened {
+  ChannelId id;
+};
+// RFC 4254 §5.1 reason codes (1 administratively prohibited, 2 connect failed, 3 unknown type,
+// 4 resource shortage).
+struct ChannelOpenFailed {
+  ChannelId id;
+  std::uint32_t reason;
+  std::string description;
+};
+struct ChannelData {
+  ChannelId id;
+  Bytes data;
+  std::uint32_t extended_type;  // 0 for normal data, 1 for stderr (RFC 4254 §5.2)
+};
+// The peer's window grew after send() had been limited: more can be sent now.
+struct ChannelWritable {
+  ChannelId id;
+};
+struct ChannelEof {
+  ChannelId id;
+};
+// Both sides have closed; the id may be reused after this event.
+struct ChannelClosed {
+  ChannelId id;
+};
+// exit-status / exit-signal on session channels (RFC 4254 §6.10).
+struct ChannelExit {
+  ChannelId id;
+  std::optional<std::uint32_t> status;
+  std::string signal;
+};
+// Reply to a want-reply channel request (RFC 4254 §5.4).
+struct ChannelRequestResult {
+  ChannelId id;
+  bool success;
+};
+struct GlobalRequestResult {
+  std::uint64_t token;
+  bool success;
+  Bytes data;  // e.g. the allocated port for tcpip-forward with port 0
+};
+}  // namespace event
+
+using Event = std::variant<event::HostKey, event::ServerVersion, event::KexComplete, event::Debug, event::AuthBanner,
+                           event::AuthMethods, event::AuthPublicKeyOk, event::AuthPrompts, event::Authenticated,
+                           event::ChannelOpened, event::ChannelOpenFailed, event::ChannelData, event::ChannelWritable,
+                           event::ChannelEof, event::ChannelClosed, event::ChannelExit, event::ChannelRequestResult,
+                           event::GlobalRequestResult, event::Disconnected>;
+
+class Client {
+ public:
+  Client(ClientConfig config, TimePoint now);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // ---- I/O
+  void handle_bytes(ByteView data);
+  void handle_timeout(TimePoint now);
+  bool has_transmit() const;
+  Bytes take_transmit();
+  std::size_t pending_transmit_bytes() const;
+  std::optional<Event> poll_event();
+  std::optional<TimePoint> next_deadline() const;
+
+  // ---- host key
+  void host_key_verdict(bool accepted);
+
+  // ---- user authentication (RFC 4252). One attempt at a time; the result arrives as
+  // Authenticated, AuthMethods (failure / partial success), AuthPublicKeyOk or AuthPrompts.
+  void auth_none();
+  void auth_password(std::string_view password);
+  // Asks whether the server would accept this key, without signing (RFC 4252 §7).
+  void auth_publickey_query(std::string_view algorithm, ByteView key_blob);
+  // Signs with an in-memory key and sends the request.
+  void auth_publickey_sign(std::string_view algorithm, const keys::Signer& signer);
+  // For keys that sign elsewhere (ssh-agent): the exact bytes to sign, then the signature blob.
+  Bytes publickey_data_to_sign(std::string_view algorithm, ByteView key_blob) const;
+  void auth_publickey_signed(std::string_view algorithm, ByteView key_blob, ByteView signature_blob);
+  void auth_keyboard_interactive();
+  void auth_kbdint_respond(const std::vector<SecretString>& answers);
+  bool is_authenticated() const;
+  // Server's server-sig-algs (RFC 8308), to choose rsa-sha2-512/256 for RSA user keys.
+  const std::vector<std::string>& server_sig_algs() const;
+
+  // ---- channels (RFC 4254). Opening returns our id at once; ChannelOpened / ChannelOpenFailed follows.
+  // nullopt when not authenticated or the channel limit is reached.
+  std::optional<ChannelId> open_session();
+  std::optional<ChannelId> open_direct_tcpip(std::string_view host, std::uint32_t port,
+                                             std::string_view originator_host, std::uint32_t originator_port);
+  std::optional<ChannelId> open_direct_streamlocal(std::string_view socket_path);
+  // Bytes that send() would take now (peer window, bounded by our output queue).
+  std::size_t send_capacity(ChannelId id) const;
+  // Sends up to send_capacity() bytes, split into packets of the peer's max packet size; returns
+  // how many were taken. When limited, ChannelWritable follows once the window reopens.
+  std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type = 0);
+  // The application has passed on n received bytes: window credit is returned in batches.
+  void consume(ChannelId id, std::size_t n);
+  void send_eof(ChannelId id);
+  void close_channel(ChannelId id);
+  // Session channel requests (RFC 4254 §6): exec, subsystem, shell, env, pty-req omitted for now.
+  void channel_exec(ChannelId id, std::string_view command, bool want_reply);
+  void channel_subsystem(ChannelId id, std::string_view name, bool want_reply);
+
+  // ---- global requests (RFC 4254 §4), replies in order. Returns a token matched by
+  // GlobalRequestResult (only when want_reply).
+  std::uint64_t global_request(std::string_view name, ByteView request_data, bool want_reply);
+
+  void disconnect(std::uint32_t reason, std::string_view description);
+
+  // ---- state
+  bool is_closed() const;
+  const transport::Transport& transport() const;
+  std::size_t open_channel_count() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ssh

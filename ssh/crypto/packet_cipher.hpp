@@ -1,0 +1,67 @@
+#pragma once
+// Protection of SSH binary packets in one direction (RFC 4253 §6), hiding the differences between
+// cipher+MAC (encrypt-and-MAC and encrypt-then-MAC), AES-GCM (RFC 5647 as amended by OpenSSH's
+// PROTOCOL) and chacha20-poly1305@openssh.com (PROTOCOL.chacha20poly1305).
+//
+// A packet on the wire is: uint32 packet_length | byte padding_length | payload | padding | tag.
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ssh/wire/bytes.hpp"
+
+namespace ssh::crypto {
+
+struct CipherInfo {
+  std::size_t key_size;
+  std::size_t iv_size;     // 0 when the cipher takes no IV from the key derivation (chacha20)
+  std::size_t block_size;  // padding granularity (8 for stream-like ciphers per RFC 4253 §6)
+  bool aead;               // carries its own tag; the negotiated MAC is ignored
+};
+struct MacInfo {
+  std::size_t key_size;
+  std::size_t tag_size;
+  bool encrypt_then_mac;
+};
+
+// nullopt for names this build does not implement.
+std::optional<CipherInfo> cipher_info(std::string_view name);
+std::optional<MacInfo> mac_info(std::string_view name);
+
+class PacketCipher {
+ public:
+  virtual ~PacketCipher() = default;
+
+  virtual std::size_t block_size() const = 0;
+  virtual std::size_t tag_size() const = 0;
+  // True when packet_length travels unencrypted (EtM MACs and AES-GCM); then padding is computed
+  // over the packet without the length field (RFC 5647 §7.2, PROTOCOL §1.5).
+  virtual bool length_in_clear() const = 0;
+
+  // Encrypts `packet` (uint32 length .. padding, already padded) in place and appends the tag.
+  virtual void seal(std::uint32_t seq, Bytes& packet) = 0;
+
+  // Opening is two-phase because the length must be learnt before the rest has arrived.
+  // Number of leading bytes needed to learn the length (4, or one cipher block).
+  virtual std::size_t length_prefix_size() const = 0;
+  // Returns packet_length (excluding the 4-byte length field and the tag). `prefix` holds the
+  // first length_prefix_size() bytes and may be decrypted in place; the implementation remembers
+  // whatever it needs for open().
+  virtual std::uint32_t decrypt_length(std::uint32_t seq, MutableByteView prefix) = 0;
+  // `packet` is the whole packet as received: 4 + packet_length bytes followed by tag_size() bytes,
+  // with the prefix already passed through decrypt_length(). Verifies the tag (constant time) and
+  // decrypts in place. Returns false on authentication failure; the connection must then end.
+  [[nodiscard]] virtual bool open(std::uint32_t seq, MutableByteView packet) = 0;
+};
+
+// The "none" protection used before the first NEWKEYS.
+std::unique_ptr<PacketCipher> make_null_cipher();
+
+// Builds the protection for one direction. `mac_name` is ignored for AEAD ciphers.
+// Key material sizes must match cipher_info()/mac_info(). Returns nullptr for unknown names.
+std::unique_ptr<PacketCipher> make_packet_cipher(std::string_view cipher_name, std::string_view mac_name,
+                                                 bool encrypt, ByteView key, ByteView iv, ByteView mac_key);
+
+}  // namespace ssh::crypto
