@@ -1,0 +1,24 @@
+#pragma once
+// What a channel's owner (a forward's splice, a session) hears from the SSH connection.
+#include "ssh/wire/bytes.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace gateway {
+
+class ChannelHandler {
+ public:
+  virtual ~ChannelHandler() = default;
+  virtual void on_open_confirmed() = 0;
+  virtual void on_open_failed(std::uint32_t reason, const std::string& description) = 0;
+  // Data the owner must pass on and then acknowledge with SshSession::consume().
+  virtual void on_data(ssh::Bytes data, std::uint32_t extended_type) = 0;
+  // More can be sent (window reopened or the connection's output queue drained).
+  virtual void on_writable() = 0;
+  virtual void on_eof() = 0;
+  // Final: the channel id is gone; the handler may delete itself.
+  virtual void on_closed() = 0;
+};
+
+}  // namespace gateway

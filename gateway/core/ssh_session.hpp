@@ -1,0 +1,107 @@
+#pragma once
+// One SSH connection on the libuv loop: owns the TCP socket, the sans-IO ssh::Client and its
+// timer, and routes channel events to their handlers. Authentication and host key policy are
+// delegated (see SessionDelegate).
+#include <uv.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "gateway/core/channel_handler.hpp"
+#include "gateway/net/resolver.hpp"
+#include "ssh/client/client.hpp"
+
+namespace gateway {
+
+class SshSession;
+
+// Decisions the session leaves to its owner.
+class SessionDelegate {
+ public:
+  virtual ~SessionDelegate() = default;
+  // Host key verification; return true to accept.
+  virtual bool verify_host_key(SshSession& session, const ssh::event::HostKey& key) = 0;
+  // Authentication events: the delegate answers by calling the session's client() auth methods.
+  virtual void on_auth_event(SshSession& session, const ssh::Event& event) = 0;
+  virtual void on_authenticated(SshSession& session, const std::string& method) = 0;
+  // The connection is gone (after on_authenticated or not). `reason` is for the user.
+  virtual void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) = 0;
+};
+
+struct SessionTarget {
+  std::string host;         // as the user named it (for known_hosts and messages)
+  std::string connect_host;  // HostName
+  std::uint16_t port = 22;
+  std::chrono::milliseconds connect_timeout{0};  // 0: the OS default
+};
+
+class SshSession {
+ public:
+  SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget target, ssh::ClientConfig config,
+             SessionDelegate& delegate);
+  ~SshSession();
+  SshSession(const SshSession&) = delete;
+  SshSession& operator=(const SshSession&) = delete;
+
+  // Resolves (c-ares) and connects; progress arrives through the delegate.
+  void start();
+
+  ssh::Client& client() { return *client_; }
+  const SessionTarget& target() const { return target_; }
+  bool authenticated() const { return authenticated_; }
+
+  // Channels. The handler must outlive the channel (until on_closed).
+  std::optional<ssh::ChannelId> open_direct_tcpip(const std::string& host, std::uint32_t port,
+                                                  const std::string& originator, std::uint32_t originator_port,
+                                                  ChannelHandler& handler);
+  std::optional<ssh::ChannelId> open_direct_streamlocal(const std::string& path, ChannelHandler& handler);
+  std::size_t send_capacity(ssh::ChannelId id) const;
+  std::size_t send(ssh::ChannelId id, ssh::ByteView data);
+  void consume(ssh::ChannelId id, std::size_t n);
+  void send_eof(ssh::ChannelId id);
+  void close_channel(ssh::ChannelId id);
+  // Registers interest in on_writable() when send() was limited by the socket's output queue.
+  void want_writable(ssh::ChannelId id);
+
+  // Tears the connection down (sends DISCONNECT when possible). Idempotent.
+  void shutdown(const std::string& why);
+  // Call after any command on client(): flushes output and re-arms the timer.
+  void pump();
+
+ private:
+  void connect_next();
+  void on_connected(int status);
+  void on_read(ssize_t nread, const uv_buf_t* buf);
+  void on_timer();
+  void on_write_done(std::size_t bytes);
+  void dispatch(ssh::Event& event);
+  void fail(const std::string& why);
+  void close_socket();
+
+  uv_loop_t* loop_;
+  net::Resolver& resolver_;
+  SessionTarget target_;
+  ssh::ClientConfig config_;
+  SessionDelegate& delegate_;
+  std::unique_ptr<ssh::Client> client_;
+  uv_tcp_t* tcp_ = nullptr;    // owned; freed in its close callback
+  uv_timer_t* timer_ = nullptr;
+  uv_timer_t* connect_timer_ = nullptr;
+  std::vector<net::ResolvedAddress> addresses_;
+  std::size_t next_address_ = 0;
+  std::size_t write_queue_bytes_ = 0;
+  bool reading_paused_ = false;
+  bool authenticated_ = false;
+  bool finished_ = false;
+  bool in_pump_ = false;
+  std::string last_error_;
+  std::unordered_map<ssh::ChannelId, ChannelHandler*> handlers_;
+  std::unordered_set<ssh::ChannelId> want_writable_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gateway

@@ -1,0 +1,60 @@
+#pragma once
+// A LocalForward (-L): listens on a local TCP port or unix socket and, per accepted connection,
+// opens a direct-tcpip or direct-streamlocal@openssh.com channel and splices the two.
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_set>
+
+#include "gateway/core/ssh_session.hpp"
+#include "gateway/forward/stream_splice.hpp"
+
+namespace gateway {
+
+struct LocalForwardSpec {
+  // Listen side: a path for a unix socket, else address and port.
+  std::string listen_path;
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t listen_port = 0;
+  // Target as seen from the server: a path for a unix socket, else host and port.
+  std::string target_path;
+  std::string target_host;
+  std::uint16_t target_port = 0;
+
+  std::string describe() const;  // "127.0.0.1:8080 -> db:5432" for log lines
+};
+
+class LocalForward {
+ public:
+  // `session` returns the connection to use, or nullptr while none is ready.
+  using SessionSource = std::function<SshSession*()>;
+
+  LocalForward(uv_loop_t* loop, LocalForwardSpec spec, SessionSource session);
+  ~LocalForward();
+  LocalForward(const LocalForward&) = delete;
+  LocalForward& operator=(const LocalForward&) = delete;
+
+  // Binds and listens. On failure returns false with a message naming what failed.
+  bool listen(std::string& error);
+  // The bound port (useful when the spec asked for port 0).
+  std::uint16_t bound_port() const { return bound_port_; }
+  const LocalForwardSpec& spec() const { return spec_; }
+  std::size_t active_connections() const { return splices_.size(); }
+  // Stops listening and aborts every splice.
+  void close();
+
+ private:
+  void on_connection(int status);
+
+  uv_loop_t* loop_;
+  LocalForwardSpec spec_;
+  SessionSource session_source_;
+  uv_stream_t* listener_ = nullptr;
+  std::uint16_t bound_port_ = 0;
+  bool unix_ = false;
+  std::unordered_set<StreamSplice*> splices_;
+};
+
+}  // namespace gateway

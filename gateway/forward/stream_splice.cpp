@@ -1,0 +1,212 @@
+#include "gateway/forward/stream_splice.hpp"
+
+#include <cstdlib>
+#include <memory>
+
+#include "gateway/core/log.hpp"
+
+namespace gateway {
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+struct LocalWrite {
+  uv_write_t req{};
+  ssh::Bytes bytes;
+  StreamSplice* splice;
+};
+
+}  // namespace
+
+StreamSplice::StreamSplice(SshSession& session, uv_stream_t* stream, std::string label, OnFinished on_finished)
+    : session_(session), stream_(stream), label_(std::move(label)), on_finished_(std::move(on_finished)) {
+  stream_->data = this;
+}
+
+StreamSplice::~StreamSplice() = default;
+
+void StreamSplice::abort() {
+  if (!channel_closed_) session_.close_channel(channel_);
+  close_local();
+}
+
+void StreamSplice::on_open_confirmed() {
+  open_ = true;
+  log::debug("%s: channel %u open", label_.c_str(), channel_);
+  reading_ = true;
+  uv_read_start(
+      stream_,
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        buf->base = new char[kReadChunk];
+        buf->len = kReadChunk;
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+        static_cast<StreamSplice*>(s->data)->on_read(nread, buf);
+        delete[] buf->base;
+      });
+}
+
+void StreamSplice::on_open_failed(std::uint32_t reason, const std::string& description) {
+  log::info("%s: channel open failed: %s (reason %u)", label_.c_str(), description.c_str(), reason);
+  channel_closed_ = true;
+  close_local();
+}
+
+void StreamSplice::on_read(ssize_t nread, const uv_buf_t* buf) {
+  if (nread == 0) return;
+  if (nread < 0) {
+    uv_read_stop(stream_);
+    reading_ = false;
+    if (nread == UV_EOF) {
+      local_eof_ = true;
+      flush_to_channel();
+    } else {
+      log::debug("%s: local read error: %s", label_.c_str(), uv_strerror(static_cast<int>(nread)));
+      abort();
+    }
+    return;
+  }
+  pending_.assign(buf->base, buf->base + nread);
+  pending_offset_ = 0;
+  flush_to_channel();
+}
+
+void StreamSplice::flush_to_channel() {
+  if (channel_closed_ || !open_) return;
+  if (pending_offset_ < pending_.size()) {
+    const ssh::ByteView rest(pending_.data() + pending_offset_, pending_.size() - pending_offset_);
+    pending_offset_ += session_.send(channel_, rest);
+  }
+  if (pending_offset_ < pending_.size()) {
+    // The channel is full: stop reading until it drains (window adjust or output queue).
+    if (reading_) {
+      uv_read_stop(stream_);
+      reading_ = false;
+    }
+    session_.want_writable(channel_);
+    return;
+  }
+  pending_.clear();
+  pending_offset_ = 0;
+  if (local_eof_) {
+    if (!eof_sent_) {
+      eof_sent_ = true;
+      session_.send_eof(channel_);
+      maybe_finish();
+    }
+    return;
+  }
+  if (!reading_ && !local_closing_) {
+    reading_ = true;
+    uv_read_start(
+        stream_,
+        [](uv_handle_t*, size_t, uv_buf_t* buf) {
+          buf->base = new char[kReadChunk];
+          buf->len = kReadChunk;
+        },
+        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+          static_cast<StreamSplice*>(s->data)->on_read(nread, buf);
+          delete[] buf->base;
+        });
+  }
+}
+
+void StreamSplice::on_writable() { flush_to_channel(); }
+
+void StreamSplice::on_data(ssh::Bytes data, std::uint32_t extended_type) {
+  if (extended_type != 0 || local_closing_) {
+    // Extended data has no place on a byte stream; acknowledge it so the window stays open.
+    session_.consume(channel_, data.size());
+    return;
+  }
+  auto* w = new LocalWrite{{}, std::move(data), this};
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
+  ++local_writes_in_flight_;
+  const int rc = uv_write(&w->req, stream_, &b, 1, [](uv_write_t* req, int status) {
+    std::unique_ptr<LocalWrite> lw(reinterpret_cast<LocalWrite*>(req));
+    lw->splice->on_local_write_done(lw->bytes.size(), status);
+  });
+  if (rc != 0) {
+    const std::size_t n = w->bytes.size();
+    delete w;
+    on_local_write_done(n, rc);
+  }
+}
+
+void StreamSplice::on_local_write_done(std::size_t bytes, int status) {
+  --local_writes_in_flight_;
+  if (!channel_closed_) session_.consume(channel_, bytes);
+  if (status < 0 && status != UV_ECANCELED) {
+    log::debug("%s: local write error: %s", label_.c_str(), uv_strerror(status));
+    abort();
+    return;
+  }
+  maybe_shutdown_local();
+  maybe_finish();
+}
+
+void StreamSplice::on_eof() {
+  remote_eof_ = true;
+  maybe_shutdown_local();
+}
+
+void StreamSplice::maybe_shutdown_local() {
+  if (!remote_eof_ || local_shutdown_ || local_closing_ || local_writes_in_flight_ != 0) return;
+  local_shutdown_ = true;
+  auto* req = new uv_shutdown_t;
+  req->data = this;
+  if (uv_shutdown(req, stream_, [](uv_shutdown_t* r, int) {
+        auto* self = static_cast<StreamSplice*>(r->data);
+        delete r;
+        self->maybe_finish();
+      }) != 0) {
+    delete req;
+  }
+}
+
+void StreamSplice::on_closed() {
+  channel_closed_ = true;
+  remote_eof_ = true;
+  if (local_closed_) {
+    finish();
+    return;
+  }
+  // Pending local writes still deliver the channel's last bytes before the socket closes.
+  if (local_writes_in_flight_ == 0) close_local();
+}
+
+void StreamSplice::finish() {
+  if (finished_) return;
+  finished_ = true;
+  on_finished_(this);
+}
+
+void StreamSplice::maybe_finish() {
+  if (local_closing_ || local_writes_in_flight_ != 0) return;
+  // Both directions done: the channel is gone, or both EOFs passed and the writes are flushed.
+  if (channel_closed_) {
+    close_local();
+  } else if (eof_sent_ && remote_eof_ && local_shutdown_) {
+    session_.close_channel(channel_);
+  }
+}
+
+void StreamSplice::close_local() {
+  if (local_closing_) return;
+  local_closing_ = true;
+  if (reading_) uv_read_stop(stream_);
+  reading_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(stream_), [](uv_handle_t* h) {
+    auto* self = static_cast<StreamSplice*>(h->data);
+    self->local_closed_ = true;
+    std::free(h);
+    self->stream_ = nullptr;
+    if (!self->channel_closed_) {
+      self->session_.close_channel(self->channel_);
+      return;  // on_closed() finishes us
+    }
+    self->finish();
+  });
+}
+
+}  // namespace gateway
