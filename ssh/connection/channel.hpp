@@ -1,0 +1,33 @@
+#pragma once
+// One entry of the channel table (RFC 4254 §5): ids, both flow-control windows and the
+// half-close state. No buffers: data passes straight through as events and payloads, so an idle
+// channel costs only this struct.
+#include <cstdint>
+
+#include "ssh/connection/half_close.hpp"
+
+namespace ssh::connection {
+
+struct Channel {
+  enum class Phase : std::uint8_t { opening, open };
+
+  Phase phase = Phase::opening;
+  std::uint32_t remote_id = 0;
+  // What the peer lets us send (RFC 4254 §5.2).
+  std::uint32_t remote_window = 0;
+  std::uint32_t remote_max_packet = 0;
+  // Credit the peer still has from what we advertised.
+  std::uint32_t local_window = 0;
+  // Delivered to the application but not yet passed on (consume()).
+  std::uint64_t unconsumed = 0;
+  // Passed on but not yet returned to the peer in a WINDOW_ADJUST.
+  std::uint32_t consumed = 0;
+  // want-reply channel requests awaiting CHANNEL_SUCCESS / FAILURE, answered in order.
+  std::uint32_t pending_replies = 0;
+  HalfClose half_close;
+  bool send_limited = false;        // the last send() could not take everything
+  bool eof_after_open = false;      // send_eof() before the open was confirmed
+  bool close_after_open = false;    // close() before the open was confirmed
+};
+
+}  // namespace ssh::connection

@@ -1,0 +1,227 @@
+#include "ssh/connection/connection.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "ssh/connection/message_numbers.hpp"
+#include "ssh/wire/writer.hpp"
+
+namespace ssh::connection {
+namespace {
+
+// Largest CHANNEL_DATA we build, whatever the peer advertises: RFC 4253 §6.1 only guarantees
+// 32768-byte payloads, and OpenSSH's own maximum packet is well above this.
+constexpr std::uint32_t kMaxSendChunk = 64 * 1024;
+
+}  // namespace
+
+Connection::Connection(ConnectionConfig config) : config_(config) {
+  // A zero window or packet size would stall every channel; keep the minimum usable.
+  config_.window = std::max<std::uint32_t>(config_.window, 1024);
+  config_.max_packet = std::max<std::uint32_t>(config_.max_packet, 1024);
+}
+
+Connection::~Connection() = default;
+
+const Channel* Connection::channel(ChannelId id) const {
+  if (id >= slots_.size()) return nullptr;
+  return slots_[id].get();
+}
+
+Channel* Connection::find(ChannelId id) {
+  if (id >= slots_.size()) return nullptr;
+  return slots_[id].get();
+}
+
+std::optional<ChannelId> Connection::allocate() {
+  if (live_ >= config_.max_channels) return std::nullopt;
+  ChannelId id = 0;
+  if (!free_ids_.empty()) {
+    id = *free_ids_.begin();
+    free_ids_.erase(free_ids_.begin());
+  } else {
+    id = static_cast<ChannelId>(slots_.size());
+    slots_.emplace_back();
+  }
+  slots_[id] = std::make_unique<Channel>();
+  slots_[id]->local_window = config_.window;
+  ++live_;
+  return id;
+}
+
+void Connection::release(ChannelId id) {
+  if (id >= slots_.size() || !slots_[id]) return;
+  slots_[id].reset();
+  free_ids_.insert(id);
+  --live_;
+}
+
+Bytes Connection::open_header(std::string_view type, ChannelId id) const {
+  wire::Writer w(msg::kChannelOpen);
+  w.string(type).u32(id).u32(config_.window).u32(config_.max_packet);
+  return w.take();
+}
+
+std::optional<ChannelId> Connection::start_open(Bytes payload, ChannelId id) {
+  push(std::move(payload));
+  return id;
+}
+
+std::optional<ChannelId> Connection::open_session() {
+  const auto id = allocate();
+  if (!id) return std::nullopt;
+  // RFC 4254 §6.1: no type-specific data.
+  return start_open(open_header("session", *id), *id);
+}
+
+std::optional<ChannelId> Connection::open_direct_tcpip(std::string_view host, std::uint32_t port,
+                                                       std::string_view originator_host,
+                                                       std::uint32_t originator_port) {
+  const auto id = allocate();
+  if (!id) return std::nullopt;
+  // RFC 4254 §7.2.
+  wire::Writer w;
+  w.raw(open_header("direct-tcpip", *id)).string(host).u32(port).string(originator_host).u32(originator_port);
+  return start_open(w.take(), *id);
+}
+
+std::optional<ChannelId> Connection::open_direct_streamlocal(std::string_view socket_path) {
+  const auto id = allocate();
+  if (!id) return std::nullopt;
+  // OpenSSH PROTOCOL §2.4: socket path, then a reserved string and a reserved uint32.
+  wire::Writer w;
+  w.raw(open_header("direct-streamlocal@openssh.com", *id)).string(socket_path).string(std::string_view("")).u32(0);
+  return start_open(w.take(), *id);
+}
+
+std::size_t Connection::send_capacity(ChannelId id) const {
+  const Channel* ch = channel(id);
+  if (ch == nullptr || ch->phase != Channel::Phase::open || !ch->half_close.can_send()) return 0;
+  if (ch->remote_max_packet == 0) return 0;
+  return ch->remote_window;
+}
+
+std::size_t Connection::send(ChannelId id, ByteView data, std::uint32_t extended_type) {
+  Channel* ch = find(id);
+  if (ch == nullptr || data.empty()) return 0;
+  const std::size_t take = std::min(send_capacity(id), data.size());
+  ch->send_limited = take < data.size();
+  const std::size_t chunk = std::min(ch->remote_max_packet, kMaxSendChunk);
+  // RFC 4254 §5.2: each packet carries at most the peer's maximum packet size of data.
+  for (std::size_t off = 0; off < take; off += chunk) {
+    const ByteView piece = data.subspan(off, std::min(chunk, take - off));
+    wire::Writer w(extended_type == 0 ? msg::kChannelData : msg::kChannelExtendedData);
+    w.u32(ch->remote_id);
+    if (extended_type != 0) w.u32(extended_type);
+    w.string(piece);
+    push(w.take());
+  }
+  ch->remote_window -= static_cast<std::uint32_t>(take);
+  return take;
+}
+
+void Connection::consume(ChannelId id, std::size_t n) {
+  Channel* ch = find(id);
+  if (ch == nullptr) return;
+  // Credit only for bytes actually delivered: the application cannot grow our window.
+  const auto credit = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, ch->unconsumed));
+  ch->unconsumed -= credit;
+  ch->consumed += credit;
+  // Batched as in RFC 4254 §5.2's spirit: one WINDOW_ADJUST per half window, not per read.
+  if (ch->consumed < config_.window / 2) return;
+  if (!ch->half_close.accepts_data()) return;  // nothing more will arrive; credit is moot
+  wire::Writer w(msg::kChannelWindowAdjust);
+  w.u32(ch->remote_id).u32(ch->consumed);
+  push(w.take());
+  ch->local_window += ch->consumed;
+  ch->consumed = 0;
+}
+
+void Connection::send_eof(ChannelId id) {
+  Channel* ch = find(id);
+  if (ch == nullptr) return;
+  if (ch->phase == Channel::Phase::opening) {
+    ch->eof_after_open = true;
+    return;
+  }
+  if (!ch->half_close.local_eof()) return;
+  wire::Writer w(msg::kChannelEof);
+  w.u32(ch->remote_id);
+  push(w.take());
+  if (ch->half_close.both_eof()) send_close(id, *ch);
+}
+
+void Connection::send_close(ChannelId id, Channel& ch) {
+  if (!ch.half_close.local_close()) return;
+  wire::Writer w(msg::kChannelClose);
+  w.u32(ch.remote_id);
+  push(w.take());
+  maybe_finish(id, ch);
+}
+
+void Connection::maybe_finish(ChannelId id, Channel& ch) {
+  if (!ch.half_close.finished()) return;
+  events_.emplace_back(cevent::Closed{id});
+  release(id);
+}
+
+void Connection::close(ChannelId id) {
+  Channel* ch = find(id);
+  if (ch == nullptr) return;
+  if (ch->phase == Channel::Phase::opening) {
+    // No remote id yet: CLOSE goes out when the confirmation arrives.
+    ch->close_after_open = true;
+    return;
+  }
+  send_close(id, *ch);
+}
+
+bool Connection::session_request(ChannelId id, std::string_view name, std::string_view arg, bool want_reply) {
+  Channel* ch = find(id);
+  if (ch == nullptr || ch->phase != Channel::Phase::open || !ch->half_close.may_send_anything()) return false;
+  wire::Writer w(msg::kChannelRequest);
+  w.u32(ch->remote_id).string(name).boolean(want_reply).string(arg);
+  push(w.take());
+  if (want_reply) ++ch->pending_replies;
+  return true;
+}
+
+bool Connection::exec(ChannelId id, std::string_view command, bool want_reply) {
+  return session_request(id, "exec", command, want_reply);  // RFC 4254 §6.5
+}
+
+bool Connection::subsystem(ChannelId id, std::string_view name, bool want_reply) {
+  return session_request(id, "subsystem", name, want_reply);  // RFC 4254 §6.5
+}
+
+std::uint64_t Connection::global_request(std::string_view name, ByteView request_data, bool want_reply) {
+  const std::uint64_t token = next_token_++;
+  wire::Writer w(msg::kGlobalRequest);
+  w.string(name).boolean(want_reply).raw(request_data);
+  push(w.take());
+  if (want_reply) pending_globals_.push_back({token, false});
+  return token;
+}
+
+void Connection::send_keepalive() {
+  wire::Writer w(msg::kGlobalRequest);
+  w.string(std::string_view("keepalive@openssh.com")).boolean(true);
+  push(w.take());
+  pending_globals_.push_back({0, true});
+}
+
+std::optional<Bytes> Connection::poll_send() {
+  if (out_.empty()) return std::nullopt;
+  Bytes p = std::move(out_.front());
+  out_.pop_front();
+  return p;
+}
+
+std::optional<ConnectionEvent> Connection::poll_event() {
+  if (events_.empty()) return std::nullopt;
+  ConnectionEvent e = std::move(events_.front());
+  events_.pop_front();
+  return e;
+}
+
+}  // namespace ssh::connection

@@ -1,0 +1,125 @@
+#pragma once
+// Client side of the connection protocol (RFC 4254) as a payload-level sans-IO state machine:
+// the channel table, channel opens, flow-control windows, half-close, channel requests and
+// global requests. It takes received payloads (message numbers 80..127) and commands, and yields
+// payloads to send and events. It is only fed after user authentication succeeded.
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ssh/connection/channel.hpp"
+#include "ssh/connection/events.hpp"
+#include "ssh/wire/bytes.hpp"
+
+namespace ssh::wire {
+class Reader;
+}
+
+namespace ssh::connection {
+
+struct ConnectionConfig {
+  std::uint32_t window = 8 * 1024 * 1024;  // our receive window per channel
+  std::uint32_t max_packet = 32 * 1024;    // largest CHANNEL_DATA we accept
+  std::uint32_t max_channels = 65536;
+};
+
+struct HandleResult {
+  bool ok = true;
+  std::string error;           // set when !ok: a protocol violation, to be sent as DISCONNECT
+  bool unimplemented = false;  // message number we do not know: answer SSH_MSG_UNIMPLEMENTED
+};
+
+// A CHANNEL_OPEN from the server (RFC 4254 §5.1), parsed. Every such open is refused for now;
+// remote forwarding will decide here instead.
+struct IncomingOpen {
+  std::string type;
+  std::uint32_t sender_channel = 0;
+  std::uint32_t initial_window = 0;
+  std::uint32_t max_packet = 0;
+  Bytes type_specific;
+};
+
+class Connection {
+ public:
+  explicit Connection(ConnectionConfig config);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  HandleResult handle(ByteView payload);
+
+  // ---- channels. Open commands return our id, or nullopt at the channel limit.
+  std::optional<ChannelId> open_session();
+  std::optional<ChannelId> open_direct_tcpip(std::string_view host, std::uint32_t port,
+                                             std::string_view originator_host, std::uint32_t originator_port);
+  std::optional<ChannelId> open_direct_streamlocal(std::string_view socket_path);
+  std::size_t send_capacity(ChannelId id) const;
+  std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type);
+  void consume(ChannelId id, std::size_t n);
+  void send_eof(ChannelId id);
+  void close(ChannelId id);
+  // Session requests (RFC 4254 §6.5); false when the channel cannot take requests.
+  bool exec(ChannelId id, std::string_view command, bool want_reply);
+  bool subsystem(ChannelId id, std::string_view name, bool want_reply);
+
+  // ---- global requests (RFC 4254 §4). Tokens start at 1 and only want-reply requests are
+  // answered (GlobalRequestResult), in the order sent.
+  std::uint64_t global_request(std::string_view name, ByteView request_data, bool want_reply);
+  // keepalive@openssh.com with want-reply; the reply is swallowed (any reply proves liveness).
+  void send_keepalive();
+
+  std::optional<Bytes> poll_send();
+  std::optional<ConnectionEvent> poll_event();
+  bool has_output() const { return !out_.empty(); }
+
+  std::size_t open_channel_count() const { return live_; }
+  // For tests and diagnostics: the table entry, or nullptr.
+  const Channel* channel(ChannelId id) const;
+
+ private:
+  struct PendingGlobal {
+    std::uint64_t token;
+    bool internal;
+  };
+
+  Channel* find(ChannelId id);
+  std::optional<ChannelId> allocate();
+  void release(ChannelId id);
+  Bytes open_header(std::string_view type, ChannelId id) const;
+  std::optional<ChannelId> start_open(Bytes payload, ChannelId id);
+  bool session_request(ChannelId id, std::string_view name, std::string_view arg, bool want_reply);
+  void send_close(ChannelId id, Channel& ch);
+  void maybe_finish(ChannelId id, Channel& ch);
+  void push(Bytes payload) { out_.push_back(std::move(payload)); }
+
+  HandleResult handle_global_request(ByteView body);
+  HandleResult handle_global_reply(bool success, ByteView body);
+  HandleResult handle_channel_open(ByteView body);
+  HandleResult handle_open_confirmation(ByteView body);
+  HandleResult handle_open_failure(ByteView body);
+  HandleResult handle_window_adjust(ByteView body);
+  HandleResult handle_data(ByteView body, bool extended);
+  HandleResult handle_eof(ByteView body);
+  HandleResult handle_close(ByteView body);
+  HandleResult handle_channel_request(ByteView body);
+  HandleResult handle_channel_reply(bool success, ByteView body);
+  void refuse_open(const IncomingOpen& open);
+  // Reads the recipient channel and returns it when open; otherwise sets `error`.
+  Channel* recipient(wire::Reader& r, ChannelId& id, std::string_view what, HandleResult& error);
+
+  ConnectionConfig config_;
+  std::vector<std::unique_ptr<Channel>> slots_;
+  std::set<ChannelId> free_ids_;  // reused lowest first
+  std::size_t live_ = 0;
+  std::uint64_t next_token_ = 1;
+  std::deque<PendingGlobal> pending_globals_;
+  std::deque<Bytes> out_;
+  std::deque<ConnectionEvent> events_;
+};
+
+}  // namespace ssh::connection
