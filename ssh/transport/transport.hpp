@@ -133,6 +133,8 @@ class Transport {
   bool is_closed() const;
   ByteView session_id() const;
   const std::vector<std::string>& server_sig_algs() const;  // from ext-info (RFC 8308 §3.1)
+  bool server_supports_ping() const;                          // ext-info "ping@openssh.com" (PROTOCOL §1.9)
+  bool is_kex_in_progress() const;
   const std::string& server_version() const;
   const NegotiatedAlgorithms& algorithms() const;
   std::uint64_t bytes_sent() const;
