@@ -1,0 +1,91 @@
+#pragma once
+// ssh-agent client protocol codec, sans-IO (draft-miller-ssh-agent; OpenSSH PROTOCOL.agent).
+// Every message is framed as uint32 length | byte type | contents. The gateway writes the encoded
+// requests to the agent socket and feeds what it reads to a FrameDecoder, then decodes each frame.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "ssh/wire/bytes.hpp"
+
+namespace ssh::agent {
+
+// Message numbers (draft-miller-ssh-agent §6.1).
+inline constexpr std::uint8_t kFailure = 5;
+inline constexpr std::uint8_t kSuccess = 6;
+inline constexpr std::uint8_t kRequestIdentities = 11;
+inline constexpr std::uint8_t kIdentitiesAnswer = 12;
+inline constexpr std::uint8_t kSignRequest = 13;
+inline constexpr std::uint8_t kSignResponse = 14;
+inline constexpr std::uint8_t kExtensionFailure = 28;
+
+// Signature flags for SSH_AGENTC_SIGN_REQUEST (draft-miller-ssh-agent §6.6.1): which RSA hash.
+inline constexpr std::uint32_t kRsaSha2_256 = 2;
+inline constexpr std::uint32_t kRsaSha2_512 = 4;
+
+// OpenSSH's agent refuses messages above 256 KiB; an answer larger than that is not credible.
+inline constexpr std::size_t kDefaultMaxFrame = 256 * 1024;
+
+// Encoded frames (length prefix included), ready to write to the agent socket.
+Bytes encode_request_identities();
+Bytes encode_sign_request(ByteView key_blob, ByteView data, std::uint32_t flags);
+
+// The flags for a signature algorithm: rsa-sha2-256 -> kRsaSha2_256, rsa-sha2-512 -> kRsaSha2_512,
+// anything else 0.
+std::uint32_t sign_flags_for_algorithm(std::string_view algorithm);
+
+// Incremental deframer: bytes in, whole message bodies (type byte + contents) out.
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(std::size_t max_frame = kDefaultMaxFrame) : max_frame_(max_frame) {}
+
+  enum class Status { need_more, frame, error };
+  struct Result {
+    Status status = Status::need_more;
+    Bytes body;         // Status::frame
+    std::string error;  // Status::error: the stream is unusable from here on
+  };
+
+  void feed(ByteView data);
+  // Returns the next complete frame, need_more, or an error (empty or oversized frame). After an
+  // error every later call returns the same error.
+  Result next();
+  std::size_t buffered() const { return buffer_.size() - consumed_; }
+
+ private:
+  std::size_t max_frame_;
+  Bytes buffer_;
+  std::size_t consumed_ = 0;
+  std::string error_;
+};
+
+struct Identity {
+  Bytes key_blob;
+  std::string comment;
+};
+
+struct IdentitiesAnswer {
+  std::vector<Identity> identities;
+};
+struct SignResponse {
+  Bytes signature;  // SSH signature blob: string algorithm | string signature
+};
+struct Failure {};  // SSH_AGENT_FAILURE or SSH_AGENT_EXTENSION_FAILURE
+struct Success {};
+
+using Response = std::variant<IdentitiesAnswer, SignResponse, Failure, Success>;
+
+struct DecodeResult {
+  bool ok = false;
+  Response response;
+  std::string error;  // !ok: what was wrong with the message
+};
+
+// Decodes one frame body as returned by FrameDecoder::next(). Strict: trailing bytes, truncated
+// fields and unknown message types are errors.
+DecodeResult decode_response(ByteView body);
+
+}  // namespace ssh::agent
