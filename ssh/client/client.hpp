@@ -131,6 +131,9 @@ class Client {
 
   // ---- I/O
   void handle_bytes(ByteView data);
+  // As above, with the arrival time: keeps ServerAliveInterval exact (the plain overload counts
+  // the traffic at the last time the client was told).
+  void handle_bytes(ByteView data, TimePoint now);
   void handle_timeout(TimePoint now);
   bool has_transmit() const;
   Bytes take_transmit();
@@ -178,7 +181,7 @@ class Client {
   void channel_subsystem(ChannelId id, std::string_view name, bool want_reply);
 
   // ---- global requests (RFC 4254 §4), replies in order. Returns a token matched by
-  // GlobalRequestResult (only when want_reply).
+  // GlobalRequestResult (only when want_reply); 0 when nothing was sent (not authenticated, closed).
   std::uint64_t global_request(std::string_view name, ByteView request_data, bool want_reply);
 
   void disconnect(std::uint32_t reason, std::string_view description);

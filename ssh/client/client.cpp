@@ -1,0 +1,398 @@
+#include "ssh/client/client.hpp"
+
+#include <deque>
+#include <utility>
+
+#include "ssh/auth/message_numbers.hpp"
+#include "ssh/auth/user_auth.hpp"
+#include "ssh/connection/connection.hpp"
+#include "ssh/connection/keepalive.hpp"
+#include "ssh/connection/message_numbers.hpp"
+#include "ssh/crypto/host_key.hpp"
+
+namespace ssh {
+namespace {
+
+template <class... Fs>
+struct Overloaded : Fs... {
+  using Fs::operator()...;
+};
+template <class... Fs>
+Overloaded(Fs...) -> Overloaded<Fs...>;
+
+Event from_transport(transport::TransportEvent e) {
+  return std::visit(Overloaded{
+                        [](transport::tevent::HostKey& k) -> Event {
+                          std::string fp = crypto::sha256_fingerprint(k.key_blob);
+                          return event::HostKey{std::move(k.algorithm), std::move(k.key_blob), std::move(fp)};
+                        },
+                        [](auto& other) -> Event { return std::move(other); },
+                    },
+                    e);
+}
+
+Event from_auth(auth::AuthEvent e) {
+  return std::visit(Overloaded{
+                        [](auth::aevent::Banner& b) -> Event { return event::AuthBanner{std::move(b.message)}; },
+                        [](auth::aevent::Methods& m) -> Event {
+                          return event::AuthMethods{std::move(m.methods), m.partial_success};
+                        },
+                        [](auth::aevent::PublicKeyOk& k) -> Event {
+                          return event::AuthPublicKeyOk{std::move(k.algorithm), std::move(k.key_blob)};
+                        },
+                        [](auth::aevent::Prompts& p) -> Event {
+                          event::AuthPrompts out{std::move(p.name), std::move(p.instruction), {}};
+                          for (auto& q : p.prompts) out.prompts.push_back(KbdIntPrompt{std::move(q.text), q.echo});
+                          return out;
+                        },
+                        [](auth::aevent::Success& s) -> Event { return event::Authenticated{std::move(s.method)}; },
+                    },
+                    e);
+}
+
+Event from_connection(connection::ConnectionEvent e) {
+  namespace ce = connection::cevent;
+  return std::visit(
+      Overloaded{
+          [](ce::Opened& o) -> Event { return event::ChannelOpened{o.id}; },
+          [](ce::OpenFailed& f) -> Event {
+            return event::ChannelOpenFailed{f.id, f.reason, std::move(f.description)};
+          },
+          [](ce::Data& d) -> Event { return event::ChannelData{d.id, std::move(d.data), d.extended_type}; },
+          [](ce::Writable& w) -> Event { return event::ChannelWritable{w.id}; },
+          [](ce::Eof& f) -> Event { return event::ChannelEof{f.id}; },
+          [](ce::Closed& c) -> Event { return event::ChannelClosed{c.id}; },
+          [](ce::Exit& x) -> Event { return event::ChannelExit{x.id, x.status, std::move(x.signal)}; },
+          [](ce::RequestResult& r) -> Event { return event::ChannelRequestResult{r.id, r.success}; },
+          [](ce::GlobalRequestResult& g) -> Event {
+            return event::GlobalRequestResult{g.token, g.success, std::move(g.data)};
+          },
+      },
+      e);
+}
+
+}  // namespace
+
+struct Client::Impl {
+  Impl(ClientConfig c, TimePoint t)
+      : config(std::move(c)),
+        transport(config.transport, t),
+        auth(config.user),
+        conn(connection::ConnectionConfig{config.channel_window, config.channel_max_packet, config.max_channels}),
+        keepalive(config.server_alive_interval, config.server_alive_count_max),
+        now(t) {}
+
+  ClientConfig config;
+  transport::Transport transport;
+  auth::UserAuth auth;
+  connection::Connection conn;
+  connection::Keepalive keepalive;
+  std::deque<Event> events;
+  TimePoint now;
+  bool closed = false;
+  bool auth_started = false;
+
+  bool dead() const { return closed || transport.is_closed(); }
+  bool ready_for_channels() const { return !dead() && auth.authenticated(); }
+
+  void drain_transport_events() {
+    while (auto e = transport.poll_event()) {
+      if (std::holds_alternative<transport::tevent::Disconnected>(*e)) {
+        if (closed) continue;  // one Disconnected only
+        closed = true;
+        keepalive.stop();
+      }
+      events.push_back(from_transport(std::move(*e)));
+    }
+  }
+
+  void drain_layer_events() {
+    while (auto e = auth.poll_event()) {
+      if (std::holds_alternative<auth::aevent::Success>(*e)) keepalive.start(now);
+      events.push_back(from_auth(std::move(*e)));
+    }
+    while (auto e = conn.poll_event()) events.push_back(from_connection(std::move(*e)));
+  }
+
+  void protocol_error(const std::string& why) {
+    transport.disconnect(transport::kProtocolError, why);
+    drain_transport_events();
+  }
+
+  // Hands the layers' payloads to the transport, in the order they were produced.
+  void flush() {
+    if (dead()) return;
+    while (auto p = auth.poll_send()) {
+      // The transport takes plain Bytes; the SecretBytes original is wiped when `p` goes.
+      if (!transport.send_payload(Bytes(p->begin(), p->end()))) return overflow();
+    }
+    while (auto p = conn.poll_send()) {
+      if (!transport.send_payload(std::move(*p))) return overflow();
+    }
+  }
+
+  void overflow() {
+    if (!transport.is_closed()) transport.disconnect(transport::kByApplication, "output queue limit exceeded");
+    drain_transport_events();
+  }
+
+  void dispatch(const transport::InboundPacket& packet) {
+    const ByteView payload = packet.payload;
+    if (payload.empty()) return protocol_error("empty message");
+    const std::uint8_t type = payload[0];
+    // Legality per phase (RFC 4252 §6, RFC 4254 §1): auth messages only until success,
+    // connection messages only after it.
+    if (type == auth::msg::kServiceAccept ||
+        (type >= auth::msg::kFirstAuthMessage && type <= auth::msg::kLastAuthMessage)) {
+      if (auth.authenticated()) return protocol_error("authentication message after authentication");
+      if (!auth_started) return protocol_error("unexpected SERVICE_ACCEPT");
+      const auto r = auth.handle(payload);
+      if (!r.ok) return protocol_error(r.error);
+      return;
+    }
+    if (type >= connection::msg::kFirstConnectionMessage && type <= connection::msg::kLastConnectionMessage) {
+      if (!auth.authenticated()) return protocol_error("connection protocol message before authentication");
+      const auto r = conn.handle(payload);
+      if (!r.ok) return protocol_error(r.error);
+      if (r.unimplemented) transport.send_unimplemented(packet.seq);
+      return;
+    }
+    transport.send_unimplemented(packet.seq);
+  }
+
+  void pump() {
+    drain_transport_events();
+    if (dead()) return;
+    if (!auth_started && transport.is_established()) {
+      auth_started = true;
+      auth.start();
+    }
+    while (!dead()) {
+      auto packet = transport.poll_payload();
+      if (!packet) break;
+      keepalive.on_traffic(now);
+      dispatch(*packet);
+      drain_layer_events();
+      flush();
+      drain_transport_events();
+    }
+    flush();
+    drain_transport_events();
+  }
+
+  // After a command: send what it produced and surface any resulting events.
+  void after_command() {
+    drain_layer_events();
+    flush();
+    drain_transport_events();
+  }
+};
+
+Client::Client(ClientConfig config, TimePoint now) : impl_(std::make_unique<Impl>(std::move(config), now)) {
+  impl_->pump();
+}
+
+Client::~Client() = default;
+
+void Client::handle_bytes(ByteView data) { handle_bytes(data, impl_->now); }
+
+void Client::handle_bytes(ByteView data, TimePoint now) {
+  Impl& s = *impl_;
+  if (s.dead()) return;
+  if (now > s.now) s.now = now;
+  if (!data.empty()) s.keepalive.on_traffic(s.now);
+  s.transport.handle_bytes(data);
+  s.pump();
+}
+
+void Client::handle_timeout(TimePoint now) {
+  Impl& s = *impl_;
+  if (s.dead()) return;
+  if (now > s.now) s.now = now;
+  s.transport.handle_timeout(now);
+  s.pump();
+  if (s.dead() || !s.auth.authenticated()) return;
+  switch (s.keepalive.on_timeout(now)) {
+    case connection::Keepalive::Action::probe:
+      s.conn.send_keepalive();
+      s.after_command();
+      break;
+    case connection::Keepalive::Action::timeout:
+      s.transport.disconnect(transport::kConnectionLost, "Timeout, server not responding");
+      s.drain_transport_events();
+      break;
+    case connection::Keepalive::Action::none:
+      break;
+  }
+}
+
+bool Client::has_transmit() const { return impl_->transport.has_transmit(); }
+Bytes Client::take_transmit() { return impl_->transport.take_transmit(); }
+std::size_t Client::pending_transmit_bytes() const { return impl_->transport.pending_transmit_bytes(); }
+
+std::optional<Event> Client::poll_event() {
+  if (impl_->events.empty()) return std::nullopt;
+  Event e = std::move(impl_->events.front());
+  impl_->events.pop_front();
+  return e;
+}
+
+std::optional<TimePoint> Client::next_deadline() const {
+  const Impl& s = *impl_;
+  if (s.dead()) return std::nullopt;
+  std::optional<TimePoint> t = s.transport.next_deadline();
+  if (s.auth.authenticated()) {
+    if (auto k = s.keepalive.deadline(); k && (!t || *k < *t)) t = k;
+  }
+  return t;
+}
+
+void Client::host_key_verdict(bool accepted) {
+  if (impl_->dead()) return;
+  impl_->transport.host_key_verdict(accepted);
+  impl_->pump();
+}
+
+void Client::auth_none() {
+  if (impl_->dead()) return;
+  impl_->auth.request_none();
+  impl_->after_command();
+}
+
+void Client::auth_password(std::string_view password) {
+  if (impl_->dead()) return;
+  impl_->auth.request_password(password);
+  impl_->after_command();
+}
+
+void Client::auth_publickey_query(std::string_view algorithm, ByteView key_blob) {
+  if (impl_->dead()) return;
+  impl_->auth.request_publickey_query(algorithm, key_blob);
+  impl_->after_command();
+}
+
+void Client::auth_publickey_sign(std::string_view algorithm, const keys::Signer& signer) {
+  Impl& s = *impl_;
+  if (s.dead() || !s.auth.service_accepted() || s.auth.authenticated() || s.auth.attempt_in_flight()) return;
+  const Bytes blob = signer.public_blob();
+  const Bytes data = publickey_data_to_sign(algorithm, blob);
+  const std::optional<Bytes> signature = signer.sign(algorithm, data);
+  if (!signature) {
+    s.events.push_back(event::Debug{"signing with the " + signer.key_type() + " key failed"});
+    s.auth.fail_locally();
+  } else {
+    s.auth.request_publickey_signed(algorithm, blob, *signature);
+  }
+  s.after_command();
+}
+
+Bytes Client::publickey_data_to_sign(std::string_view algorithm, ByteView key_blob) const {
+  return auth::publickey_data_to_sign(impl_->transport.session_id(), impl_->auth.user(), algorithm, key_blob);
+}
+
+void Client::auth_publickey_signed(std::string_view algorithm, ByteView key_blob, ByteView signature_blob) {
+  if (impl_->dead()) return;
+  impl_->auth.request_publickey_signed(algorithm, key_blob, signature_blob);
+  impl_->after_command();
+}
+
+void Client::auth_keyboard_interactive() {
+  if (impl_->dead()) return;
+  impl_->auth.request_keyboard_interactive();
+  impl_->after_command();
+}
+
+void Client::auth_kbdint_respond(const std::vector<SecretString>& answers) {
+  if (impl_->dead()) return;
+  impl_->auth.respond_keyboard_interactive(answers);
+  impl_->after_command();
+}
+
+bool Client::is_authenticated() const { return impl_->auth.authenticated(); }
+
+const std::vector<std::string>& Client::server_sig_algs() const { return impl_->transport.server_sig_algs(); }
+
+std::optional<ChannelId> Client::open_session() {
+  if (!impl_->ready_for_channels()) return std::nullopt;
+  auto id = impl_->conn.open_session();
+  impl_->after_command();
+  return id;
+}
+
+std::optional<ChannelId> Client::open_direct_tcpip(std::string_view host, std::uint32_t port,
+                                                   std::string_view originator_host, std::uint32_t originator_port) {
+  if (!impl_->ready_for_channels()) return std::nullopt;
+  auto id = impl_->conn.open_direct_tcpip(host, port, originator_host, originator_port);
+  impl_->after_command();
+  return id;
+}
+
+std::optional<ChannelId> Client::open_direct_streamlocal(std::string_view socket_path) {
+  if (!impl_->ready_for_channels()) return std::nullopt;
+  auto id = impl_->conn.open_direct_streamlocal(socket_path);
+  impl_->after_command();
+  return id;
+}
+
+std::size_t Client::send_capacity(ChannelId id) const {
+  if (!impl_->ready_for_channels()) return 0;
+  return impl_->conn.send_capacity(id);
+}
+
+std::size_t Client::send(ChannelId id, ByteView data, std::uint32_t extended_type) {
+  if (!impl_->ready_for_channels()) return 0;
+  const std::size_t taken = impl_->conn.send(id, data, extended_type);
+  impl_->after_command();
+  return taken;
+}
+
+void Client::consume(ChannelId id, std::size_t n) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.consume(id, n);
+  impl_->after_command();
+}
+
+void Client::send_eof(ChannelId id) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.send_eof(id);
+  impl_->after_command();
+}
+
+void Client::close_channel(ChannelId id) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.close(id);
+  impl_->after_command();
+}
+
+void Client::channel_exec(ChannelId id, std::string_view command, bool want_reply) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.exec(id, command, want_reply);
+  impl_->after_command();
+}
+
+void Client::channel_subsystem(ChannelId id, std::string_view name, bool want_reply) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.subsystem(id, name, want_reply);
+  impl_->after_command();
+}
+
+std::uint64_t Client::global_request(std::string_view name, ByteView request_data, bool want_reply) {
+  if (!impl_->ready_for_channels()) return 0;
+  const std::uint64_t token = impl_->conn.global_request(name, request_data, want_reply);
+  impl_->after_command();
+  return token;
+}
+
+void Client::disconnect(std::uint32_t reason, std::string_view description) {
+  if (impl_->dead()) return;
+  impl_->transport.disconnect(reason, description);
+  impl_->drain_transport_events();
+}
+
+bool Client::is_closed() const { return impl_->dead(); }
+
+const transport::Transport& Client::transport() const { return impl_->transport; }
+
+std::size_t Client::open_channel_count() const { return impl_->conn.open_channel_count(); }
+
+}  // namespace ssh
