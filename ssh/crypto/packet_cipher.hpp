@@ -36,8 +36,10 @@ class PacketCipher {
 
   virtual std::size_t block_size() const = 0;
   virtual std::size_t tag_size() const = 0;
-  // True when packet_length travels unencrypted (EtM MACs and AES-GCM); then padding is computed
-  // over the packet without the length field (RFC 5647 §7.2, PROTOCOL §1.5).
+  // True when padding is computed over the packet without the 4-byte length field (RFC 5647 §7.2,
+  // PROTOCOL §1.5): EtM MACs and every AEAD mode. That includes chacha20-poly1305, whose length is
+  // encrypted but separately from the payload; OpenSSH rejects its packets padded the other way.
+  // Do not use this to read the length: decrypt_length() is the only way for every mode.
   virtual bool length_in_clear() const = 0;
 
   // Encrypts `packet` (uint32 length .. padding, already padded) in place and appends the tag.
@@ -52,7 +54,11 @@ class PacketCipher {
   virtual std::uint32_t decrypt_length(std::uint32_t seq, MutableByteView prefix) = 0;
   // `packet` is the whole packet as received: 4 + packet_length bytes followed by tag_size() bytes,
   // with the prefix already passed through decrypt_length(). Verifies the tag (constant time) and
-  // decrypts in place. Returns false on authentication failure; the connection must then end.
+  // decrypts in place. Returns false on authentication failure (or when decrypt_length() did not
+  // succeed first); the connection must then end. After success packet[0..4) holds the plaintext
+  // length in every mode.
+  // Sealing and opening each need one call per packet in sequence-number order: the CTR stream and
+  // the GCM invocation counter advance with every packet.
   [[nodiscard]] virtual bool open(std::uint32_t seq, MutableByteView packet) = 0;
 };
 

@@ -8,4 +8,10 @@ namespace ssh::crypto {
 void random_bytes(MutableByteView out);
 std::uint32_t random_u32();
 
+#ifdef SSHPLEX_FUZZING
+// Restarts the deterministic stream; fuzz targets call it at the start of every input so each input
+// sees the same "random" bytes no matter what ran before it in the same process.
+void fuzz_reset_random(std::uint64_t seed = 0);
+#endif
+
 }  // namespace ssh::crypto

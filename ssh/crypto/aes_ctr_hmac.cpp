@@ -1,0 +1,144 @@
+// AES-CTR (RFC 4344 §4) with HMAC (RFC 4253 §6.4, RFC 6668), in the standard encrypt-and-MAC order
+// and in OpenSSH's encrypt-then-MAC variants (PROTOCOL §1.5).
+#include <array>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "ssh/crypto/packet_cipher_impl.hpp"
+
+namespace ssh::crypto::packet_detail {
+namespace {
+
+constexpr std::size_t kAesBlock = 16;
+
+const EVP_CIPHER* aes_ctr_for(std::size_t key_size) {
+  switch (key_size) {
+    case 16:
+      return EVP_aes_128_ctr();
+    case 24:
+      return EVP_aes_192_ctr();
+    case 32:
+      return EVP_aes_256_ctr();
+    default:
+      return nullptr;
+  }
+}
+
+const char* digest_name(HashAlg alg) {
+  switch (alg) {
+    case HashAlg::sha1:
+      return "SHA1";
+    case HashAlg::sha256:
+      return "SHA2-256";
+    case HashAlg::sha384:
+      return "SHA2-384";
+    case HashAlg::sha512:
+      return "SHA2-512";
+  }
+  return "SHA2-256";
+}
+
+class AesCtrHmac final : public PacketCipher {
+ public:
+  AesCtrHmac(CipherCtx cipher, MacCtx mac, std::size_t tag_size, bool etm)
+      : cipher_(std::move(cipher)), mac_(std::move(mac)), tag_size_(tag_size), etm_(etm) {}
+
+  std::size_t block_size() const override { return kAesBlock; }
+  std::size_t tag_size() const override { return tag_size_; }
+  bool length_in_clear() const override { return etm_; }
+  std::size_t length_prefix_size() const override { return etm_ ? 4 : kAesBlock; }
+
+  void seal(std::uint32_t seq, Bytes& packet) override {
+    std::array<std::uint8_t, kMaxTagSize> tag{};
+    bool ok = packet.size() >= 4;
+    if (ok && etm_) {
+      // PROTOCOL §1.5: the length stays clear, the MAC covers seq || length || ciphertext.
+      ok = cipher_update(cipher_.get(), packet.data() + 4, packet.size() - 4) && compute_mac(seq, packet, tag.data());
+    } else if (ok) {
+      // RFC 4253 §6.4: mac = MAC(key, sequence_number || unencrypted_packet).
+      ok = compute_mac(seq, packet, tag.data()) && cipher_update(cipher_.get(), packet.data(), packet.size());
+    }
+    if (!ok) {
+      seal_failed(packet, tag_size_);
+      return;
+    }
+    packet.insert(packet.end(), tag.begin(), tag.begin() + static_cast<std::ptrdiff_t>(tag_size_));
+  }
+
+  std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {
+    length_ready_ = false;
+    if (prefix.size() < length_prefix_size()) return 0;
+    // Encrypt-and-MAC: the first cipher block carries the length; decrypting it advances the CTR
+    // stream by one block, and open() continues from there.
+    if (!etm_ && !cipher_update(cipher_.get(), prefix.data(), kAesBlock)) return 0;
+    length_ready_ = true;
+    return load_be32(prefix.data());
+  }
+
+  bool open(std::uint32_t seq, MutableByteView packet) override {
+    if (!length_ready_) return false;
+    length_ready_ = false;
+    if (packet.size() < length_prefix_size() + tag_size_) return false;
+    const std::size_t body_size = packet.size() - tag_size_;
+    std::array<std::uint8_t, kMaxTagSize> expected{};
+    if (etm_) {
+      // Authenticate before decrypting anything.
+      if (!compute_mac(seq, {packet.data(), body_size}, expected.data())) return false;
+      if (CRYPTO_memcmp(expected.data(), packet.data() + body_size, tag_size_) != 0) return false;
+      return cipher_update(cipher_.get(), packet.data() + 4, body_size - 4);
+    }
+    if (!cipher_update(cipher_.get(), packet.data() + kAesBlock, body_size - kAesBlock)) return false;
+    if (!compute_mac(seq, {packet.data(), body_size}, expected.data()) ||
+        CRYPTO_memcmp(expected.data(), packet.data() + body_size, tag_size_) != 0) {
+      // Do not leave unauthenticated plaintext behind for a careless caller.
+      wipe(packet.data(), body_size);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  bool compute_mac(std::uint32_t seq, ByteView data, std::uint8_t* out) {
+    std::uint8_t seq_be[4];
+    store_be32(seq_be, seq);
+    std::size_t out_len = 0;
+    // A null key re-initialises HMAC with the key set at construction: no per-packet key schedule.
+    return EVP_MAC_init(mac_.get(), nullptr, 0, nullptr) == 1 && EVP_MAC_update(mac_.get(), seq_be, 4) == 1 &&
+           EVP_MAC_update(mac_.get(), data.data(), data.size()) == 1 &&
+           EVP_MAC_final(mac_.get(), out, &out_len, kMaxTagSize) == 1 && out_len == tag_size_;
+  }
+
+  CipherCtx cipher_;
+  MacCtx mac_;
+  std::size_t tag_size_;
+  bool etm_;
+  bool length_ready_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<PacketCipher> make_aes_ctr_hmac(ByteView key, ByteView iv, HashAlg mac_hash, bool etm,
+                                                bool encrypt, ByteView mac_key) {
+  const EVP_CIPHER* aes = aes_ctr_for(key.size());
+  if (aes == nullptr || iv.size() != kAesBlock || mac_key.empty()) return nullptr;
+  CipherCtx cipher(EVP_CIPHER_CTX_new());
+  if (!cipher || EVP_CipherInit_ex(cipher.get(), aes, nullptr, key.data(), iv.data(), encrypt ? 1 : 0) != 1)
+    return nullptr;
+
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (hmac == nullptr) return nullptr;
+  MacCtx mac(EVP_MAC_CTX_new(hmac));
+  EVP_MAC_free(hmac);  // the context keeps its own reference
+  if (!mac) return nullptr;
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>(digest_name(mac_hash)), 0),
+      OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(mac.get(), mac_key.data(), mac_key.size(), params) != 1) return nullptr;
+  if (EVP_MAC_CTX_get_mac_size(mac.get()) != digest_size(mac_hash)) return nullptr;
+  return std::make_unique<AesCtrHmac>(std::move(cipher), std::move(mac), digest_size(mac_hash), etm);
+}
+
+}  // namespace ssh::crypto::packet_detail

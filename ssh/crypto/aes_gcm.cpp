@@ -1,0 +1,111 @@
+// AES-GCM as specified by RFC 5647 with OpenSSH's amendments (PROTOCOL §1.6): the MAC negotiation
+// is ignored, the 4-byte packet length travels in clear as additional authenticated data, and the
+// 12-byte nonce is a 4-byte fixed field followed by a 64-bit invocation counter that is incremented
+// after every packet (RFC 5647 §7.1).
+#include <array>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "ssh/crypto/packet_cipher_impl.hpp"
+
+namespace ssh::crypto::packet_detail {
+namespace {
+
+constexpr std::size_t kGcmBlock = 16;
+constexpr std::size_t kGcmTag = 16;
+constexpr std::size_t kGcmIv = 12;
+
+class AesGcm final : public PacketCipher {
+ public:
+  AesGcm(CipherCtx ctx, ByteView iv) : ctx_(std::move(ctx)) {
+    for (std::size_t i = 0; i < kGcmIv; ++i) iv_[i] = iv[i];
+  }
+  ~AesGcm() override { wipe(iv_.data(), iv_.size()); }
+  AesGcm(const AesGcm&) = delete;
+  AesGcm& operator=(const AesGcm&) = delete;
+
+  std::size_t block_size() const override { return kGcmBlock; }
+  std::size_t tag_size() const override { return kGcmTag; }
+  bool length_in_clear() const override { return true; }
+  std::size_t length_prefix_size() const override { return 4; }
+
+  // The sequence number is not an input to AES-GCM: packet order is bound by the invocation counter.
+  void seal(std::uint32_t, Bytes& packet) override {
+    std::array<std::uint8_t, kGcmTag> tag{};
+    if (packet.size() < 4 || !run(packet.data(), packet.size(), nullptr) || !get_tag(tag.data())) {
+      seal_failed(packet, kGcmTag);
+      return;
+    }
+    packet.insert(packet.end(), tag.begin(), tag.end());
+  }
+
+  std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {
+    length_ready_ = prefix.size() >= 4;
+    return length_ready_ ? load_be32(prefix.data()) : 0;
+  }
+
+  bool open(std::uint32_t, MutableByteView packet) override {
+    if (!length_ready_) return false;
+    length_ready_ = false;
+    if (packet.size() < 4 + kGcmTag) return false;
+    const std::size_t body_size = packet.size() - kGcmTag;
+    std::array<std::uint8_t, kGcmTag> tag{};
+    for (std::size_t i = 0; i < kGcmTag; ++i) tag[i] = packet[body_size + i];
+    if (!run(packet.data(), body_size, tag.data())) {
+      // GCM decrypts before the tag check completes; wipe so no unauthenticated plaintext remains.
+      wipe(packet.data() + 4, body_size - 4);
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  // One packet: nonce from the current invocation counter, length as AAD, the rest in place, then
+  // finalisation, which checks `expected_tag` when decrypting. The counter advances only on success;
+  // a failure ends the connection anyway.
+  bool run(std::uint8_t* data, std::size_t size, std::uint8_t* expected_tag) {
+    int out_len = 0;
+    std::uint8_t unused[kGcmBlock];
+    if (EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv_.data(), -1) != 1) return false;
+    if (EVP_CipherUpdate(ctx_.get(), nullptr, &out_len, data, 4) != 1) return false;
+    if (!cipher_update(ctx_.get(), data + 4, size - 4)) return false;
+    if (expected_tag != nullptr && !set_tag(expected_tag)) return false;
+    if (EVP_CipherFinal_ex(ctx_.get(), unused, &out_len) != 1 || out_len != 0) return false;
+    // The 64-bit invocation counter is big-endian and wraps (RFC 5647 §7.1).
+    for (std::size_t i = kGcmIv; i-- > 4;)
+      if (++iv_[i] != 0) break;
+    return true;
+  }
+
+  bool get_tag(std::uint8_t* out) {
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, out, kGcmTag),
+                           OSSL_PARAM_construct_end()};
+    return EVP_CIPHER_CTX_get_params(ctx_.get(), params) == 1;
+  }
+
+  bool set_tag(std::uint8_t* tag) {
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag, kGcmTag),
+                           OSSL_PARAM_construct_end()};
+    return EVP_CIPHER_CTX_set_params(ctx_.get(), params) == 1;
+  }
+
+  CipherCtx ctx_;
+  std::array<std::uint8_t, kGcmIv> iv_{};
+  bool length_ready_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<PacketCipher> make_aes_gcm(ByteView key, ByteView iv, bool encrypt) {
+  const EVP_CIPHER* aes = key.size() == 16 ? EVP_aes_128_gcm() : key.size() == 32 ? EVP_aes_256_gcm() : nullptr;
+  if (aes == nullptr || iv.size() != kGcmIv) return nullptr;
+  CipherCtx ctx(EVP_CIPHER_CTX_new());
+  // Keyed once here; each packet only sets a new nonce, so the AES key schedule is not redone.
+  if (!ctx || EVP_CipherInit_ex(ctx.get(), aes, nullptr, key.data(), nullptr, encrypt ? 1 : 0) != 1) return nullptr;
+  return std::make_unique<AesGcm>(std::move(ctx), iv);
+}
+
+}  // namespace ssh::crypto::packet_detail
