@@ -74,8 +74,7 @@ EvpPkeyPtr peer_key(Curve curve, ByteView peer) {
   std::memcpy(group.data(), name, std::strlen(name));
   std::array<OSSL_PARAM, 3> params{
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(peer.data()),
-                                        peer.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(peer.data()), peer.size()),
       OSSL_PARAM_construct_end(),
   };
   CtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
@@ -103,8 +102,8 @@ class Ecdh final : public KeyAgreement {
     }
     Bytes out(1 + 2 * field_bytes(curve_));
     std::size_t len = 0;
-    if (EVP_PKEY_get_octet_string_param(key_.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out.data(), out.size(),
-                                        &len) != 1 ||
+    if (EVP_PKEY_get_octet_string_param(key_.get(), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out.data(), out.size(), &len) !=
+            1 ||
         len != out.size() || out[0] != 0x04)
       return {};
     return out;

@@ -82,8 +82,7 @@ std::optional<SshPublicKey> read_ecdsa(const CurveInfo& curve, wire::Reader& rea
   std::memcpy(group.data(), curve.openssl_group, std::strlen(curve.openssl_group));
   std::array<OSSL_PARAM, 3> params{
       OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
-      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()),
-                                        point.size()),
+      OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()), point.size()),
       OSSL_PARAM_construct_end(),
   };
   EvpPkeyPtr pkey = fromdata("EC", params.data());

@@ -22,7 +22,7 @@ struct NamedScheme {
 };
 
 constexpr std::array<NamedScheme, 7> kSchemes{{
-    {"ssh-ed25519", {SshKeyType::ed25519, nullptr}},                 // RFC 8709 §6
+    {"ssh-ed25519", {SshKeyType::ed25519, nullptr}},                  // RFC 8709 §6
     {"ecdsa-sha2-nistp256", {SshKeyType::ecdsa_nistp256, "SHA256"}},  // RFC 5656 §6.2.1
     {"ecdsa-sha2-nistp384", {SshKeyType::ecdsa_nistp384, "SHA384"}},
     {"ecdsa-sha2-nistp521", {SshKeyType::ecdsa_nistp521, "SHA512"}},

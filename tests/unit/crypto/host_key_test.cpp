@@ -45,8 +45,8 @@ Bytes base64(std::string_view text) {
   for (char c : text)
     if (c != '\n' && c != '\r') clean += c;
   Bytes out(clean.size() / 4 * 3 + 3);
-  const int len = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
-                                  static_cast<int>(clean.size()));
+  const int len =
+      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
   if (len < 0) return {};
   std::size_t size = static_cast<std::size_t>(len);
   for (std::size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i) --size;  // padding decodes as zeros
@@ -86,8 +86,10 @@ Bytes ssh_sign(EVP_PKEY* key, std::string_view algorithm, ByteView data, const c
   if (EVP_DigestSignInit_ex(ctx, nullptr, digest, nullptr, nullptr, key, nullptr) == 1 &&
       EVP_DigestSign(ctx, nullptr, &len, data.data(), data.size()) == 1) {
     sig.resize(len);
-    if (EVP_DigestSign(ctx, sig.data(), &len, data.data(), data.size()) == 1) sig.resize(len);
-    else sig.clear();
+    if (EVP_DigestSign(ctx, sig.data(), &len, data.data(), data.size()) == 1)
+      sig.resize(len);
+    else
+      sig.clear();
   }
   EVP_MD_CTX_free(ctx);
   if (sig.empty()) return {};
@@ -133,8 +135,8 @@ class HostKeyWithSshKeygen : public ::testing::Test {
     if (mkdtemp(templ.data()) == nullptr) return;
     dir_ = templ;
     for (const auto& spec : kSpecs) {
-      const std::string cmd = "ssh-keygen -q " + spec.keygen_args + " -N '' -C test -f '" + (dir_ / spec.name).string() +
-                              "' </dev/null >/dev/null 2>&1";
+      const std::string cmd = "ssh-keygen -q " + spec.keygen_args + " -N '' -C test -f '" +
+                              (dir_ / spec.name).string() + "' </dev/null >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0) dir_.clear();
     }
   }
@@ -238,11 +240,6 @@ TEST_F(HostKeyWithSshKeygen, OpenSslSignaturesOverSshKeygenKeys) {
   }
 }
 
-struct Generated {
-  std::string algorithm;
-  Pkey key;
-};
-
 Pkey generate(const char* type, const char* group_or_null, std::size_t rsa_bits = 0) {
   if (rsa_bits != 0) return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", rsa_bits));
   if (group_or_null != nullptr) return Pkey(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", group_or_null));
@@ -254,14 +251,20 @@ class SignatureTampering : public ::testing::TestWithParam<std::string> {
   // Keys are cached per (key type, index): RSA generation dominates the run time otherwise.
   static EVP_PKEY* key_for(const std::string& alg, int index) {
     static std::map<std::pair<std::string, int>, Pkey> cache;
-    const std::string type = signature_scheme(alg) ? std::string(ssh_key_type_name(signature_scheme(alg)->key_type)) : alg;
+    const std::string type =
+        signature_scheme(alg) ? std::string(ssh_key_type_name(signature_scheme(alg)->key_type)) : alg;
     Pkey& slot = cache[{type, index}];
     if (slot) return slot.get();
-    if (type == "ssh-ed25519") slot = generate("ED25519", nullptr);
-    else if (type == "ecdsa-sha2-nistp256") slot = generate("EC", "P-256");
-    else if (type == "ecdsa-sha2-nistp384") slot = generate("EC", "P-384");
-    else if (type == "ecdsa-sha2-nistp521") slot = generate("EC", "P-521");
-    else slot = generate("RSA", nullptr, 2048);
+    if (type == "ssh-ed25519")
+      slot = generate("ED25519", nullptr);
+    else if (type == "ecdsa-sha2-nistp256")
+      slot = generate("EC", "P-256");
+    else if (type == "ecdsa-sha2-nistp384")
+      slot = generate("EC", "P-384");
+    else if (type == "ecdsa-sha2-nistp521")
+      slot = generate("EC", "P-521");
+    else
+      slot = generate("RSA", nullptr, 2048);
     return slot.get();
   }
 };
@@ -326,7 +329,8 @@ TEST(HostKey, RsaSignatureNameMustMatchNegotiatedAndHash) {
   ASSERT_TRUE(r.string(name) && r.string(raw));
   Bytes longer{0};
   longer.insert(longer.end(), raw.begin(), raw.end());
-  EXPECT_FALSE(verify_signature("rsa-sha2-256", blob, wire::Writer().string(name).string(ByteView(longer)).take(), kData));
+  EXPECT_FALSE(
+      verify_signature("rsa-sha2-256", blob, wire::Writer().string(name).string(ByteView(longer)).take(), kData));
 
   // RFC 8332 §3: some signers strip a leading zero byte of s; such signatures are accepted.
   // PKCS#1 v1.5 is deterministic, so vary the data until s happens to start with 0x00.
@@ -406,7 +410,7 @@ TEST(HostKey, MalformedBlobsRejected) {
   even_n.back() ^= 1;
   EXPECT_FALSE(rsa_with(e, even_n));
   EXPECT_FALSE(rsa_with(e, ByteView(n).first(64)));  // 512-bit modulus
-  EXPECT_FALSE(rsa_with(e, Bytes(2049, 0x7f)));       // > 16384 bits
+  EXPECT_FALSE(rsa_with(e, Bytes(2049, 0x7f)));      // > 16384 bits
   // Negative mpint (top bit set without the 0x00 pad) is malformed.
   Bytes negative = wire::Writer().string("ssh-rsa").string(e).string(n).take();
   EXPECT_FALSE(public_key_from_blob(negative));

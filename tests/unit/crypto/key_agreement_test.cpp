@@ -18,14 +18,18 @@ Bytes hex(std::string_view text) {
   return out;
 }
 
-Bytes to_bytes(const SecretBytes& s) { return Bytes(s.begin(), s.end()); }
+Bytes to_bytes(const SecretBytes& s) {
+  return Bytes(s.begin(), s.end());
+}
 
 struct BnFree {
   void operator()(BIGNUM* bn) const { BN_free(bn); }
 };
 using Bn = std::unique_ptr<BIGNUM, BnFree>;
 
-Bn bn(ByteView v) { return Bn(BN_bin2bn(v.data(), static_cast<int>(v.size()), nullptr)); }
+Bn bn(ByteView v) {
+  return Bn(BN_bin2bn(v.data(), static_cast<int>(v.size()), nullptr));
+}
 Bytes bytes_of(const BIGNUM* b) {
   Bytes out(static_cast<std::size_t>(BN_num_bytes(b)));
   BN_bn2bin(b, out.data());
@@ -166,8 +170,8 @@ TEST(ModpGroups, SizesAndStructure) {
     ByteView prime;
     std::size_t bytes;
   };
-  for (const Case& c : {Case{modp_group14_prime(), 256}, Case{modp_group16_prime(), 512},
-                        Case{modp_group18_prime(), 1024}}) {
+  for (const Case& c :
+       {Case{modp_group14_prime(), 256}, Case{modp_group16_prime(), 512}, Case{modp_group18_prime(), 1024}}) {
     ASSERT_EQ(c.prime.size(), c.bytes);
     for (std::size_t i = 0; i < 8; ++i) {
       EXPECT_EQ(c.prime[i], 0xff);
@@ -239,8 +243,10 @@ TEST(Dh, RejectsPeerValuesOutOfRange) {
   Bn v(BN_new());
   auto check = [&](long delta) {  // p + delta
     BN_copy(v.get(), pb.get());
-    if (delta < 0) BN_sub_word(v.get(), static_cast<BN_ULONG>(-delta));
-    else BN_add_word(v.get(), static_cast<BN_ULONG>(delta));
+    if (delta < 0)
+      BN_sub_word(v.get(), static_cast<BN_ULONG>(-delta));
+    else
+      BN_add_word(v.get(), static_cast<BN_ULONG>(delta));
     return kex->shared_secret(bytes_of(v.get())).has_value();
   };
   EXPECT_FALSE(kex->shared_secret({}));           // f = 0
