@@ -1,0 +1,507 @@
+#include "gateway/config/keywords.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "ssh/known_hosts/host_pattern.hpp"
+
+namespace gateway::config {
+namespace {
+
+using ssh::known_hosts::to_lower_ascii;
+
+struct Ctx {
+  OptionsBuilder& b;
+  const std::vector<std::string>& args;
+  const Origin& origin;
+  bool active;
+  std::string_view name;
+
+  // True once per keyword, for the first active occurrence: ssh_config(5) "the first obtained value
+  // for each parameter is used".
+  bool first() { return active && b.seen.insert(std::string(name)).second; }
+  Options& o() { return b.options; }
+  PendingValue pending(const std::string& raw) const { return {raw, origin.file, origin.line}; }
+};
+
+using Handler = std::string (*)(Ctx&);
+
+struct Keyword {
+  std::string_view name;
+  Handler handler;
+};
+
+std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+std::string arg_count_error(Ctx& c, std::size_t expected) {
+  if (c.args.size() == expected) return {};
+  if (c.args.empty()) return "missing argument";
+  return "expected " + std::to_string(expected) + " argument" + (expected == 1 ? "" : "s") + ", got " +
+         std::to_string(c.args.size());
+}
+
+std::optional<bool> parse_bool(std::string_view s) {
+  const std::string v = to_lower_ascii(s);
+  if (v == "yes" || v == "true") return true;
+  if (v == "no" || v == "false") return false;
+  return std::nullopt;
+}
+
+std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t min, std::uint64_t max) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char ch : s) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(ch - '0');
+  }
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// ssh_config(5) "TIME FORMATS": a sequence of number[unit], units s m h d w, no unit = seconds.
+std::optional<std::chrono::seconds> parse_time(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::uint64_t total = 0;
+  std::size_t i = 0;
+  constexpr std::uint64_t kMax = std::numeric_limits<std::int32_t>::max();
+  while (i < s.size()) {
+    std::uint64_t n = 0;
+    const std::size_t start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      n = n * 10 + static_cast<std::uint64_t>(s[i] - '0');
+      if (n > kMax) return std::nullopt;
+      ++i;
+    }
+    if (i == start) return std::nullopt;
+    std::uint64_t mult = 1;
+    if (i < s.size()) {
+      switch (s[i]) {
+        case 's': case 'S': mult = 1; break;
+        case 'm': case 'M': mult = 60; break;
+        case 'h': case 'H': mult = 3600; break;
+        case 'd': case 'D': mult = 86400; break;
+        case 'w': case 'W': mult = 604800; break;
+        default: return std::nullopt;
+      }
+      ++i;
+    }
+    total += n * mult;
+    if (total > kMax) return std::nullopt;
+  }
+  return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(total));
+}
+
+// Byte counts with an optional K, M or G suffix (powers of 1024), as RekeyLimit takes them.
+std::optional<std::uint64_t> parse_size(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::uint64_t mult = 1;
+  switch (s.back()) {
+    case 'k': case 'K': mult = 1ULL << 10; break;
+    case 'm': case 'M': mult = 1ULL << 20; break;
+    case 'g': case 'G': mult = 1ULL << 30; break;
+    default: break;
+  }
+  if (mult != 1) s.remove_suffix(1);
+  auto n = parse_uint(s, 0, std::numeric_limits<std::uint32_t>::max());
+  if (!n) return std::nullopt;
+  return *n * mult;
+}
+
+std::string bool_kw(Ctx& c, bool Options::*field) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  auto v = parse_bool(c.args[0]);
+  if (!v) return "expected yes or no, got " + quoted(c.args[0]);
+  if (c.first()) c.o().*field = *v;
+  return {};
+}
+
+std::string uint_kw(Ctx& c, std::uint32_t Options::*field, std::uint32_t min, std::uint32_t max) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  auto v = parse_uint(c.args[0], min, max);
+  if (!v) return "expected a number " + std::to_string(min) + ".." + std::to_string(max) + ", got " + quoted(c.args[0]);
+  if (c.first()) c.o().*field = static_cast<std::uint32_t>(*v);
+  return {};
+}
+
+std::string string_kw(Ctx& c, std::string Options::*field) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first()) c.o().*field = c.args[0];
+  return {};
+}
+
+// An algorithm list spec: one comma-separated argument, optionally led by + - or ^.
+std::string algorithm_kw(Ctx& c, std::string Options::*field) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  std::string_view v = c.args[0];
+  if (!v.empty() && (v.front() == '+' || v.front() == '-' || v.front() == '^')) v.remove_prefix(1);
+  bool ok = !v.empty() && v.front() != ',' && v.back() != ',' && v.find(",,") == std::string_view::npos;
+  for (char ch : v) ok = ok && ch > ' ' && ch < 127;
+  if (!ok) return "expected a comma-separated algorithm list, got " + quoted(c.args[0]);
+  if (c.first()) c.o().*field = c.args[0];
+  return {};
+}
+
+std::string forward_kw(Ctx& c, ForwardKind kind, std::vector<ForwardSpec> Options::*field) {
+  std::string spec;
+  if (kind == ForwardKind::dynamic) {
+    if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+    spec = c.args[0];
+  } else if (c.args.size() == 2) {
+    // Config form: "[bind:]port host:hostport" (two arguments).
+    spec = c.args[0] + ":" + c.args[1];
+  } else if (c.args.size() == 1) {
+    // Command-line form, and RemoteForward's single "[bind:]port" (dynamic reverse forward).
+    spec = c.args[0];
+  } else {
+    return c.args.empty() ? "missing argument" : "expected [bind_address:]port host:hostport";
+  }
+  auto parsed = parse_forward(kind, spec);
+  if (!parsed.spec) return parsed.error + " in " + quoted(spec);
+  if (c.active) (c.o().*field).push_back(*parsed.spec);
+  return {};
+}
+
+std::string path_list_kw(Ctx& c, std::vector<PendingValue> OptionsBuilder::*field) {
+  if (c.args.empty()) return "missing argument";
+  if (c.first()) {
+    for (const auto& a : c.args) {
+      if (to_lower_ascii(a) != "none") (c.b.*field).push_back(c.pending(a));
+    }
+  }
+  return {};
+}
+
+std::string kw_hostname(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first()) c.b.hostname.push_back(c.pending(c.args[0]));
+  return {};
+}
+
+std::string kw_port(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  auto v = parse_uint(c.args[0], 1, 65535);
+  if (!v) return "expected a port number 1..65535, got " + quoted(c.args[0]);
+  if (c.first()) c.o().port = static_cast<std::uint16_t>(*v);
+  return {};
+}
+
+std::string kw_user(Ctx& c) { return string_kw(c, &Options::user); }
+
+std::string kw_identity_file(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.active) c.b.identity_files.push_back(c.pending(c.args[0]));
+  return {};
+}
+
+std::string kw_identities_only(Ctx& c) { return bool_kw(c, &Options::identities_only); }
+
+std::string kw_identity_agent(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first()) c.b.identity_agent.push_back(c.pending(c.args[0]));
+  return {};
+}
+
+std::string kw_local_forward(Ctx& c) { return forward_kw(c, ForwardKind::local, &Options::local_forwards); }
+std::string kw_remote_forward(Ctx& c) { return forward_kw(c, ForwardKind::remote, &Options::remote_forwards); }
+std::string kw_dynamic_forward(Ctx& c) { return forward_kw(c, ForwardKind::dynamic, &Options::dynamic_forwards); }
+
+std::string kw_server_alive_interval(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  auto v = parse_time(c.args[0]);
+  if (!v) return "expected a time interval (e.g. 30, 5m), got " + quoted(c.args[0]);
+  if (c.first()) c.o().server_alive_interval = *v;
+  return {};
+}
+
+std::string kw_server_alive_count_max(Ctx& c) {
+  return uint_kw(c, &Options::server_alive_count_max, 0, 1000000);
+}
+
+std::string kw_strict_host_key_checking(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  StrictHostKeyChecking mode;
+  if (v == "yes" || v == "true") {
+    mode = StrictHostKeyChecking::yes;
+  } else if (v == "no" || v == "off" || v == "false") {
+    mode = StrictHostKeyChecking::no;
+  } else if (v == "ask") {
+    mode = StrictHostKeyChecking::ask;
+  } else if (v == "accept-new") {
+    mode = StrictHostKeyChecking::accept_new;
+  } else {
+    return "expected yes, no, ask, accept-new or off, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().strict_host_key_checking = mode;
+  return {};
+}
+
+std::string kw_user_known_hosts_file(Ctx& c) { return path_list_kw(c, &OptionsBuilder::user_known_hosts_files); }
+std::string kw_global_known_hosts_file(Ctx& c) { return path_list_kw(c, &OptionsBuilder::global_known_hosts_files); }
+std::string kw_hash_known_hosts(Ctx& c) { return bool_kw(c, &Options::hash_known_hosts); }
+std::string kw_ciphers(Ctx& c) { return algorithm_kw(c, &Options::ciphers); }
+std::string kw_kex(Ctx& c) { return algorithm_kw(c, &Options::kex_algorithms); }
+std::string kw_host_key_algorithms(Ctx& c) { return algorithm_kw(c, &Options::host_key_algorithms); }
+std::string kw_macs(Ctx& c) { return algorithm_kw(c, &Options::macs); }
+
+std::string kw_connect_timeout(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  std::optional<std::chrono::seconds> value;
+  if (to_lower_ascii(c.args[0]) != "none") {
+    value = parse_time(c.args[0]);
+    if (!value) return "expected a time interval or none, got " + quoted(c.args[0]);
+    if (value->count() == 0) value.reset();
+  }
+  if (c.first()) c.o().connect_timeout = value;
+  return {};
+}
+
+std::string kw_exit_on_forward_failure(Ctx& c) { return bool_kw(c, &Options::exit_on_forward_failure); }
+std::string kw_batch_mode(Ctx& c) { return bool_kw(c, &Options::batch_mode); }
+std::string kw_password_authentication(Ctx& c) { return bool_kw(c, &Options::password_authentication); }
+std::string kw_kbd_interactive(Ctx& c) { return bool_kw(c, &Options::kbd_interactive_authentication); }
+std::string kw_pubkey_authentication(Ctx& c) { return bool_kw(c, &Options::pubkey_authentication); }
+
+std::string kw_preferred_authentications(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  auto methods = ssh::known_hosts::split_patterns(c.args[0], ',');
+  if (methods.empty()) return "expected a comma-separated list of methods";
+  if (c.first()) c.o().preferred_authentications = std::move(methods);
+  return {};
+}
+
+std::string kw_number_of_password_prompts(Ctx& c) {
+  return uint_kw(c, &Options::number_of_password_prompts, 0, 1000);
+}
+
+std::string kw_rekey_limit(Ctx& c) {
+  if (c.args.empty() || c.args.size() > 2) return "expected a size and an optional time, e.g. \"1G 1h\"";
+  std::uint64_t bytes = 0;
+  if (to_lower_ascii(c.args[0]) != "default") {
+    auto v = parse_size(c.args[0]);
+    // RFC 4344 §3.2 rekeys by blocks; fewer than 16 bytes would rekey after every packet.
+    if (!v || (*v != 0 && *v < 16)) return "expected a size of at least 16 bytes (e.g. 1G, 512M) or default, got " +
+                                           quoted(c.args[0]);
+    bytes = *v;
+  }
+  std::chrono::seconds time{0};
+  if (c.args.size() == 2) {
+    const std::string t = to_lower_ascii(c.args[1]);
+    if (t != "none" && t != "default") {
+      auto v = parse_time(c.args[1]);
+      if (!v) return "expected a time interval, none or default, got " + quoted(c.args[1]);
+      time = *v;
+    }
+  }
+  if (c.first()) {
+    c.o().rekey_limit_bytes = bytes;
+    c.o().rekey_limit_time = time;
+  }
+  return {};
+}
+
+std::string kw_log_level(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  static const std::pair<std::string_view, LogLevel> kLevels[] = {
+      {"quiet", LogLevel::quiet},   {"fatal", LogLevel::fatal},   {"error", LogLevel::error},
+      {"info", LogLevel::info},     {"verbose", LogLevel::verbose}, {"debug", LogLevel::debug1},
+      {"debug1", LogLevel::debug1}, {"debug2", LogLevel::debug2}, {"debug3", LogLevel::debug3}};
+  const std::string v = to_lower_ascii(c.args[0]);
+  for (const auto& [text, level] : kLevels) {
+    if (v == text) {
+      if (c.first()) c.o().log_level = level;
+      return {};
+    }
+  }
+  return "expected QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG, DEBUG1, DEBUG2 or DEBUG3, got " + quoted(c.args[0]);
+}
+
+std::string kw_proxy_jump(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first()) c.o().proxy_jump = to_lower_ascii(c.args[0]) == "none" ? std::string() : c.args[0];
+  return {};
+}
+
+std::string kw_compression(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  auto v = parse_bool(c.args[0]);
+  if (!v) return "expected yes or no, got " + quoted(c.args[0]);
+  if (c.first() && *v) {
+    c.b.warnings.push_back(c.origin.file + ":" + std::to_string(c.origin.line) +
+                           ": Compression is not supported; continuing without compression");
+  }
+  return {};
+}
+
+std::string kw_gateway_ports(Ctx& c) { return bool_kw(c, &Options::gateway_ports); }
+
+std::string kw_address_family(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  AddressFamily family;
+  if (v == "any") {
+    family = AddressFamily::any;
+  } else if (v == "inet") {
+    family = AddressFamily::inet;
+  } else if (v == "inet6") {
+    family = AddressFamily::inet6;
+  } else {
+    return "expected any, inet or inet6, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().address_family = family;
+  return {};
+}
+
+std::string kw_bind_address(Ctx& c) { return string_kw(c, &Options::bind_address); }
+std::string kw_connection_attempts(Ctx& c) { return uint_kw(c, &Options::connection_attempts, 1, 1000); }
+
+std::string kw_control_master(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  std::string norm = v == "true" ? "yes" : v == "false" ? "no" : v;
+  if (norm != "yes" && norm != "no" && norm != "ask" && norm != "auto" && norm != "autoask") {
+    return "expected yes, no, ask, auto or autoask, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().control_master = norm;
+  return {};
+}
+
+std::string kw_control_path(Ctx& c) { return string_kw(c, &Options::control_path); }
+
+std::string kw_control_persist(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  if (!parse_bool(v) && !parse_time(v)) return "expected yes, no or a time interval, got " + quoted(c.args[0]);
+  if (c.first()) c.o().control_persist = v;
+  return {};
+}
+
+std::string kw_set_env(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  for (const auto& a : c.args) {
+    const auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0) return "expected NAME=VALUE, got " + quoted(a);
+  }
+  if (c.first()) c.o().set_env = c.args;
+  return {};
+}
+
+std::string kw_send_env(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  if (c.active) {
+    for (const auto& a : c.args) {
+      // "-pattern" removes earlier names (ssh_config(5) SendEnv).
+      if (!a.empty() && a.front() == '-') {
+        const std::string pat = a.substr(1);
+        std::erase_if(c.o().send_env, [&](const std::string& n) { return ssh::known_hosts::match_wildcard(pat, n); });
+      } else {
+        c.o().send_env.push_back(a);
+      }
+    }
+  }
+  return {};
+}
+
+std::string kw_tcp_keep_alive(Ctx& c) { return bool_kw(c, &Options::tcp_keep_alive); }
+
+std::string kw_update_host_keys(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  if (!parse_bool(v) && v != "ask") return "expected yes, no or ask, got " + quoted(c.args[0]);
+  return {};
+}
+
+std::string kw_ignore_unknown(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  if (c.first()) {
+    for (const auto& a : c.args) {
+      for (auto& p : ssh::known_hosts::split_patterns(a, ',')) c.b.ignore_unknown.push_back(to_lower_ascii(p));
+    }
+  }
+  return {};
+}
+
+constexpr Keyword kKeywords[] = {
+    {"HostName", kw_hostname},
+    {"Port", kw_port},
+    {"User", kw_user},
+    {"IdentityFile", kw_identity_file},
+    {"IdentitiesOnly", kw_identities_only},
+    {"IdentityAgent", kw_identity_agent},
+    {"LocalForward", kw_local_forward},
+    {"RemoteForward", kw_remote_forward},
+    {"DynamicForward", kw_dynamic_forward},
+    {"ServerAliveInterval", kw_server_alive_interval},
+    {"ServerAliveCountMax", kw_server_alive_count_max},
+    {"StrictHostKeyChecking", kw_strict_host_key_checking},
+    {"UserKnownHostsFile", kw_user_known_hosts_file},
+    {"GlobalKnownHostsFile", kw_global_known_hosts_file},
+    {"HashKnownHosts", kw_hash_known_hosts},
+    {"Ciphers", kw_ciphers},
+    {"KexAlgorithms", kw_kex},
+    {"HostKeyAlgorithms", kw_host_key_algorithms},
+    {"MACs", kw_macs},
+    {"ConnectTimeout", kw_connect_timeout},
+    {"ExitOnForwardFailure", kw_exit_on_forward_failure},
+    {"BatchMode", kw_batch_mode},
+    {"PasswordAuthentication", kw_password_authentication},
+    {"KbdInteractiveAuthentication", kw_kbd_interactive},
+    {"PubkeyAuthentication", kw_pubkey_authentication},
+    {"PreferredAuthentications", kw_preferred_authentications},
+    {"NumberOfPasswordPrompts", kw_number_of_password_prompts},
+    {"RekeyLimit", kw_rekey_limit},
+    {"LogLevel", kw_log_level},
+    {"ProxyJump", kw_proxy_jump},
+    {"Compression", kw_compression},
+    {"GatewayPorts", kw_gateway_ports},
+    {"AddressFamily", kw_address_family},
+    {"BindAddress", kw_bind_address},
+    {"ConnectionAttempts", kw_connection_attempts},
+    {"ControlMaster", kw_control_master},
+    {"ControlPath", kw_control_path},
+    {"ControlPersist", kw_control_persist},
+    {"SetEnv", kw_set_env},
+    {"SendEnv", kw_send_env},
+    {"TCPKeepAlive", kw_tcp_keep_alive},
+    {"UpdateHostKeys", kw_update_host_keys},
+    {"IgnoreUnknown", kw_ignore_unknown},
+};
+
+const Keyword* find_keyword(std::string_view keyword) {
+  std::string lower = to_lower_ascii(keyword);
+  // Old name kept by ssh as an alias (ssh_config(5) KbdInteractiveAuthentication).
+  if (lower == "challengeresponseauthentication") lower = "kbdinteractiveauthentication";
+  for (const auto& k : kKeywords) {
+    if (to_lower_ascii(k.name) == lower) return &k;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string canonical_keyword(std::string_view keyword) {
+  const Keyword* k = find_keyword(keyword);
+  return k != nullptr ? std::string(k->name) : std::string();
+}
+
+void apply_directive(OptionsBuilder& builder, const ConfigLine& line, const Origin& origin, bool active) {
+  const Keyword* k = find_keyword(line.keyword);
+  if (k == nullptr) {
+    const std::string lower = to_lower_ascii(line.keyword);
+    const bool ignored = std::any_of(builder.ignore_unknown.begin(), builder.ignore_unknown.end(),
+                                     [&](const std::string& p) { return ssh::known_hosts::match_wildcard(p, lower); });
+    if (!ignored) {
+      builder.errors.push_back({origin.file, origin.line,
+                                "unknown keyword " + quoted(line.keyword) +
+                                    " (list it in IgnoreUnknown to skip it)"});
+    }
+    return;
+  }
+  Ctx ctx{builder, line.args, origin, active, k->name};
+  std::string error = k->handler(ctx);
+  if (!error.empty()) builder.errors.push_back({origin.file, origin.line, std::string(k->name) + ": " + error});
+}
+
+}  // namespace gateway::config

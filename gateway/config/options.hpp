@@ -1,0 +1,100 @@
+#pragma once
+// The resolved client options: what ~/.ssh/config, /etc/ssh/ssh_config and the command line say for
+// one destination, with ssh's defaults applied and ~ / %-tokens expanded (ssh_config(5)).
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/config/forward_spec.hpp"
+
+namespace gateway::config {
+
+enum class StrictHostKeyChecking { yes, no, ask, accept_new };
+enum class AddressFamily { any, inet, inet6 };
+enum class LogLevel { quiet, fatal, error, info, verbose, debug1, debug2, debug3 };
+
+struct Options {
+  std::string host;      // the destination as given; Host patterns match this
+  std::string hostname;  // HostName with %h expanded, else host
+  std::uint16_t port = 22;
+  std::string user;  // default: the local login name
+  std::vector<std::string> identity_files;
+  bool identity_files_defaulted = false;  // ssh's default list: missing files are not an error
+  bool identities_only = false;
+  // "SSH_AUTH_SOCK" (use that environment variable), "none", "$VAR" or an expanded socket path.
+  std::string identity_agent = "SSH_AUTH_SOCK";
+  std::vector<ForwardSpec> local_forwards;
+  std::vector<ForwardSpec> remote_forwards;
+  std::vector<ForwardSpec> dynamic_forwards;
+  std::chrono::seconds server_alive_interval{0};
+  std::uint32_t server_alive_count_max = 3;
+  StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;
+  std::vector<std::string> user_known_hosts_files;
+  std::vector<std::string> global_known_hosts_files;
+  bool hash_known_hosts = false;
+  // Raw list specs ("+aes128-ctr", "-*cbc", "^ssh-ed25519"); empty keeps the default list. Applied with
+  // ssh::transport::apply_algorithm_list by the caller.
+  std::string ciphers;
+  std::string kex_algorithms;
+  std::string host_key_algorithms;
+  std::string macs;
+  std::optional<std::chrono::seconds> connect_timeout;  // nullopt: none (the system's TCP timeout)
+  bool exit_on_forward_failure = false;
+  bool batch_mode = false;
+  bool password_authentication = true;
+  bool kbd_interactive_authentication = true;
+  bool pubkey_authentication = true;
+  std::vector<std::string> preferred_authentications;  // empty: our default order
+  std::uint32_t number_of_password_prompts = 3;
+  std::uint64_t rekey_limit_bytes = 0;       // 0: the cipher's default (RFC 4344 §3.2)
+  std::chrono::seconds rekey_limit_time{0};  // 0: no time-based rekeying
+  LogLevel log_level = LogLevel::info;
+  std::string proxy_jump;  // empty: direct connection ("none" is stored as empty)
+  bool compression = false;
+  bool gateway_ports = false;
+  AddressFamily address_family = AddressFamily::any;
+  std::string bind_address;
+  std::uint32_t connection_attempts = 1;
+  std::string control_master = "no";  // stored for later: yes/no/ask/auto/autoask
+  std::string control_path;
+  std::string control_persist = "no";
+  std::vector<std::string> set_env;   // NAME=VALUE
+  std::vector<std::string> send_env;  // name patterns
+  bool tcp_keep_alive = true;
+};
+
+// One command-line setting, applied before any configuration file (first value wins, so these
+// take precedence). `origin` names it in messages: "-o", "-p", "-L" ...
+struct Override {
+  std::string keyword;
+  std::vector<std::string> args;
+  std::string origin;
+};
+
+struct ConfigError {
+  std::string file;      // "command line" for overrides
+  std::size_t line = 0;  // 0 when not from a file
+  std::string message;
+  std::string to_string() const;
+};
+
+// Facts about the local user that defaults and expansions need; tests inject their own.
+struct Environment {
+  std::string home;
+  std::string local_user;
+};
+Environment current_environment();
+
+// How files are read, so tests and fuzzers feed text instead of touching the disk.
+struct FileSystem {
+  // nullopt when the file does not exist or cannot be read.
+  std::function<std::optional<std::string>(const std::string& path)> read_file;
+  // Paths matching a glob(3) pattern, sorted; empty when nothing matches.
+  std::function<std::vector<std::string>(const std::string& pattern)> glob;
+};
+FileSystem real_file_system();
+
+}  // namespace gateway::config

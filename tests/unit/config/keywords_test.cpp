@@ -1,0 +1,180 @@
+#include "gateway/config/keywords.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace gateway::config;
+
+// Applies one line as if it were line 7 of "cfg" and returns the resulting builder.
+OptionsBuilder apply(const std::string& keyword, std::vector<std::string> args, bool active = true) {
+  OptionsBuilder b;
+  apply_directive(b, ConfigLine{keyword, std::move(args)}, Origin{"cfg", 7}, active);
+  return b;
+}
+
+std::string error_of(const std::string& keyword, std::vector<std::string> args) {
+  auto b = apply(keyword, std::move(args));
+  if (b.errors.size() != 1) return "<" + std::to_string(b.errors.size()) + " errors>";
+  return b.errors[0].to_string();
+}
+
+// Every keyword rejects bad values with "file:line: Keyword: what was expected".
+TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
+  struct Case {
+    std::string keyword;
+    std::vector<std::string> args;
+    std::string expect;  // substring of the message
+  };
+  const std::vector<Case> cases = {
+      {"HostName", {}, "cfg:7: HostName: missing argument"},
+      {"HostName", {"a", "b"}, "cfg:7: HostName: expected 1 argument, got 2"},
+      {"Port", {"0"}, "cfg:7: Port: expected a port number 1..65535, got '0'"},
+      {"Port", {"65536"}, "1..65535"},
+      {"Port", {"ssh"}, "got 'ssh'"},
+      {"User", {}, "cfg:7: User: missing argument"},
+      {"IdentityFile", {}, "cfg:7: IdentityFile: missing argument"},
+      {"IdentitiesOnly", {"maybe"}, "cfg:7: IdentitiesOnly: expected yes or no, got 'maybe'"},
+      {"IdentityAgent", {}, "cfg:7: IdentityAgent: missing argument"},
+      {"LocalForward", {"8080"}, "cfg:7: LocalForward: expected"},
+      {"LocalForward", {"8080", "host:99999"}, "cfg:7: LocalForward: bad port '99999'"},
+      {"LocalForward", {"a", "b", "c"}, "cfg:7: LocalForward: expected [bind_address:]port host:hostport"},
+      {"RemoteForward", {"x:y:z:w"}, "cfg:7: RemoteForward: bad port 'y'"},
+      {"DynamicForward", {"0"}, "cfg:7: DynamicForward: bad port '0'"},
+      {"DynamicForward", {"1080", "x"}, "cfg:7: DynamicForward: expected 1 argument"},
+      {"ServerAliveInterval", {"soon"}, "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got 'soon'"},
+      {"ServerAliveCountMax", {"-1"}, "cfg:7: ServerAliveCountMax: expected a number 0..1000000, got '-1'"},
+      {"StrictHostKeyChecking", {"sometimes"}, "cfg:7: StrictHostKeyChecking: expected yes, no, ask, accept-new or off"},
+      {"UserKnownHostsFile", {}, "cfg:7: UserKnownHostsFile: missing argument"},
+      {"GlobalKnownHostsFile", {}, "cfg:7: GlobalKnownHostsFile: missing argument"},
+      {"HashKnownHosts", {"1"}, "cfg:7: HashKnownHosts: expected yes or no, got '1'"},
+      {"Ciphers", {"aes128-ctr,,aes256-ctr"}, "cfg:7: Ciphers: expected a comma-separated algorithm list"},
+      {"KexAlgorithms", {"+"}, "cfg:7: KexAlgorithms: expected a comma-separated algorithm list"},
+      {"HostKeyAlgorithms", {"a", "b"}, "cfg:7: HostKeyAlgorithms: expected 1 argument, got 2"},
+      {"MACs", {"hmac-sha2-256,"}, "cfg:7: MACs: expected a comma-separated algorithm list"},
+      {"ConnectTimeout", {"10x"}, "cfg:7: ConnectTimeout: expected a time interval or none, got '10x'"},
+      {"ExitOnForwardFailure", {"y"}, "cfg:7: ExitOnForwardFailure: expected yes or no"},
+      {"BatchMode", {}, "cfg:7: BatchMode: missing argument"},
+      {"PasswordAuthentication", {"on"}, "cfg:7: PasswordAuthentication: expected yes or no"},
+      {"KbdInteractiveAuthentication", {"on"}, "cfg:7: KbdInteractiveAuthentication: expected yes or no"},
+      {"ChallengeResponseAuthentication", {"on"}, "cfg:7: KbdInteractiveAuthentication: expected yes or no"},
+      {"PubkeyAuthentication", {"on"}, "cfg:7: PubkeyAuthentication: expected yes or no"},
+      {"PreferredAuthentications", {","}, "cfg:7: PreferredAuthentications: expected a comma-separated list"},
+      {"NumberOfPasswordPrompts", {"many"}, "cfg:7: NumberOfPasswordPrompts: expected a number 0..1000"},
+      {"RekeyLimit", {"8"}, "cfg:7: RekeyLimit: expected a size of at least 16 bytes"},
+      {"RekeyLimit", {"1G", "later"}, "cfg:7: RekeyLimit: expected a time interval, none or default, got 'later'"},
+      {"RekeyLimit", {}, "cfg:7: RekeyLimit: expected a size and an optional time"},
+      {"LogLevel", {"LOUD"}, "cfg:7: LogLevel: expected QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG"},
+      {"ProxyJump", {}, "cfg:7: ProxyJump: missing argument"},
+      {"Compression", {"fast"}, "cfg:7: Compression: expected yes or no"},
+      {"GatewayPorts", {"all"}, "cfg:7: GatewayPorts: expected yes or no"},
+      {"AddressFamily", {"ipx"}, "cfg:7: AddressFamily: expected any, inet or inet6, got 'ipx'"},
+      {"BindAddress", {}, "cfg:7: BindAddress: missing argument"},
+      {"ConnectionAttempts", {"0"}, "cfg:7: ConnectionAttempts: expected a number 1..1000, got '0'"},
+      {"ControlMaster", {"maybe"}, "cfg:7: ControlMaster: expected yes, no, ask, auto or autoask"},
+      {"ControlPath", {}, "cfg:7: ControlPath: missing argument"},
+      {"ControlPersist", {"forever"}, "cfg:7: ControlPersist: expected yes, no or a time interval"},
+      {"SetEnv", {"NOVALUE"}, "cfg:7: SetEnv: expected NAME=VALUE, got 'NOVALUE'"},
+      {"SetEnv", {"=x"}, "cfg:7: SetEnv: expected NAME=VALUE"},
+      {"SendEnv", {}, "cfg:7: SendEnv: missing argument"},
+      {"TCPKeepAlive", {"often"}, "cfg:7: TCPKeepAlive: expected yes or no"},
+      {"UpdateHostKeys", {"always"}, "cfg:7: UpdateHostKeys: expected yes, no or ask"},
+      {"IgnoreUnknown", {}, "cfg:7: IgnoreUnknown: missing argument"},
+      {"NoSuchKeyword", {"x"}, "cfg:7: unknown keyword 'NoSuchKeyword'"},
+  };
+  for (const auto& c : cases) {
+    const std::string msg = error_of(c.keyword, c.args);
+    EXPECT_NE(msg.find(c.expect), std::string::npos) << c.keyword << ": got \"" << msg << "\", expected \"" << c.expect << "\"";
+  }
+}
+
+TEST(Keywords, ValidatesEvenWhenInactive) {
+  auto b = apply("Port", {"x"}, false);
+  EXPECT_EQ(b.errors.size(), 1u);
+  auto good = apply("Port", {"2200"}, false);
+  EXPECT_TRUE(good.errors.empty());
+  EXPECT_EQ(good.options.port, 22);  // not applied
+}
+
+TEST(Keywords, FirstValueWinsAndCaseInsensitive) {
+  OptionsBuilder b;
+  apply_directive(b, ConfigLine{"port", {"2200"}}, Origin{"f", 1}, true);
+  apply_directive(b, ConfigLine{"PORT", {"2300"}}, Origin{"f", 2}, true);
+  apply_directive(b, ConfigLine{"StrictHostKeyChecking", {"Accept-New"}}, Origin{"f", 3}, true);
+  apply_directive(b, ConfigLine{"StrictHostKeyChecking", {"no"}}, Origin{"f", 4}, true);
+  EXPECT_TRUE(b.errors.empty());
+  EXPECT_EQ(b.options.port, 2200);
+  EXPECT_EQ(b.options.strict_host_key_checking, StrictHostKeyChecking::accept_new);
+}
+
+TEST(Keywords, AccumulatingKeywords) {
+  OptionsBuilder b;
+  apply_directive(b, ConfigLine{"LocalForward", {"8080", "web:80"}}, Origin{"f", 1}, true);
+  apply_directive(b, ConfigLine{"LocalForward", {"127.0.0.1:8443", "[::1]:443"}}, Origin{"f", 2}, true);
+  apply_directive(b, ConfigLine{"RemoteForward", {"9000"}}, Origin{"f", 3}, true);
+  apply_directive(b, ConfigLine{"DynamicForward", {"1080"}}, Origin{"f", 4}, true);
+  apply_directive(b, ConfigLine{"IdentityFile", {"~/a"}}, Origin{"f", 5}, true);
+  apply_directive(b, ConfigLine{"IdentityFile", {"~/b"}}, Origin{"f", 6}, true);
+  apply_directive(b, ConfigLine{"SendEnv", {"LANG", "LC_*"}}, Origin{"f", 7}, true);
+  apply_directive(b, ConfigLine{"SendEnv", {"-LC_*", "TZ"}}, Origin{"f", 8}, true);
+  ASSERT_TRUE(b.errors.empty());
+  ASSERT_EQ(b.options.local_forwards.size(), 2u);
+  EXPECT_EQ(b.options.local_forwards[1].target->host, "::1");
+  EXPECT_EQ(b.options.remote_forwards.size(), 1u);
+  EXPECT_EQ(b.options.dynamic_forwards.size(), 1u);
+  EXPECT_EQ(b.identity_files.size(), 2u);
+  EXPECT_EQ(b.options.send_env, (std::vector<std::string>{"LANG", "TZ"}));
+}
+
+TEST(Keywords, ValuesParsed) {
+  OptionsBuilder b;
+  auto a = [&](std::string k, std::vector<std::string> v) { apply_directive(b, ConfigLine{k, v}, Origin{"f", 1}, true); };
+  a("RekeyLimit", {"1G", "1h"});
+  a("ServerAliveInterval", {"1m30s"});
+  a("ServerAliveCountMax", {"5"});
+  a("ConnectTimeout", {"none"});
+  a("LogLevel", {"debug2"});
+  a("Compression", {"yes"});
+  a("AddressFamily", {"inet6"});
+  a("ProxyJump", {"none"});
+  a("PreferredAuthentications", {"publickey,password"});
+  a("StrictHostKeyChecking", {"off"});
+  a("UpdateHostKeys", {"ask"});
+  a("ControlPersist", {"10m"});
+  a("Ciphers", {"^aes256-gcm@openssh.com"});
+  ASSERT_TRUE(b.errors.empty()) << b.errors[0].to_string();
+  EXPECT_EQ(b.options.rekey_limit_bytes, 1ULL << 30);
+  EXPECT_EQ(b.options.rekey_limit_time.count(), 3600);
+  EXPECT_EQ(b.options.server_alive_interval.count(), 90);
+  EXPECT_EQ(b.options.server_alive_count_max, 5u);
+  EXPECT_FALSE(b.options.connect_timeout.has_value());
+  EXPECT_EQ(b.options.log_level, LogLevel::debug2);
+  EXPECT_FALSE(b.options.compression);
+  ASSERT_EQ(b.warnings.size(), 1u);
+  EXPECT_NE(b.warnings[0].find("f:1: Compression is not supported"), std::string::npos);
+  EXPECT_EQ(b.options.address_family, AddressFamily::inet6);
+  EXPECT_EQ(b.options.proxy_jump, "");
+  EXPECT_EQ(b.options.preferred_authentications, (std::vector<std::string>{"publickey", "password"}));
+  EXPECT_EQ(b.options.strict_host_key_checking, StrictHostKeyChecking::no);
+  EXPECT_EQ(b.options.control_persist, "10m");
+  EXPECT_EQ(b.options.ciphers, "^aes256-gcm@openssh.com");
+
+  OptionsBuilder d;
+  apply_directive(d, ConfigLine{"RekeyLimit", {"default", "none"}}, Origin{"f", 1}, true);
+  EXPECT_TRUE(d.errors.empty());
+  EXPECT_EQ(d.options.rekey_limit_bytes, 0u);
+}
+
+TEST(Keywords, IgnoreUnknown) {
+  OptionsBuilder b;
+  apply_directive(b, ConfigLine{"IgnoreUnknown", {"UseKeychain,Add*"}}, Origin{"f", 1}, true);
+  apply_directive(b, ConfigLine{"UseKeychain", {"yes"}}, Origin{"f", 2}, true);
+  apply_directive(b, ConfigLine{"AddKeysToAgent", {"yes"}}, Origin{"f", 3}, true);
+  apply_directive(b, ConfigLine{"ForwardX11", {"yes"}}, Origin{"f", 4}, true);
+  ASSERT_EQ(b.errors.size(), 1u);
+  EXPECT_EQ(b.errors[0].line, 4u);
+  EXPECT_EQ(canonical_keyword("tcpkeepalive"), "TCPKeepAlive");
+  EXPECT_EQ(canonical_keyword("nope"), "");
+}
+
+}  // namespace
