@@ -1,0 +1,98 @@
+#include "support/keys.hpp"
+
+#include "support/files.hpp"
+#include "support/process.hpp"
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <utility>
+
+namespace testsupport {
+
+std::string key_type_name(KeyType t) {
+    switch (t) {
+        case KeyType::Ed25519: return "ed25519";
+        case KeyType::Ecdsa256: return "ecdsa256";
+        case KeyType::Ecdsa384: return "ecdsa384";
+        case KeyType::Ecdsa521: return "ecdsa521";
+        case KeyType::Rsa3072: return "rsa3072";
+    }
+    return "unknown";
+}
+
+std::string key_type_ssh_name(KeyType t) {
+    switch (t) {
+        case KeyType::Ed25519: return "ssh-ed25519";
+        case KeyType::Ecdsa256: return "ecdsa-sha2-nistp256";
+        case KeyType::Ecdsa384: return "ecdsa-sha2-nistp384";
+        case KeyType::Ecdsa521: return "ecdsa-sha2-nistp521";
+        case KeyType::Rsa3072: return "ssh-rsa";
+    }
+    return "unknown";
+}
+
+namespace {
+
+std::vector<std::string> keygen_type_args(KeyType t) {
+    switch (t) {
+        case KeyType::Ed25519: return {"-t", "ed25519"};
+        case KeyType::Ecdsa256: return {"-t", "ecdsa", "-b", "256"};
+        case KeyType::Ecdsa384: return {"-t", "ecdsa", "-b", "384"};
+        case KeyType::Ecdsa521: return {"-t", "ecdsa", "-b", "521"};
+        case KeyType::Rsa3072: return {"-t", "rsa", "-b", "3072"};
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string fingerprint_of(const std::string& public_path) {
+    std::string out;
+    if (!run_quiet({"ssh-keygen", "-l", "-E", "sha256", "-f", public_path}, &out)) return {};
+    // "256 SHA256:xxxx comment (ED25519)"
+    std::istringstream in(out);
+    std::string bits;
+    std::string fp;
+    in >> bits >> fp;
+    return fp;
+}
+
+KeyPair generate_key(const std::string& dir, const std::string& name, KeyType type, const std::string& passphrase,
+                     std::string* error) {
+    KeyPair kp;
+    kp.type = type;
+    std::string path = dir + "/" + name;
+    std::vector<std::string> argv{"ssh-keygen", "-q"};
+    for (auto& a : keygen_type_args(type)) argv.push_back(a);
+    argv.insert(argv.end(), {"-N", passphrase, "-C", "sshplex-test-" + name, "-f", path});
+    std::string out;
+    if (!run_quiet(argv, &out)) {
+        if (error != nullptr) *error = "ssh-keygen failed: " + out;
+        return kp;
+    }
+    kp.private_path = path;
+    kp.public_path = path + ".pub";
+    kp.public_line = strip_key_comment(read_file(kp.public_path));
+    kp.fingerprint = fingerprint_of(kp.public_path);
+    return kp;
+}
+
+const KeyPair& cached_key(KeyType type, std::string_view slot) {
+    static std::mutex mu;
+    static std::unique_ptr<TempDir> dir;
+    static std::map<std::pair<int, std::string>, KeyPair> cache;
+    std::lock_guard<std::mutex> lock(mu);
+    if (!dir) dir = std::make_unique<TempDir>("sshplex-keycache");
+    auto key = std::make_pair(static_cast<int>(type), std::string(slot));
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    std::string error;
+    KeyPair kp = generate_key(dir->str(), std::string(slot) + "_" + key_type_name(type), type, {}, &error);
+    if (kp.private_path.empty()) throw std::runtime_error(error);
+    return cache.emplace(key, std::move(kp)).first->second;
+}
+
+}  // namespace testsupport
