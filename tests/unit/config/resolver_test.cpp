@@ -1,0 +1,273 @@
+#include "gateway/config/resolver.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "ssh/known_hosts/host_pattern.hpp"
+
+namespace {
+
+using namespace gateway::config;
+
+const Environment kEnv{"/home/al", "al"};
+
+struct FakeFs {
+  std::map<std::string, std::string> files;
+  FileSystem fs() const {
+    FileSystem f;
+    f.read_file = [this](const std::string& p) -> std::optional<std::string> {
+      auto it = files.find(p);
+      if (it == files.end()) return std::nullopt;
+      return it->second;
+    };
+    f.glob = [this](const std::string& pattern) {
+      std::vector<std::string> out;
+      for (const auto& [name, text] : files) {
+        if (ssh::known_hosts::match_wildcard(pattern, name)) out.push_back(name);
+      }
+      return out;
+    };
+    return f;
+  }
+};
+
+ResolveResult run(const FakeFs& fs, const std::string& host, std::vector<Override> overrides = {},
+                  std::optional<std::string> config_file = std::nullopt) {
+  return resolve(ResolveInput{host, std::move(overrides), std::move(config_file)}, kEnv, fs.fs());
+}
+
+Options ok(const ResolveResult& r) {
+  if (!r.errors.empty()) ADD_FAILURE() << r.errors[0].to_string();
+  return r.options.value_or(Options{});
+}
+
+TEST(Resolver, DefaultsLikeSsh) {
+  FakeFs fs;
+  auto r = run(fs, "example.org");
+  const Options o = ok(r);
+  EXPECT_EQ(o.host, "example.org");
+  EXPECT_EQ(o.hostname, "example.org");
+  EXPECT_EQ(o.port, 22);
+  EXPECT_EQ(o.user, "al");
+  EXPECT_EQ(o.identity_files,
+            (std::vector<std::string>{"/home/al/.ssh/id_rsa", "/home/al/.ssh/id_ecdsa", "/home/al/.ssh/id_ed25519"}));
+  EXPECT_TRUE(o.identity_files_defaulted);
+  EXPECT_EQ(o.user_known_hosts_files,
+            (std::vector<std::string>{"/home/al/.ssh/known_hosts", "/home/al/.ssh/known_hosts2"}));
+  EXPECT_EQ(o.global_known_hosts_files,
+            (std::vector<std::string>{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}));
+  EXPECT_EQ(o.strict_host_key_checking, StrictHostKeyChecking::ask);
+  EXPECT_EQ(o.server_alive_interval.count(), 0);
+  EXPECT_EQ(o.server_alive_count_max, 3u);
+  EXPECT_FALSE(o.connect_timeout.has_value());
+  EXPECT_EQ(o.number_of_password_prompts, 3u);
+  EXPECT_EQ(o.identity_agent, "SSH_AUTH_SOCK");
+}
+
+TEST(Resolver, HostBlocksFirstValueWinsUserBeforeSystem) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host web*\n"
+      "  HostName %h.internal\n"
+      "  Port 2201\n"
+      "Host *\n"
+      "  Port 2299\n"
+      "  User fallback\n";
+  fs.files["/etc/ssh/ssh_config"] = "Host *\n  User system\n  ServerAliveInterval 15\n  Port 1\n";
+  const Options o = ok(run(fs, "web1"));
+  EXPECT_EQ(o.hostname, "web1.internal");
+  EXPECT_EQ(o.port, 2201);
+  EXPECT_EQ(o.user, "fallback");
+  EXPECT_EQ(o.server_alive_interval.count(), 15);
+  const Options other = ok(run(fs, "db"));
+  EXPECT_EQ(other.hostname, "db");
+  EXPECT_EQ(other.port, 2299);
+}
+
+TEST(Resolver, HostNegationAndMultiplePatterns) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host *.corp !bastion.corp\n  User corpuser\n"
+      "Host alpha,beta gamma\n  Port 2022\n";
+  EXPECT_EQ(ok(run(fs, "a.corp")).user, "corpuser");
+  EXPECT_EQ(ok(run(fs, "bastion.corp")).user, "al");
+  EXPECT_EQ(ok(run(fs, "beta")).port, 2022);
+  EXPECT_EQ(ok(run(fs, "gamma")).port, 2022);
+  EXPECT_EQ(ok(run(fs, "delta")).port, 22);
+}
+
+TEST(Resolver, CommandLineOverridesWin) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] = "Host *\n  Port 2201\n  User cfg\n  IdentityFile ~/.ssh/cfg_key\n";
+  auto r = run(fs, "h", {{"Port", {"2400"}, "-p"}, {"User", {"cli"}, "-l"}, {"IdentityFile", {"/k1"}, "-i"}});
+  const Options o = ok(r);
+  EXPECT_EQ(o.port, 2400);
+  EXPECT_EQ(o.user, "cli");
+  // IdentityFile accumulates: command line first, then the config's.
+  EXPECT_EQ(o.identity_files, (std::vector<std::string>{"/k1", "/home/al/.ssh/cfg_key"}));
+  EXPECT_FALSE(o.identity_files_defaulted);
+}
+
+TEST(Resolver, OverrideErrorsNameTheOption) {
+  FakeFs fs;
+  auto r = run(fs, "h", {{"Port", {"http"}, "-p http"}, {"Host", {"x"}, "-o Host=x"}});
+  ASSERT_EQ(r.errors.size(), 2u);
+  EXPECT_FALSE(r.options.has_value());
+  EXPECT_EQ(r.errors[0].to_string(), "command line (-p http): Port: expected a port number 1..65535, got 'http'");
+  EXPECT_NE(r.errors[1].to_string().find("cannot be given on the command line"), std::string::npos);
+}
+
+TEST(Resolver, ExplicitConfigFileReplacesDefaults) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] = "Port 1111\n";
+  fs.files["/etc/ssh/ssh_config"] = "Port 2222\n";
+  fs.files["/tmp/my.conf"] = "User mine\n";
+  const Options o = ok(run(fs, "h", {}, "/tmp/my.conf"));
+  EXPECT_EQ(o.user, "mine");
+  EXPECT_EQ(o.port, 22);
+  EXPECT_EQ(ok(run(fs, "h", {}, "none")).port, 22);
+  EXPECT_EQ(ok(run(fs, "h", {}, "/dev/null")).port, 22);
+  auto missing = run(fs, "h", {}, "/nope");
+  ASSERT_EQ(missing.errors.size(), 1u);
+  EXPECT_EQ(missing.errors[0].to_string(), "/nope: cannot read configuration file");
+  // Missing default files are fine.
+  FakeFs empty;
+  EXPECT_TRUE(run(empty, "h").errors.empty());
+}
+
+TEST(Resolver, IncludeRelativeGlobAndConditional) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Include conf.d/*.conf\n"
+      "Host special\n"
+      "  Include /etc/special.conf\n"
+      "Host *\n"
+      "  Port 9\n";
+  fs.files["/home/al/.ssh/conf.d/a.conf"] = "Host a\n  User from_a\n";
+  fs.files["/home/al/.ssh/conf.d/b.conf"] = "Host *\n  Compression no\n  User from_b\n";
+  fs.files["/etc/special.conf"] = "Port 4444\n";
+  EXPECT_EQ(ok(run(fs, "a")).user, "from_a");
+  EXPECT_EQ(ok(run(fs, "zzz")).user, "from_b");
+  EXPECT_EQ(ok(run(fs, "special")).port, 4444);
+  EXPECT_EQ(ok(run(fs, "other")).port, 9);
+  // System config: relative includes are relative to /etc/ssh.
+  FakeFs sys;
+  sys.files["/etc/ssh/ssh_config"] = "Include ssh_config.d/*.conf\n";
+  sys.files["/etc/ssh/ssh_config.d/x.conf"] = "User sysinc\n";
+  EXPECT_EQ(ok(run(sys, "h")).user, "sysinc");
+}
+
+TEST(Resolver, IncludeStateRestoredAfterIncludedFile) {
+  FakeFs fs;
+  // The included file's Host line must not leak into the including file.
+  fs.files["/home/al/.ssh/config"] = "Host h\n  Include inc\n  User after_include\n";
+  fs.files["/home/al/.ssh/inc"] = "Host nomatch\n  Port 1\n";
+  const Options o = ok(run(fs, "h"));
+  EXPECT_EQ(o.user, "after_include");
+  EXPECT_EQ(o.port, 22);
+}
+
+TEST(Resolver, IncludeLoopIsBounded) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] = "Include config\n";
+  auto r = run(fs, "h");
+  ASSERT_FALSE(r.errors.empty());
+  EXPECT_NE(r.errors[0].to_string().find("nested more than 16 levels"), std::string::npos);
+  EXPECT_NE(r.errors[0].to_string().find("/home/al/.ssh/config:1:"), std::string::npos);
+}
+
+TEST(Resolver, ErrorsCarryFileAndLine) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] = "Host *\n  Port 22\n\n  Bogus yes\n  User \"oops\n";
+  fs.files["/home/al/.ssh/inc.conf"] = "Port x\n";
+  fs.files["/etc/ssh/ssh_config"] = "Include /home/al/.ssh/inc.conf\n";
+  auto r = run(fs, "h");
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].to_string().substr(0, 24), "/home/al/.ssh/config:4: ");
+  EXPECT_EQ(r.errors[1].to_string(), "/home/al/.ssh/config:5: unterminated quoted argument");
+  EXPECT_EQ(r.errors[2].to_string(), "/home/al/.ssh/inc.conf:1: Port: expected a port number 1..65535, got 'x'");
+}
+
+TEST(Resolver, Match) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host short\n  HostName long.example.com\n"
+      "Match host *.example.com\n  User matched\n"
+      "Match originalhost short\n  Port 2020\n"
+      "Match all\n  ConnectTimeout 7\n";
+  const Options o = ok(run(fs, "short"));
+  EXPECT_EQ(o.user, "matched");
+  EXPECT_EQ(o.port, 2020);
+  ASSERT_TRUE(o.connect_timeout);
+  EXPECT_EQ(o.connect_timeout->count(), 7);
+
+  FakeFs bad;
+  bad.files["/home/al/.ssh/config"] = "Match exec \"true\"\n  User x\n";
+  auto r = run(bad, "h");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].to_string(),
+            "/home/al/.ssh/config:1: Match: 'exec' is not supported (supported: all, host, originalhost)");
+}
+
+TEST(Resolver, TokenAndTildeExpansion) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host h\n"
+      "  HostName real.%h\n"
+      "  User bob\n"
+      "  Port 2222\n"
+      "  IdentityFile ~/.ssh/%r@%h-%p_%u_%n%%\n"
+      "  IdentityFile %d/k\n"
+      "  UserKnownHostsFile ~/kh1 /abs/kh2\n"
+      "  GlobalKnownHostsFile none\n"
+      "  IdentityAgent ~/agent.sock\n";
+  const Options o = ok(run(fs, "h"));
+  EXPECT_EQ(o.hostname, "real.h");
+  EXPECT_EQ(o.identity_files,
+            (std::vector<std::string>{"/home/al/.ssh/bob@real.h-2222_al_h%", "/home/al/k"}));
+  EXPECT_EQ(o.user_known_hosts_files, (std::vector<std::string>{"/home/al/kh1", "/abs/kh2"}));
+  EXPECT_TRUE(o.global_known_hosts_files.empty());
+  EXPECT_EQ(o.identity_agent, "/home/al/agent.sock");
+
+  FakeFs bad;
+  bad.files["/home/al/.ssh/config"] = "IdentityFile ~/x%z\nHostName %r\nUserKnownHostsFile ~other/kh\n";
+  auto r = run(bad, "h");
+  ASSERT_EQ(r.errors.size(), 3u);
+  std::string all;
+  for (const auto& e : r.errors) all += e.to_string() + "\n";
+  EXPECT_NE(all.find("/home/al/.ssh/config:1: IdentityFile: unknown or unsupported token '%z'"), std::string::npos) << all;
+  EXPECT_NE(all.find("/home/al/.ssh/config:2: HostName: unknown or unsupported token '%r'"), std::string::npos) << all;
+  EXPECT_NE(all.find("/home/al/.ssh/config:3: UserKnownHostsFile: '~user' paths are not supported"), std::string::npos) << all;
+}
+
+TEST(Resolver, IdentityAgentSpecialValues) {
+  FakeFs fs;
+  fs.files["/tmp/a"] = "IdentityAgent none\n";
+  fs.files["/tmp/b"] = "IdentityAgent $MY_SOCK\n";
+  EXPECT_EQ(ok(run(fs, "h", {}, "/tmp/a")).identity_agent, "none");
+  EXPECT_EQ(ok(run(fs, "h", {}, "/tmp/b")).identity_agent, "$MY_SOCK");
+}
+
+// The real file system helpers: read and glob(3) in a temp dir.
+TEST(Resolver, RealFileSystem) {
+  char tmpl[] = "/tmp/cfg_test_XXXXXX";
+  const char* d = mkdtemp(tmpl);
+  ASSERT_NE(d, nullptr);
+  const std::string dir = d;
+  std::ofstream(dir + "/main") << "Include " << dir << "/inc*\nPort 1234\n";
+  std::ofstream(dir + "/inc1") << "User one\n";
+  std::ofstream(dir + "/inc2") << "User two\n";
+  auto r = resolve(ResolveInput{"h", {}, dir + "/main"}, kEnv, real_file_system());
+  std::filesystem::remove_all(dir);
+  const Options o = ok(r);
+  EXPECT_EQ(o.port, 1234);
+  EXPECT_EQ(o.user, "one");
+  const Environment env = current_environment();
+  EXPECT_FALSE(env.home.empty());
+  EXPECT_FALSE(env.local_user.empty());
+}
+
+}  // namespace
