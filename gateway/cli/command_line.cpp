@@ -1,0 +1,257 @@
+#include "gateway/cli/command_line.hpp"
+
+#include "gateway/config/config_lexer.hpp"
+
+namespace gateway::cli {
+namespace {
+
+constexpr std::string_view kFlags = "vqNVh";
+constexpr std::string_view kWithArgument = "FopliLRDJ";
+
+const char* keyword_for(char option) {
+  switch (option) {
+    case 'p': return "Port";
+    case 'l': return "User";
+    case 'i': return "IdentityFile";
+    case 'L': return "LocalForward";
+    case 'R': return "RemoteForward";
+    case 'D': return "DynamicForward";
+    case 'J': return "ProxyJump";
+    default: return nullptr;
+  }
+}
+
+struct Destination {
+  std::string user;
+  std::string host;
+  std::string port;
+};
+
+// "[user@]host" or "ssh://[user@]host[:port]" (RFC 3986 authority; IPv6 hosts in brackets).
+bool parse_destination(std::string_view text, Destination& out, std::string& error) {
+  constexpr std::string_view kScheme = "ssh://";
+  if (text.substr(0, kScheme.size()) == kScheme) {
+    std::string_view rest = text.substr(kScheme.size());
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    if (rest.find('/') != std::string_view::npos) {
+      error = "ssh:// destination must not contain a path: '" + std::string(text) + "'";
+      return false;
+    }
+    const auto at = rest.rfind('@');
+    if (at != std::string_view::npos) {
+      out.user = std::string(rest.substr(0, at));
+      rest.remove_prefix(at + 1);
+    }
+    if (!rest.empty() && rest.front() == '[') {
+      const auto close = rest.find(']');
+      if (close == std::string_view::npos) {
+        error = "unterminated '[' in '" + std::string(text) + "'";
+        return false;
+      }
+      out.host = std::string(rest.substr(1, close - 1));
+      rest.remove_prefix(close + 1);
+      if (!rest.empty() && rest.front() != ':') {
+        error = "unexpected text after ']' in '" + std::string(text) + "'";
+        return false;
+      }
+    } else {
+      const auto colon = rest.find(':');
+      out.host = std::string(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon);
+    }
+    if (!rest.empty()) {
+      out.port = std::string(rest.substr(1));
+      if (out.port.empty()) {
+        error = "missing port after ':' in '" + std::string(text) + "'";
+        return false;
+      }
+    }
+  } else {
+    const auto at = text.rfind('@');
+    if (at != std::string_view::npos) {
+      out.user = std::string(text.substr(0, at));
+      out.host = std::string(text.substr(at + 1));
+    } else {
+      out.host = std::string(text);
+    }
+  }
+  if (out.host.empty()) {
+    error = "missing host name in '" + std::string(text) + "'";
+    return false;
+  }
+  if (text.find('@') != std::string_view::npos && out.user.empty()) {
+    error = "empty user name in '" + std::string(text) + "'";
+    return false;
+  }
+  return true;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::span<const std::string> args) : args_(args) {}
+
+  ParseResult run() {
+    ParseResult result;
+    std::string error;
+    std::optional<std::string> destination;
+    std::size_t i = 0;
+    bool options_done = false;
+    while (i < args_.size()) {
+      const std::string& a = args_[i];
+      if (!options_done && a == "--") {
+        options_done = true;
+        ++i;
+      } else if (!options_done && a == "--demo") {
+        cl_.demo = true;
+        ++i;
+      } else if (!options_done && a == "--help") {
+        cl_.help = true;
+        ++i;
+      } else if (!options_done && a.size() > 2 && a.starts_with("--")) {
+        result.error = "unknown option '" + a + "'";
+        return result;
+      } else if (!options_done && a.size() > 1 && a.front() == '-') {
+        if (!short_options(i, result.error)) return result;
+      } else if (!destination) {
+        destination = a;
+        ++i;
+      } else {
+        // The command starts here; nothing after it is an option (ssh host ls -l).
+        cl_.command.assign(args_.begin() + static_cast<std::ptrdiff_t>(i), args_.end());
+        break;
+      }
+    }
+
+    std::vector<config::Override> front;
+    if (level_flag_ == 'q') {
+      front.push_back({"LogLevel", {"QUIET"}, "-q"});
+    } else if (cl_.verbosity > 0) {
+      const char* level = cl_.verbosity == 1 ? "DEBUG1" : cl_.verbosity == 2 ? "DEBUG2" : "DEBUG3";
+      front.push_back({"LogLevel", {level}, "-v"});
+    }
+    cl_.overrides.insert(cl_.overrides.begin(), front.begin(), front.end());
+
+    if (destination) {
+      Destination d;
+      if (!parse_destination(*destination, d, result.error)) return result;
+      cl_.host = d.host;
+      if (!d.user.empty()) cl_.overrides.push_back({"User", {d.user}, "destination"});
+      if (!d.port.empty()) cl_.overrides.push_back({"Port", {d.port}, "destination"});
+    } else if (!cl_.help && !cl_.version && !cl_.demo) {
+      result.error = "missing destination host";
+      return result;
+    }
+    result.command_line = std::move(cl_);
+    return result;
+  }
+
+ private:
+  bool short_options(std::size_t& i, std::string& error) {
+    const std::string& a = args_[i];
+    for (std::size_t k = 1; k < a.size(); ++k) {
+      const char opt = a[k];
+      if (kFlags.find(opt) != std::string_view::npos) {
+        flag(opt);
+        continue;
+      }
+      if (kWithArgument.find(opt) == std::string_view::npos) {
+        error = std::string("unknown option '-") + opt + "'";
+        return false;
+      }
+      std::string value;
+      if (k + 1 < a.size()) {
+        value = a.substr(k + 1);
+      } else if (i + 1 < args_.size()) {
+        value = args_[++i];
+      } else {
+        error = std::string("option '-") + opt + "' requires an argument";
+        return false;
+      }
+      ++i;
+      return with_argument(opt, value, error);
+    }
+    ++i;
+    return true;
+  }
+
+  void flag(char opt) {
+    switch (opt) {
+      case 'v':
+        ++cl_.verbosity;
+        level_flag_ = 'v';
+        break;
+      case 'q':
+        cl_.quiet = true;
+        level_flag_ = 'q';
+        break;
+      case 'N': cl_.no_command = true; break;
+      case 'V': cl_.version = true; break;
+      case 'h': cl_.help = true; break;
+      default: break;
+    }
+  }
+
+  bool with_argument(char opt, const std::string& value, std::string& error) {
+    const std::string origin = std::string("-") + opt;
+    if (opt == 'F') {
+      if (value.empty()) {
+        error = "option '-F' needs a file name";
+        return false;
+      }
+      cl_.config_file = value;
+      return true;
+    }
+    if (opt == 'o') {
+      config::ConfigLine line;
+      std::string err;
+      if (!config::split_config_line(value, line, err) || line.keyword.empty()) {
+        error = "option '-o " + value + "': " + (err.empty() ? "expected Keyword=value" : err);
+        return false;
+      }
+      cl_.overrides.push_back({line.keyword, line.args, "-o " + value});
+      return true;
+    }
+    if (value.empty()) {
+      error = "option '" + origin + "' needs a non-empty argument";
+      return false;
+    }
+    cl_.overrides.push_back({keyword_for(opt), {value}, origin + " " + value});
+    return true;
+  }
+
+  std::span<const std::string> args_;
+  CommandLine cl_;
+  char level_flag_ = 0;
+};
+
+}  // namespace
+
+ParseResult parse(std::span<const std::string> args) { return Parser(args).run(); }
+
+ParseResult parse(int argc, const char* const* argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i] != nullptr ? argv[i] : "");
+  return parse(args);
+}
+
+std::string usage(std::string_view program) {
+  const std::string p(program);
+  return "usage: " + p +
+         " [-v...] [-q] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user]\n"
+         "       [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump] [-V] [-h] [--demo]\n"
+         "       [user@]host | ssh://[user@]host[:port]\n"
+         "\n"
+         "  -v            more verbose (repeat for more)    -q  quiet\n"
+         "  -N            no remote command, forwards only  -V  print version\n"
+         "  -F file       configuration file (\"none\": read no configuration)\n"
+         "  -o Opt=value  any ssh_config option, overriding the configuration files\n"
+         "  -p port       remote port                       -l user  remote user\n"
+         "  -i file       identity (private key) file\n"
+         "  -L [bind:]port:host:hostport   local forward  (also /socket forms)\n"
+         "  -R [bind:]port:host:hostport   remote forward (or [bind:]port for reverse SOCKS)\n"
+         "  -D [bind:]port                 SOCKS proxy\n"
+         "  -J [user@]host[:port]          connect through a jump host\n"
+         "  -h            this help                         --demo  run the built-in demonstration\n";
+}
+
+}  // namespace gateway::cli

@@ -1,0 +1,43 @@
+#pragma once
+// sshplex's command line, ssh(1)-compatible where the flags overlap:
+//   sshplex [-v...] [-q] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user] [-i identity]...
+//           [-L spec]... [-R spec]... [-D spec]... [-J jump] [-V] [-h] [--demo] [user@]host | ssh://[user@]host[:port]
+// getopt-style: flags combine (-vvN), arguments attach or follow (-p22 / -p 22), "--" ends options.
+// Flags that correspond to ssh_config keywords become overrides that the resolver applies first.
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/config/options.hpp"
+
+namespace gateway::cli {
+
+struct CommandLine {
+  std::string host;  // destination host without user@ or :port; empty only with -V, -h or --demo
+  int verbosity = 0;
+  bool quiet = false;
+  bool no_command = false;  // -N
+  bool version = false;     // -V
+  bool help = false;        // -h
+  bool demo = false;        // --demo
+  std::optional<std::string> config_file;  // -F
+  // In precedence order: -v/-q as LogLevel, the flags and -o options as given, then the user and port
+  // taken from the destination (so -l and -p win over user@host, as in ssh).
+  std::vector<config::Override> overrides;
+  std::vector<std::string> command;  // words after the destination
+};
+
+struct ParseResult {
+  std::optional<CommandLine> command_line;
+  std::string error;  // set when command_line is empty; print it with usage()
+};
+
+// `args` excludes the program name.
+ParseResult parse(std::span<const std::string> args);
+ParseResult parse(int argc, const char* const* argv);
+
+std::string usage(std::string_view program = "sshplex");
+
+}  // namespace gateway::cli

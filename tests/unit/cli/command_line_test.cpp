@@ -1,0 +1,148 @@
+#include "gateway/cli/command_line.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace gateway::cli;
+using gateway::config::Override;
+
+ParseResult p(std::vector<std::string> args) { return parse(std::span<const std::string>(args)); }
+
+CommandLine ok(std::vector<std::string> args) {
+  auto r = p(args);
+  EXPECT_TRUE(r.command_line.has_value()) << r.error;
+  return r.command_line.value_or(CommandLine{});
+}
+
+std::string err(std::vector<std::string> args) {
+  auto r = p(args);
+  EXPECT_FALSE(r.command_line.has_value());
+  return r.error;
+}
+
+std::vector<std::pair<std::string, std::string>> pairs(const CommandLine& c) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& o : c.overrides) {
+    std::string v;
+    for (const auto& a : o.args) v += (v.empty() ? "" : " ") + a;
+    out.emplace_back(o.keyword, v);
+  }
+  return out;
+}
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+TEST(CommandLine, HostOnly) {
+  auto c = ok({"example.org"});
+  EXPECT_EQ(c.host, "example.org");
+  EXPECT_TRUE(c.overrides.empty());
+  EXPECT_EQ(c.verbosity, 0);
+  EXPECT_FALSE(c.no_command);
+}
+
+TEST(CommandLine, EveryFlagMapsToItsKeyword) {
+  auto c = ok({"-p", "2222", "-l", "bob", "-i", "/k1", "-i/k2", "-L", "8080:web:80", "-R", "9000", "-D", "1080",
+               "-J", "jump", "-F", "/cfg", "-o", "ServerAliveInterval=30", "-oCompression no", "host"});
+  EXPECT_EQ(pairs(c), (Pairs{{"Port", "2222"},
+                             {"User", "bob"},
+                             {"IdentityFile", "/k1"},
+                             {"IdentityFile", "/k2"},
+                             {"LocalForward", "8080:web:80"},
+                             {"RemoteForward", "9000"},
+                             {"DynamicForward", "1080"},
+                             {"ProxyJump", "jump"},
+                             {"ServerAliveInterval", "30"},
+                             {"Compression", "no"}}));
+  EXPECT_EQ(c.config_file, "/cfg");
+  EXPECT_EQ(c.host, "host");
+  EXPECT_EQ(c.overrides[0].origin, "-p 2222");
+}
+
+TEST(CommandLine, CombinedFlagsAndAttachedArguments) {
+  auto c = ok({"-vvNq", "-p22", "h"});
+  EXPECT_EQ(c.verbosity, 2);
+  EXPECT_TRUE(c.no_command);
+  EXPECT_TRUE(c.quiet);
+  // -q came last: LogLevel QUIET, first so it wins over the config.
+  EXPECT_EQ(pairs(c), (Pairs{{"LogLevel", "QUIET"}, {"Port", "22"}}));
+  auto v = ok({"-q", "-vvv", "-v", "h"});
+  EXPECT_EQ(pairs(v), (Pairs{{"LogLevel", "DEBUG3"}}));
+  auto one = ok({"-Nv", "h"});
+  EXPECT_EQ(pairs(one), (Pairs{{"LogLevel", "DEBUG1"}}));
+  // Flags followed by an option taking the rest of the word as its argument.
+  auto d = ok({"-ND1080", "h"});
+  EXPECT_TRUE(d.no_command);
+  EXPECT_EQ(pairs(d), (Pairs{{"DynamicForward", "1080"}}));
+}
+
+TEST(CommandLine, DestinationForms) {
+  auto a = ok({"alice@host"});
+  EXPECT_EQ(a.host, "host");
+  EXPECT_EQ(pairs(a), (Pairs{{"User", "alice"}}));
+  auto b = ok({"ssh://bob@example.org:2200"});
+  EXPECT_EQ(b.host, "example.org");
+  EXPECT_EQ(pairs(b), (Pairs{{"User", "bob"}, {"Port", "2200"}}));
+  auto c = ok({"ssh://[2001:db8::1]:2222/"});
+  EXPECT_EQ(c.host, "2001:db8::1");
+  EXPECT_EQ(pairs(c), (Pairs{{"Port", "2222"}}));
+  auto d = ok({"ssh://plain"});
+  EXPECT_EQ(d.host, "plain");
+  EXPECT_TRUE(d.overrides.empty());
+  auto e = ok({"me@corp@host"});  // the last '@' separates, as ssh does
+  EXPECT_EQ(e.host, "host");
+  EXPECT_EQ(pairs(e), (Pairs{{"User", "me@corp"}}));
+  // -l and -p beat user@host and ssh://...:port: they come first and first wins.
+  auto f = ok({"-l", "flag", "-p", "1", "ssh://uri@h:2"});
+  EXPECT_EQ(pairs(f), (Pairs{{"User", "flag"}, {"Port", "1"}, {"User", "uri"}, {"Port", "2"}}));
+}
+
+TEST(CommandLine, DoubleDashAndCommand) {
+  auto c = ok({"-N", "--", "-weird-host"});
+  EXPECT_EQ(c.host, "-weird-host");
+  auto d = ok({"host", "-v", "ls", "-l"});
+  EXPECT_EQ(d.verbosity, 1);  // options may follow the destination
+  EXPECT_EQ(d.command, (std::vector<std::string>{"ls", "-l"}));
+}
+
+TEST(CommandLine, HelpVersionDemoNeedNoHost) {
+  EXPECT_TRUE(ok({"-h"}).help);
+  EXPECT_TRUE(ok({"--help"}).help);
+  EXPECT_TRUE(ok({"-V"}).version);
+  auto d = ok({"--demo"});
+  EXPECT_TRUE(d.demo);
+  EXPECT_TRUE(d.host.empty());
+}
+
+TEST(CommandLine, Errors) {
+  EXPECT_EQ(err({}), "missing destination host");
+  EXPECT_EQ(err({"-N"}), "missing destination host");
+  EXPECT_EQ(err({"-x", "h"}), "unknown option '-x'");
+  EXPECT_EQ(err({"-vX", "h"}), "unknown option '-X'");
+  EXPECT_EQ(err({"--frobnicate", "h"}), "unknown option '--frobnicate'");
+  EXPECT_EQ(err({"h", "-p"}), "option '-p' requires an argument");
+  EXPECT_EQ(err({"-L"}), "option '-L' requires an argument");
+  EXPECT_EQ(err({"-p", "", "h"}), "option '-p' needs a non-empty argument");
+  EXPECT_EQ(err({"-F", "", "h"}), "option '-F' needs a file name");
+  EXPECT_NE(err({"-o", "=x", "h"}).find("option '-o =x'"), std::string::npos);
+  EXPECT_NE(err({"-o", "User \"x", "h"}).find("unterminated"), std::string::npos);
+  EXPECT_NE(err({"@host"}).find("empty user name"), std::string::npos);
+  EXPECT_NE(err({"user@"}).find("missing host name"), std::string::npos);
+  EXPECT_NE(err({"ssh://h:"}).find("missing port"), std::string::npos);
+  EXPECT_NE(err({"ssh://h/path"}).find("must not contain a path"), std::string::npos);
+  EXPECT_NE(err({"ssh://[::1"}).find("unterminated"), std::string::npos);
+}
+
+TEST(CommandLine, ArgvOverloadAndUsage) {
+  const char* argv[] = {"sshplex", "-N", "-D", "1080", "user@gw"};
+  auto r = parse(5, argv);
+  ASSERT_TRUE(r.command_line);
+  EXPECT_EQ(r.command_line->host, "gw");
+  const std::string u = usage();
+  for (const char* flag : {"-v", "-q", "-N", "-F", "-o", "-p", "-l", "-i", "-L", "-R", "-D", "-J", "-V", "-h", "--demo"}) {
+    EXPECT_NE(u.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_EQ(u.rfind("usage: sshplex ", 0), 0u);
+}
+
+}  // namespace
