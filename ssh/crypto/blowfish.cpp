@@ -37,11 +37,8 @@ Blowfish::~Blowfish() {
 }
 
 std::uint32_t Blowfish::feistel(std::uint32_t x) const {
-  const std::uint32_t a = s_[x >> 24];
-  const std::uint32_t b = s_[256 + ((x >> 16) & 0xff)];
-  const std::uint32_t c = s_[512 + ((x >> 8) & 0xff)];
-  const std::uint32_t d = s_[768 + (x & 0xff)];
-  return ((a + b) ^ c) + d;
+  const std::uint32_t* s = s_.data();
+  return ((s[x >> 24] + s[256 + ((x >> 16) & 0xff)]) ^ s[512 + ((x >> 8) & 0xff)]) + s[768 + (x & 0xff)];
 }
 
 void Blowfish::encrypt(std::uint32_t& left, std::uint32_t& right) const {
@@ -99,14 +96,32 @@ void Blowfish::mix_key_into_p(ByteView key) {
 
 void Blowfish::reencrypt_state(ByteView salt) {
   // Each step encrypts the running block (after folding in the next 64 salt bits, if any) and
-  // writes the result over the next two words of P, then of S0..S3.
+  // writes the result over the next two words of P, then of S0..S3. The salt's word stream
+  // repeats after lcm(size, 4) bytes; short salts (bcrypt's are 16 or 64 bytes) are turned into
+  // words once instead of byte by byte on every step.
+  constexpr std::size_t kMaxPeriodWords = 72;
+  std::array<std::uint32_t, kMaxPeriodWords> salt_words{};
+  std::size_t period = 0;
+  if (!salt.empty() && salt.size() <= kMaxPeriodWords) {
+    period = salt.size() % 4 == 0 ? salt.size() / 4 : salt.size();
+    std::size_t pos = 0;
+    for (std::size_t i = 0; i < period; ++i) salt_words[i] = next_cyclic_word(salt, pos);
+  }
+  std::size_t word = 0;
   std::size_t salt_pos = 0;
+  auto next_salt_word = [&]() -> std::uint32_t {
+    if (period == 0) return next_cyclic_word(salt, salt_pos);
+    const std::uint32_t w = salt_words[word];
+    word = word + 1 == period ? 0 : word + 1;
+    return w;
+  };
+
   std::uint32_t l = 0;
   std::uint32_t r = 0;
   auto step = [&](std::uint32_t& out_l, std::uint32_t& out_r) {
     if (!salt.empty()) {
-      l ^= next_cyclic_word(salt, salt_pos);
-      r ^= next_cyclic_word(salt, salt_pos);
+      l ^= next_salt_word();
+      r ^= next_salt_word();
     }
     encrypt(l, r);
     out_l = l;
@@ -114,6 +129,7 @@ void Blowfish::reencrypt_state(ByteView salt) {
   };
   for (std::size_t i = 0; i < p_.size(); i += 2) step(p_[i], p_[i + 1]);
   for (std::size_t i = 0; i < s_.size(); i += 2) step(s_[i], s_[i + 1]);
+  wipe(salt_words.data(), sizeof(salt_words));
   wipe(&l, sizeof(l));
   wipe(&r, sizeof(r));
 }
