@@ -1,11 +1,11 @@
 // AES-CTR (RFC 4344 §4) with HMAC (RFC 4253 §6.4, RFC 6668), in the standard encrypt-and-MAC order
 // and in OpenSSH's encrypt-then-MAC variants (PROTOCOL §1.5).
-#include <array>
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <array>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
 
@@ -120,8 +120,8 @@ class AesCtrHmac final : public PacketCipher {
 
 }  // namespace
 
-std::unique_ptr<PacketCipher> make_aes_ctr_hmac(ByteView key, ByteView iv, HashAlg mac_hash, bool etm,
-                                                bool encrypt, ByteView mac_key) {
+std::unique_ptr<PacketCipher> make_aes_ctr_hmac(ByteView key, ByteView iv, HashAlg mac_hash, bool etm, bool encrypt,
+                                                ByteView mac_key) {
   const EVP_CIPHER* aes = aes_ctr_for(key.size());
   if (aes == nullptr || iv.size() != kAesBlock || mac_key.empty()) return nullptr;
   CipherCtx cipher(EVP_CIPHER_CTX_new());

@@ -2,12 +2,12 @@
 // is ignored, the 4-byte packet length travels in clear as additional authenticated data, and the
 // 12-byte nonce is a 4-byte fixed field followed by a 64-bit invocation counter that is incremented
 // after every packet (RFC 5647 §7.1).
-#include <array>
-
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <array>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
 

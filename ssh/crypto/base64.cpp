@@ -23,8 +23,8 @@ std::string base64_encode(ByteView data, bool pad) {
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 3 <= data.size(); i += 3) {
-    const std::uint32_t v = static_cast<std::uint32_t>(data[i]) << 16 |
-                            static_cast<std::uint32_t>(data[i + 1]) << 8 | data[i + 2];
+    const std::uint32_t v =
+        static_cast<std::uint32_t>(data[i]) << 16 | static_cast<std::uint32_t>(data[i + 1]) << 8 | data[i + 2];
     out.push_back(kAlphabet[(v >> 18) & 63]);
     out.push_back(kAlphabet[(v >> 12) & 63]);
     out.push_back(kAlphabet[(v >> 6) & 63]);

@@ -5,10 +5,10 @@
 // 64-bit block counter and a 64-bit nonce, the nonce being the packet sequence number (big-endian).
 // The Poly1305 key is the first 32 bytes of K_2's block 0, the payload is encrypted from block 1, and
 // the tag covers the encrypted length followed by the ciphertext.
-#include <array>
-
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include <array>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
 

@@ -69,8 +69,8 @@ std::optional<MacInfo> mac_info(std::string_view name) {
   return e->info;
 }
 
-std::unique_ptr<PacketCipher> make_packet_cipher(std::string_view cipher_name, std::string_view mac_name,
-                                                 bool encrypt, ByteView key, ByteView iv, ByteView mac_key) {
+std::unique_ptr<PacketCipher> make_packet_cipher(std::string_view cipher_name, std::string_view mac_name, bool encrypt,
+                                                 ByteView key, ByteView iv, ByteView mac_key) {
   const CipherEntry* c = find_cipher(cipher_name);
   if (c == nullptr || key.size() != c->info.key_size || iv.size() != c->info.iv_size) return nullptr;
   switch (c->kind) {

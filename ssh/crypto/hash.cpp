@@ -1,9 +1,9 @@
 #include "ssh/crypto/hash.hpp"
 
+#include <openssl/evp.h>
+
 #include <new>
 #include <stdexcept>
-
-#include <openssl/evp.h>
 
 namespace ssh::crypto {
 namespace {

@@ -23,6 +23,8 @@ class NullCipher final : public PacketCipher {
 
 }  // namespace
 
-std::unique_ptr<PacketCipher> make_null_cipher() { return std::make_unique<NullCipher>(); }
+std::unique_ptr<PacketCipher> make_null_cipher() {
+  return std::make_unique<NullCipher>();
+}
 
 }  // namespace ssh::crypto

@@ -67,7 +67,7 @@ std::unique_ptr<PacketCipher> make_null_cipher();
 
 // Builds the protection for one direction. `mac_name` is ignored for AEAD ciphers.
 // Key material sizes must match cipher_info()/mac_info(). Returns nullptr for unknown names.
-std::unique_ptr<PacketCipher> make_packet_cipher(std::string_view cipher_name, std::string_view mac_name,
-                                                 bool encrypt, ByteView key, ByteView iv, ByteView mac_key);
+std::unique_ptr<PacketCipher> make_packet_cipher(std::string_view cipher_name, std::string_view mac_name, bool encrypt,
+                                                 ByteView key, ByteView iv, ByteView mac_key);
 
 }  // namespace ssh::crypto

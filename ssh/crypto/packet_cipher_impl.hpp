@@ -1,11 +1,11 @@
 #pragma once
 // Internal to ssh/crypto: the concrete packet protections behind make_packet_cipher() and the small
 // helpers they share. Nothing outside ssh/crypto includes this header.
+#include <openssl/evp.h>
+
 #include <climits>
 #include <cstdint>
 #include <memory>
-
-#include <openssl/evp.h>
 
 #include "ssh/crypto/hash.hpp"
 #include "ssh/crypto/packet_cipher.hpp"
@@ -51,8 +51,8 @@ bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size);
 // peer sees a MAC failure and ends the connection.
 void seal_failed(Bytes& packet, std::size_t tag_size);
 
-std::unique_ptr<PacketCipher> make_aes_ctr_hmac(ByteView key, ByteView iv, HashAlg mac_hash, bool etm,
-                                                bool encrypt, ByteView mac_key);
+std::unique_ptr<PacketCipher> make_aes_ctr_hmac(ByteView key, ByteView iv, HashAlg mac_hash, bool etm, bool encrypt,
+                                                ByteView mac_key);
 std::unique_ptr<PacketCipher> make_aes_gcm(ByteView key, ByteView iv, bool encrypt);
 std::unique_ptr<PacketCipher> make_chacha20_poly1305(ByteView key, bool encrypt);
 

@@ -25,7 +25,9 @@ std::uint64_t next_u64() {
 }
 }  // namespace
 
-void fuzz_reset_random(std::uint64_t seed) { fuzz_state = seed; }
+void fuzz_reset_random(std::uint64_t seed) {
+  fuzz_state = seed;
+}
 
 void random_bytes(MutableByteView out) {
   std::size_t i = 0;

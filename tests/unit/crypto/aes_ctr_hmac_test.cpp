@@ -22,7 +22,9 @@ std::string hex(ByteView b) {
 
 // Keystream of `n` bytes: E(K, X), E(K, X+1), ... with X the IV as a 128-bit big-endian integer.
 Bytes ctr_keystream(ByteView key, Bytes counter, std::size_t n) {
-  const EVP_CIPHER* ecb = key.size() == 16 ? EVP_aes_128_ecb() : key.size() == 24 ? EVP_aes_192_ecb() : EVP_aes_256_ecb();
+  const EVP_CIPHER* ecb = key.size() == 16   ? EVP_aes_128_ecb()
+                          : key.size() == 24 ? EVP_aes_192_ecb()
+                                             : EVP_aes_256_ecb();
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   EXPECT_EQ(EVP_EncryptInit_ex(ctx, ecb, nullptr, key.data(), nullptr), 1);
   EVP_CIPHER_CTX_set_padding(ctx, 0);

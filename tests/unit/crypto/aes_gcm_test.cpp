@@ -38,7 +38,8 @@ void check_sequence(const char* name, std::size_t key_size) {
   for (std::uint32_t n = 0; n < 6; ++n) {
     Bytes nonce = iv;
     const std::uint64_t counter = start + n;
-    for (int i = 0; i < 8; ++i) nonce[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(counter >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i)
+      nonce[4 + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(counter >> (56 - 8 * i));
     const Bytes plain = test::make_packet(n * 45, 16, true, n);
     Bytes wire = plain;
     tx->seal(n, wire);
@@ -51,8 +52,12 @@ void check_sequence(const char* name, std::size_t key_size) {
   }
 }
 
-TEST(AesGcm, Aes128MatchesReferenceAcrossCounterWrap) { check_sequence("aes128-gcm@openssh.com", 16); }
-TEST(AesGcm, Aes256MatchesReferenceAcrossCounterWrap) { check_sequence("aes256-gcm@openssh.com", 32); }
+TEST(AesGcm, Aes128MatchesReferenceAcrossCounterWrap) {
+  check_sequence("aes128-gcm@openssh.com", 16);
+}
+TEST(AesGcm, Aes256MatchesReferenceAcrossCounterWrap) {
+  check_sequence("aes256-gcm@openssh.com", 32);
+}
 
 TEST(AesGcm, FailedOpenLeavesNoPlaintext) {
   const Bytes key = test::pattern_bytes(16, 3);

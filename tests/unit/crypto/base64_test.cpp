@@ -8,13 +8,20 @@
 namespace ssh::crypto {
 namespace {
 
-Bytes bytes_of(std::string_view s) { return Bytes(s.begin(), s.end()); }
+Bytes bytes_of(std::string_view s) {
+  return Bytes(s.begin(), s.end());
+}
 
 // RFC 4648 §10 test vectors.
 TEST(Base64, Rfc4648Vectors) {
   const std::pair<const char*, const char*> vectors[] = {
-      {"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},        {"foo", "Zm9v"},
-      {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
+      {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : vectors) {
     EXPECT_EQ(base64_encode(as_bytes(plain)), encoded);
@@ -39,7 +46,8 @@ TEST(Base64, FullAlphabet) {
   for (std::size_t i = 0; i < 64; ++i) {
     const std::size_t bit = i * 6;
     for (std::size_t b = 0; b < 6; ++b)
-      if ((i >> (5 - b)) & 1) all[(bit + b) / 8] = static_cast<std::uint8_t>(all[(bit + b) / 8] | (0x80 >> ((bit + b) % 8)));
+      if ((i >> (5 - b)) & 1)
+        all[(bit + b) / 8] = static_cast<std::uint8_t>(all[(bit + b) / 8] | (0x80 >> ((bit + b) % 8)));
   }
   const std::string expected = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   EXPECT_EQ(base64_encode(all), expected);
@@ -48,17 +56,17 @@ TEST(Base64, FullAlphabet) {
 
 TEST(Base64, RejectsMalformedInput) {
   const char* bad[] = {
-      "Z",          // a lone symbol carries less than a byte
-      "Zm9vY",      // likewise after full quanta
-      "Zg=",        // incomplete padding
-      "Zm8==",      // too much padding for the data
-      "=",          "==", "====", "Zg==Zg==",  // padding not only at the end
-      "Zg=a",       // data after padding
-      "Zm9v\n",     // whitespace is not skipped
-      " Zm9v",      "Zm 9v",
-      "Zm9v-_",     // base64url alphabet is not accepted
-      "Zh==",       // non-zero bits beyond the last byte
-      "Zm9=",       // likewise for two-byte groups
+      "Z",                                    // a lone symbol carries less than a byte
+      "Zm9vY",                                // likewise after full quanta
+      "Zg=",                                  // incomplete padding
+      "Zm8==",                                // too much padding for the data
+      "=",      "==",    "====", "Zg==Zg==",  // padding not only at the end
+      "Zg=a",                                 // data after padding
+      "Zm9v\n",                               // whitespace is not skipped
+      " Zm9v",  "Zm 9v",
+      "Zm9v-_",  // base64url alphabet is not accepted
+      "Zh==",    // non-zero bits beyond the last byte
+      "Zm9=",    // likewise for two-byte groups
       "Zg===",
   };
   for (const char* text : bad) EXPECT_FALSE(base64_decode(text).has_value()) << '"' << text << '"';
@@ -76,7 +84,8 @@ TEST(Base64, MatchesOpenSslAndRoundTrips) {
     Bytes data(n);
     for (auto& b : data) b = static_cast<std::uint8_t>(rng());
     std::string reference(4 * ((n + 2) / 3) + 1, '\0');
-    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(reference.data()), data.data(), static_cast<int>(n));
+    const int len =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(reference.data()), data.data(), static_cast<int>(n));
     reference.resize(static_cast<std::size_t>(len));
     const std::string padded = base64_encode(data);
     EXPECT_EQ(padded, reference);

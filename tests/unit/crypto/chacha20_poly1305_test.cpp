@@ -19,7 +19,9 @@ std::uint32_t le32(const std::uint8_t* p) {
          static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
 }
 
-std::uint32_t rotl(std::uint32_t v, int c) { return (v << c) | (v >> (32 - c)); }
+std::uint32_t rotl(std::uint32_t v, int c) {
+  return (v << c) | (v >> (32 - c));
+}
 
 void quarter_round(std::array<std::uint32_t, 16>& x, int a, int b, int c, int d) {
   auto& xa = x[static_cast<std::size_t>(a)];
@@ -68,8 +70,8 @@ Block chacha_block(const std::uint8_t* key, std::uint32_t w12, std::uint32_t w13
 Block ssh_block(const std::uint8_t* key, std::uint64_t counter, std::uint64_t seq) {
   std::uint8_t nonce[8];
   for (int i = 0; i < 8; ++i) nonce[i] = static_cast<std::uint8_t>(seq >> (56 - 8 * i));  // big-endian
-  return chacha_block(key, static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32),
-                      le32(nonce), le32(nonce + 4));
+  return chacha_block(key, static_cast<std::uint32_t>(counter), static_cast<std::uint32_t>(counter >> 32), le32(nonce),
+                      le32(nonce + 4));
 }
 
 Bytes ssh_xor(const std::uint8_t* key, std::uint64_t counter, std::uint64_t seq, ByteView data) {
@@ -84,8 +86,8 @@ Bytes ssh_xor(const std::uint8_t* key, std::uint64_t counter, std::uint64_t seq,
 Bytes poly1305(ByteView key, ByteView data) {
   Bytes tag(16);
   std::size_t len = 0;
-  EXPECT_NE(EVP_Q_mac(nullptr, "POLY1305", nullptr, nullptr, nullptr, key.data(), key.size(), data.data(),
-                      data.size(), tag.data(), tag.size(), &len),
+  EXPECT_NE(EVP_Q_mac(nullptr, "POLY1305", nullptr, nullptr, nullptr, key.data(), key.size(), data.data(), data.size(),
+                      tag.data(), tag.size(), &len),
             nullptr);
   EXPECT_EQ(len, 16u);
   return tag;

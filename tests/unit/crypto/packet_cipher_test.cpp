@@ -63,8 +63,10 @@ TEST_P(PacketCipherTest, RoundTripsManySizesAndSequenceNumbers) {
   auto rx = make(false);
   // Starts just below the 32-bit wrap: the sequence number wraps silently (RFC 4253 §6.4).
   std::uint32_t seq = 0xfffffff0U;
-  for (std::size_t payload : std::initializer_list<std::size_t>{0, 1, 2, 3, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 100, 255, 256, 1000, 4096, 32768}) {
-    const Bytes plain = make_packet(payload, tx->block_size(), tx->length_in_clear(), static_cast<std::uint32_t>(payload));
+  for (std::size_t payload : std::initializer_list<std::size_t>{0,  1,  2,  3,  7,   8,   15,  16,   17,   31,
+                                                                32, 33, 63, 64, 100, 255, 256, 1000, 4096, 32768}) {
+    const Bytes plain =
+        make_packet(payload, tx->block_size(), tx->length_in_clear(), static_cast<std::uint32_t>(payload));
     Bytes wire = plain;
     tx->seal(seq, wire);
     ASSERT_EQ(wire.size(), plain.size() + tx->tag_size());
@@ -225,8 +227,8 @@ TEST_P(PacketCipherTest, MisuseAndTruncationFailCleanly) {
     EXPECT_EQ(rx->decrypt_length(0, MutableByteView(copy).first(2)), 0u);  // prefix too short
     EXPECT_FALSE(rx->open(0, MutableByteView(copy)));
   }
-  for (std::size_t keep : {std::size_t{0}, std::size_t{3}, tx->length_prefix_size(),
-                           tx->length_prefix_size() + tx->tag_size() - 1}) {
+  for (std::size_t keep :
+       {std::size_t{0}, std::size_t{3}, tx->length_prefix_size(), tx->length_prefix_size() + tx->tag_size() - 1}) {
     auto rx = make(false);
     Bytes copy = wire;
     (void)rx->decrypt_length(0, MutableByteView(copy).first(rx->length_prefix_size()));
@@ -257,9 +259,12 @@ TEST(PacketCipherRegistry, CipherInfo) {
     bool aead;
   };
   const Row rows[] = {
-      {"chacha20-poly1305@openssh.com", 64, 0, 8, true}, {"aes128-gcm@openssh.com", 16, 12, 16, true},
-      {"aes256-gcm@openssh.com", 32, 12, 16, true},      {"aes128-ctr", 16, 16, 16, false},
-      {"aes192-ctr", 24, 16, 16, false},                 {"aes256-ctr", 32, 16, 16, false},
+      {"chacha20-poly1305@openssh.com", 64, 0, 8, true},
+      {"aes128-gcm@openssh.com", 16, 12, 16, true},
+      {"aes256-gcm@openssh.com", 32, 12, 16, true},
+      {"aes128-ctr", 16, 16, 16, false},
+      {"aes192-ctr", 24, 16, 16, false},
+      {"aes256-ctr", 32, 16, 16, false},
   };
   for (const auto& r : rows) {
     const auto info = cipher_info(r.name);
@@ -280,8 +285,11 @@ TEST(PacketCipherRegistry, MacInfo) {
     bool etm;
   };
   const Row rows[] = {
-      {"hmac-sha2-256", 32, 32, false}, {"hmac-sha2-512", 64, 64, false}, {"hmac-sha1", 20, 20, false},
-      {"hmac-sha2-256-etm@openssh.com", 32, 32, true}, {"hmac-sha2-512-etm@openssh.com", 64, 64, true},
+      {"hmac-sha2-256", 32, 32, false},
+      {"hmac-sha2-512", 64, 64, false},
+      {"hmac-sha1", 20, 20, false},
+      {"hmac-sha2-256-etm@openssh.com", 32, 32, true},
+      {"hmac-sha2-512-etm@openssh.com", 64, 64, true},
       {"hmac-sha1-etm@openssh.com", 20, 20, true},
   };
   for (const auto& r : rows) {

@@ -34,7 +34,9 @@ TEST(Random, SuccessiveCallsDiffer) {
   EXPECT_GT(values.size(), 95u);
 }
 
-TEST(Random, EmptyRequestIsHarmless) { random_bytes(MutableByteView{}); }
+TEST(Random, EmptyRequestIsHarmless) {
+  random_bytes(MutableByteView{});
+}
 
 #ifdef SSHPLEX_FUZZING
 TEST(Random, FuzzingStreamIsReproducible) {
