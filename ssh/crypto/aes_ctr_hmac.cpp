@@ -106,9 +106,8 @@ class AesCtrHmac final : public PacketCipher {
     store_be32(seq_be, seq);
     std::size_t out_len = 0;
     // A null key re-initialises HMAC with the key set at construction: no per-packet key schedule.
-    // (OpenSSL 3.0 restores the keyed inner/outer digest states by duplicating them, two small
-    // allocations per MAC; rebuilding those states by hand would cost two extra compression blocks,
-    // which is slower than the allocator's fast path.)
+    // (OpenSSL 3.0 restores the keyed inner/outer digest states by duplicating them: two small
+    // allocations per MAC. Avoiding them means rehashing the padded key twice per packet instead.)
     return EVP_MAC_init(mac_.get(), nullptr, 0, nullptr) == 1 && EVP_MAC_update(mac_.get(), seq_be, 4) == 1 &&
            EVP_MAC_update(mac_.get(), data.data(), data.size()) == 1 &&
            EVP_MAC_final(mac_.get(), out, &out_len, kMaxTagSize) == 1 && out_len == tag_size_;
