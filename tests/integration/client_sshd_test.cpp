@@ -445,3 +445,47 @@ TEST_F(ClientSshdTest, KeepaliveProbesAreAnswered) {
 }
 
 }  // namespace
+
+namespace {
+
+// The same liveness logic on synthetic time: after authentication nothing more is read from the
+// socket, so every probe goes unanswered and the client gives up after count_max of them.
+TEST_F(ClientSshdTest, KeepaliveTimeoutOnSyntheticTime) {
+  ssh::ClientConfig cfg = config();
+  cfg.server_alive_interval = 15s;
+  cfg.server_alive_count_max = 2;
+  Driver d(server_->port(), cfg);
+  authenticate(d, "user_ed25519");
+  d.client.take_transmit();
+  const auto t0 = Clock::now();
+  auto deadline = d.client.next_deadline();
+  ASSERT_TRUE(deadline);
+  EXPECT_LE(*deadline, t0 + 15s);
+  std::vector<ssh::Event> events;
+  auto collect = [&] {
+    while (auto e = d.client.poll_event()) events.push_back(std::move(*e));
+  };
+  d.client.handle_timeout(t0 + 16s);
+  EXPECT_TRUE(d.client.has_transmit());  // first probe
+  d.client.take_transmit();
+  d.client.handle_timeout(t0 + 20s);
+  EXPECT_FALSE(d.client.has_transmit());  // not due yet
+  d.client.handle_timeout(t0 + 32s);
+  EXPECT_TRUE(d.client.has_transmit());  // second probe
+  d.client.take_transmit();
+  collect();
+  EXPECT_TRUE(events.empty());
+  EXPECT_FALSE(d.client.is_closed());
+  d.client.handle_timeout(t0 + 48s);
+  collect();
+  ASSERT_EQ(events.size(), 1u);
+  auto* gone = std::get_if<ssh::event::Disconnected>(&events[0]);
+  ASSERT_NE(gone, nullptr);
+  EXPECT_EQ(gone->reason, ssh::transport::kConnectionLost);
+  EXPECT_EQ(gone->description, "Timeout, server not responding");
+  EXPECT_FALSE(gone->by_peer);
+  EXPECT_TRUE(d.client.is_closed());
+  EXPECT_FALSE(d.client.open_session());
+}
+
+}  // namespace
