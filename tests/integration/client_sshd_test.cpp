@@ -489,3 +489,53 @@ TEST_F(ClientSshdTest, KeepaliveTimeoutOnSyntheticTime) {
 }
 
 }  // namespace
+
+namespace {
+
+// Two sessions at once: an unknown subsystem is refused (CHANNEL_FAILURE), a command's non-zero
+// exit status and its stderr (extended data 1) come through.
+TEST_F(ClientSshdTest, SubsystemRefusedAndExitStatus) {
+  Driver d(server_->port(), config());
+  authenticate(d, "user_ed25519");
+  auto a = d.client.open_session();
+  auto b = d.client.open_session();
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(*a, *b);
+  EXPECT_EQ(d.client.open_channel_count(), 2u);
+  std::optional<bool> subsystem_ok;
+  std::optional<std::uint32_t> status;
+  std::string err;
+  int closed = 0;
+  d.on_event = [&](ssh::Event& e) {
+    if (auto* o = std::get_if<ssh::event::ChannelOpened>(&e)) {
+      if (o->id == *a) d.client.channel_subsystem(*a, "no-such-subsystem", true);
+      if (o->id == *b) d.client.channel_exec(*b, "echo oops >&2; exit 3", true);
+    } else if (auto* r = std::get_if<ssh::event::ChannelRequestResult>(&e)) {
+      if (r->id == *a) {
+        subsystem_ok = r->success;
+        d.client.close_channel(*a);
+      }
+    } else if (auto* data = std::get_if<ssh::event::ChannelData>(&e)) {
+      if (data->extended_type == 1) err.append(data->data.begin(), data->data.end());
+      d.client.consume(data->id, data->data.size());
+    } else if (auto* x = std::get_if<ssh::event::ChannelExit>(&e)) {
+      if (x->id == *b) status = x->status;
+    } else if (auto* c = std::get_if<ssh::event::ChannelClosed>(&e)) {
+      ++closed;
+      if (c->id == *b) {
+        EXPECT_TRUE(status.has_value());
+      }
+    } else if (auto* eof = std::get_if<ssh::event::ChannelEof>(&e)) {
+      d.client.close_channel(eof->id);
+    }
+  };
+  ASSERT_TRUE(d.run_until([&] { return closed == 2 || d.client.is_closed(); }, 20s)) << server_->log();
+  ASSERT_TRUE(subsystem_ok);
+  EXPECT_FALSE(*subsystem_ok);
+  EXPECT_EQ(status, 3u);
+  // sshd at LogLevel DEBUG also copies debug lines onto the session's stderr.
+  EXPECT_NE(err.find("oops\n"), std::string::npos) << err;
+  EXPECT_EQ(d.client.open_channel_count(), 0u);
+}
+
+}  // namespace
