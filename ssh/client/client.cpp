@@ -1,6 +1,8 @@
 #include "ssh/client/client.hpp"
 
+#include <algorithm>
 #include <deque>
+#include <set>
 #include <utility>
 
 #include "ssh/auth/message_numbers.hpp"
@@ -91,6 +93,18 @@ struct Client::Impl {
   TimePoint now;
   bool closed = false;
   bool auth_started = false;
+  // Channels whose last send() was cut short by the output budget rather than the peer window:
+  // they get ChannelWritable once the transmit buffer has been taken.
+  std::set<ChannelId> budget_limited;
+
+  // Bytes the application may still add to the transmit buffer. Keeps channel data from piling
+  // up in memory when the socket is slower than the channels; half the transport's queue bound
+  // leaves room for what a key exchange holds back.
+  std::size_t output_budget() const {
+    const std::size_t cap = config.transport.max_queued_bytes / 2;
+    const std::size_t pending = transport.pending_transmit_bytes();
+    return pending >= cap ? 0 : cap - pending;
+  }
 
   bool dead() const { return closed || transport.is_closed(); }
   bool ready_for_channels() const { return !dead() && auth.authenticated(); }
@@ -227,7 +241,18 @@ void Client::handle_timeout(TimePoint now) {
 }
 
 bool Client::has_transmit() const { return impl_->transport.has_transmit(); }
-Bytes Client::take_transmit() { return impl_->transport.take_transmit(); }
+
+Bytes Client::take_transmit() {
+  Impl& s = *impl_;
+  Bytes out = s.transport.take_transmit();
+  if (!s.budget_limited.empty() && !s.dead()) {
+    for (const ChannelId id : s.budget_limited) {
+      if (s.conn.send_capacity(id) > 0) s.events.push_back(event::ChannelWritable{id});
+    }
+    s.budget_limited.clear();
+  }
+  return out;
+}
 std::size_t Client::pending_transmit_bytes() const { return impl_->transport.pending_transmit_bytes(); }
 
 std::optional<Event> Client::poll_event() {
@@ -336,13 +361,17 @@ std::optional<ChannelId> Client::open_direct_streamlocal(std::string_view socket
 
 std::size_t Client::send_capacity(ChannelId id) const {
   if (!impl_->ready_for_channels()) return 0;
-  return impl_->conn.send_capacity(id);
+  return std::min(impl_->conn.send_capacity(id), impl_->output_budget());
 }
 
 std::size_t Client::send(ChannelId id, ByteView data, std::uint32_t extended_type) {
-  if (!impl_->ready_for_channels()) return 0;
-  const std::size_t taken = impl_->conn.send(id, data, extended_type);
-  impl_->after_command();
+  Impl& s = *impl_;
+  if (!s.ready_for_channels()) return 0;
+  const std::size_t budget = s.output_budget();
+  const std::size_t window = s.conn.send_capacity(id);
+  const std::size_t taken = s.conn.send(id, data, extended_type, budget);
+  if (taken < data.size() && budget < window) s.budget_limited.insert(id);
+  s.after_command();
   return taken;
 }
 

@@ -101,10 +101,10 @@ std::size_t Connection::send_capacity(ChannelId id) const {
   return ch->remote_window;
 }
 
-std::size_t Connection::send(ChannelId id, ByteView data, std::uint32_t extended_type) {
+std::size_t Connection::send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit) {
   Channel* ch = find(id);
   if (ch == nullptr || data.empty()) return 0;
-  const std::size_t take = std::min(send_capacity(id), data.size());
+  const std::size_t take = std::min({send_capacity(id), data.size(), limit});
   ch->send_limited = take < data.size();
   const std::size_t chunk = std::min(ch->remote_max_packet, kMaxSendChunk);
   // RFC 4254 §5.2: each packet carries at most the peer's maximum packet size of data.

@@ -3,6 +3,7 @@
 // the channel table, channel opens, flow-control windows, half-close, channel requests and
 // global requests. It takes received payloads (message numbers 80..127) and commands, and yields
 // payloads to send and events. It is only fed after user authentication succeeded.
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -59,7 +60,9 @@ class Connection {
                                              std::string_view originator_host, std::uint32_t originator_port);
   std::optional<ChannelId> open_direct_streamlocal(std::string_view socket_path);
   std::size_t send_capacity(ChannelId id) const;
-  std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type);
+  // Takes at most min(send_capacity, limit) bytes; when that is less than offered, Writable
+  // follows the next WINDOW_ADJUST.
+  std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit = SIZE_MAX);
   void consume(ChannelId id, std::size_t n);
   void send_eof(ChannelId id);
   void close(ChannelId id);

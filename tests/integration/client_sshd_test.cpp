@@ -539,3 +539,62 @@ TEST_F(ClientSshdTest, SubsystemRefusedAndExitStatus) {
 }
 
 }  // namespace
+
+namespace {
+
+// Client-to-server bulk data through direct-tcpip: the peer window and a small output budget both
+// limit send(), and ChannelWritable must keep the transfer going until every byte is echoed back.
+TEST_F(ClientSshdTest, BulkUploadThroughEcho) {
+  EchoServer echo;
+  ASSERT_NE(echo.port(), 0);
+  ssh::ClientConfig cfg = config();
+  cfg.transport.max_queued_bytes = 128 * 1024;
+  Driver d(server_->port(), cfg);
+  authenticate(d, "user_ed25519");
+  ssh::Bytes payload(3 * 1024 * 1024 + 123);
+  std::uint32_t x = 12345;
+  for (auto& b : payload) {
+    x = x * 1103515245u + 12345u;
+    b = static_cast<std::uint8_t>(x >> 16);
+  }
+  std::size_t offset = 0;
+  int writable_events = 0;
+  bool eof_sent = false, closed = false;
+  ssh::Bytes back;
+  auto id = d.client.open_direct_tcpip("127.0.0.1", static_cast<std::uint32_t>(echo.port()), "127.0.0.1", 40001);
+  ASSERT_TRUE(id);
+  auto push = [&] {
+    while (offset < payload.size()) {
+      const std::size_t n = d.client.send(*id, ssh::ByteView(payload).subspan(offset));
+      if (n == 0) break;
+      offset += n;
+    }
+    if (offset == payload.size() && !eof_sent) {
+      eof_sent = true;
+      d.client.send_eof(*id);
+    }
+  };
+  d.on_event = [&](ssh::Event& e) {
+    if (std::get_if<ssh::event::ChannelOpened>(&e) != nullptr) {
+      push();
+    } else if (std::get_if<ssh::event::ChannelWritable>(&e) != nullptr) {
+      ++writable_events;
+      push();
+    } else if (auto* data = std::get_if<ssh::event::ChannelData>(&e)) {
+      back.insert(back.end(), data->data.begin(), data->data.end());
+      d.client.consume(data->id, data->data.size());
+    } else if (std::get_if<ssh::event::ChannelClosed>(&e) != nullptr) {
+      closed = true;
+    } else if (auto* f = std::get_if<ssh::event::ChannelOpenFailed>(&e)) {
+      ADD_FAILURE() << f->description;
+      closed = true;
+    }
+  };
+  ASSERT_TRUE(d.run_until([&] { return closed || d.client.is_closed(); }, 60s))
+      << "sent " << offset << " received " << back.size() << "\n" << server_->log();
+  EXPECT_GT(writable_events, 0);
+  EXPECT_EQ(back.size(), payload.size());
+  EXPECT_TRUE(back == payload);
+}
+
+}  // namespace

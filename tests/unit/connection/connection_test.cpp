@@ -176,6 +176,19 @@ TEST(Connection, SendSplitsByMaxPacketAndObeysWindow) {
   EXPECT_TRUE(h.events().empty());  // last send was not limited
 }
 
+TEST(Connection, SendLimitCapsAndMarksChannelLimited) {
+  Harness h;
+  auto id = h.open(100, 10000, 1000);
+  Bytes data(3000, 'b');
+  EXPECT_EQ(h.c.send(id, data, 0, 1500), 1500u);
+  EXPECT_EQ(h.sent().size(), 2u);
+  EXPECT_EQ(h.c.send_capacity(id), 8500u);
+  h.ok(window_adjust(id, 1));
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<cevent::Writable>(ev[0]));
+}
+
 TEST(Connection, ExtendedDataSendEncoding) {
   Harness h;
   auto id = h.open(5);
