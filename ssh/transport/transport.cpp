@@ -383,6 +383,11 @@ struct Transport::Impl {
     }
     reader.feed(data);
     process_packets();
+    // While the host key verdict is pending nothing is decoded; bound what the server can make
+    // us hold meanwhile.
+    if (!closed && kex.awaiting_verdict && reader.buffered() > 4 * std::size_t{config.max_packet_length}) {
+      fail(kProtocolError, "too much data while waiting for host key verification");
+    }
   }
 };
 
