@@ -3,6 +3,13 @@
 #include "support/files.hpp"
 #include "support/process.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -80,17 +87,68 @@ KeyPair generate_key(const std::string& dir, const std::string& name, KeyType ty
     return kp;
 }
 
+namespace {
+
+// Keys are shared across test processes (ctest runs each test in its own process, and RSA-3072
+// generation costs seconds) in a per-user directory under $TMPDIR, trusted only if it is ours,
+// a real directory and private. Otherwise a per-process directory is used.
+std::string shared_key_dir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string dir = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/sshplex-test-keys-" +
+                      std::to_string(::geteuid());
+    ::mkdir(dir.c_str(), 0700);
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() ||
+        (st.st_mode & 077) != 0) {
+        return {};
+    }
+    return dir;
+}
+
+// Reuses dir/name if a previous process completed it (the .pub is written last by ssh-keygen).
+KeyPair load_or_generate(const std::string& dir, const std::string& name, KeyType type, std::string* error) {
+    const std::string path = dir + "/" + name;
+    if (!read_file(path).empty() && !read_file(path + ".pub").empty()) {
+        KeyPair kp;
+        kp.type = type;
+        kp.private_path = path;
+        kp.public_path = path + ".pub";
+        kp.public_line = strip_key_comment(read_file(kp.public_path));
+        kp.fingerprint = fingerprint_of(kp.public_path);
+        if (!kp.fingerprint.empty()) return kp;
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    std::filesystem::remove(path + ".pub", ec);
+    return generate_key(dir, name, type, {}, error);
+}
+
+}  // namespace
+
 const KeyPair& cached_key(KeyType type, std::string_view slot) {
     static std::mutex mu;
-    static std::unique_ptr<TempDir> dir;
+    static std::unique_ptr<TempDir> private_dir;
     static std::map<std::pair<int, std::string>, KeyPair> cache;
     std::lock_guard<std::mutex> lock(mu);
-    if (!dir) dir = std::make_unique<TempDir>("sshplex-keycache");
     auto key = std::make_pair(static_cast<int>(type), std::string(slot));
     auto it = cache.find(key);
     if (it != cache.end()) return it->second;
+
+    const std::string name = std::string(slot) + "_" + key_type_name(type);
     std::string error;
-    KeyPair kp = generate_key(dir->str(), std::string(slot) + "_" + key_type_name(type), type, {}, &error);
+    KeyPair kp;
+    std::string dir = shared_key_dir();
+    if (!dir.empty()) {
+        int lock_fd = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (lock_fd >= 0 && ::flock(lock_fd, LOCK_EX) == 0) {
+            kp = load_or_generate(dir, name, type, &error);
+        }
+        if (lock_fd >= 0) ::close(lock_fd);
+    }
+    if (kp.private_path.empty()) {
+        if (!private_dir) private_dir = std::make_unique<TempDir>("sshplex-keycache");
+        kp = generate_key(private_dir->str(), name, type, {}, &error);
+    }
     if (kp.private_path.empty()) throw std::runtime_error(error);
     return cache.emplace(key, std::move(kp)).first->second;
 }

@@ -26,8 +26,9 @@ struct KeyPair {
 KeyPair generate_key(const std::string& dir, const std::string& name, KeyType type,
                      const std::string& passphrase = {}, std::string* error = nullptr);
 
-// Process-wide cache of unencrypted keys (RSA generation is slow): slot distinguishes independent keys
-// of the same type, e.g. host keys vs. user keys. Files live in a temp dir removed at exit.
+// Cache of unencrypted keys (RSA generation is slow): slot distinguishes independent keys of the
+// same type, e.g. host keys vs. user keys. Shared between test processes through a private per-user
+// directory under $TMPDIR (sshplex-test-keys-<uid>); never modify the returned files.
 const KeyPair& cached_key(KeyType type, std::string_view slot);
 
 // "SHA256:..." fingerprint of a public key file, computed by ssh-keygen -l -E sha256.
