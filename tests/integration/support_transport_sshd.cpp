@@ -69,6 +69,14 @@ const HostKeys& host_keys() {
     char tmpl[] = "/tmp/sshplex-transport-XXXXXX";
     const char* d = ::mkdtemp(tmpl);
     k.dir = d ? d : "/tmp";
+    if (d) {
+      static std::string to_remove;
+      to_remove = k.dir;
+      std::atexit([] {
+        std::error_code ec;
+        std::filesystem::remove_all(to_remove, ec);
+      });
+    }
     auto gen = [&](const std::string& name, const std::string& args) {
       const std::string path = k.dir + "/" + name;
       run("ssh-keygen -q -N '' " + args + " -f " + path + " >/dev/null 2>&1");
