@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <iostream>
 #include <thread>
@@ -72,12 +74,28 @@ std::string ClientRun::command_line() const {
         argv_.push_back("-o");
         argv_.push_back(o);
     };
-    opt("StrictHostKeyChecking=" + options_.strict_host_key_checking);
-    opt("UserKnownHostsFile=" + known_hosts_);
-    opt("GlobalKnownHostsFile=/dev/null");
-    opt(std::string("BatchMode=") + (options_.batch_mode && !use_askpass ? "yes" : "no"));
-    opt(std::string("IdentitiesOnly=") + (options_.identities_only ? "yes" : "no"));
-    opt("ConnectTimeout=10");
+    // ssh keeps the first value it sees for an option, so a test's own -o settings replace the
+    // defaults below instead of following them.
+    auto overridden = [this](const std::string& key) {
+        for (const auto& o : options_.options) {
+            if (o.size() > key.size() && o[key.size()] == '=' &&
+                std::equal(key.begin(), key.end(), o.begin(), [](char a, char b) {
+                    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                })) {
+                return true;
+            }
+        }
+        return false;
+    };
+    auto default_opt = [&](const std::string& key, const std::string& value) {
+        if (!overridden(key)) opt(key + "=" + value);
+    };
+    default_opt("StrictHostKeyChecking", options_.strict_host_key_checking);
+    default_opt("UserKnownHostsFile", known_hosts_);
+    default_opt("GlobalKnownHostsFile", "/dev/null");
+    default_opt("BatchMode", options_.batch_mode && !use_askpass ? "yes" : "no");
+    default_opt("IdentitiesOnly", options_.identities_only ? "yes" : "no");
+    default_opt("ConnectTimeout", "10");
     for (const auto& o : options_.options) opt(o);
     for (const auto& id : options_.identities) argv_.insert(argv_.end(), {"-i", id});
     argv_.insert(argv_.end(), {"-p", std::to_string(options_.port)});

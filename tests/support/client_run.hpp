@@ -32,7 +32,9 @@ struct ClientOptions {
     bool identities_only = true;
     std::vector<std::string> identities;   // -i
     std::vector<std::string> local_forwards;  // -L specs
-    std::vector<std::string> options;      // extra -o values, e.g. "Ciphers=aes128-ctr"
+    // Extra -o values, e.g. "Ciphers=aes128-ctr"; one naming a default above (ConnectTimeout=...)
+    // replaces that default.
+    std::vector<std::string> options;
     std::vector<std::string> extra_args;   // inserted before the destination
     bool no_command = true;                // -N
     bool verbose = true;                   // -v, so failure dumps say what happened
