@@ -53,6 +53,7 @@ PacketReader::Result PacketReader::next() {
   Result r;
   r.status = Status::packet;
   r.seq = seq_;
+  r.wire_size = total;
   const std::size_t payload_size = packet_length_ - 1 - padding;
   r.payload.assign(packet.begin() + 5, packet.begin() + 5 + static_cast<std::ptrdiff_t>(payload_size));
   start_ += total;

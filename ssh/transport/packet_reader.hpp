@@ -24,6 +24,7 @@ class PacketReader {
     Status status = Status::need_more;
     std::uint32_t seq = 0;  // of the packet returned
     Bytes payload;
+    std::size_t wire_size = 0;  // bytes the packet took on the wire, tag included
     bool mac_error = false;  // for Status::error: authentication failed (vs. malformed)
     std::string error;
   };

@@ -269,8 +269,6 @@ struct Transport::Impl {
 
   void handle_packet(std::uint32_t seq, Bytes payload) {
     if (payload.empty()) return fail(kProtocolError, "empty packet payload");
-    bytes_in_since_kex += payload.size();
-    ++packets_in_since_kex;
     const std::uint8_t type = payload[0];
     if (kex.active && kex.ignore_next_packet) {
       kex.ignore_next_packet = false;
@@ -360,6 +358,8 @@ struct Transport::Impl {
         fail(r.mac_error ? kMacError : kProtocolError, "bad packet from server: " + r.error);
         break;
       }
+      bytes_in_since_kex += r.wire_size;
+      ++packets_in_since_kex;
       handle_packet(r.seq, std::move(r.payload));
     }
     maybe_rekey();

@@ -322,5 +322,26 @@ TEST_F(TransportHandshake, RekeyAfterPacketLimitAndQueueBound) {
   EXPECT_TRUE(s.receive(t).empty());
 }
 
+TEST_F(TransportHandshake, TamperedPacketAfterNewKeysIsMacError) {
+  Transport t(TransportConfig{}, kT0);
+  Server s;
+  ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
+  kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
+  t.handle_bytes(s.version_line() + s.packet(kex.i_s));
+  kex.exchange(receive_through_newkeys(s, t, kex, true), true);
+  t.host_key_verdict(true);
+  kex.server_newkeys(true);
+  receive_through_newkeys(s, t, kex, true);
+  ASSERT_TRUE(t.is_established());
+  events(t);
+  Bytes bad = s.packet(Bytes{94, 0, 0, 0, 1, 0, 0, 0, 0});
+  bad[bad.size() / 2] ^= 0x80;
+  t.handle_bytes(bad);
+  auto d = disconnected(t);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->reason, kMacError);
+  EXPECT_FALSE(t.poll_payload());
+}
+
 }  // namespace
 }  // namespace ssh::transport
