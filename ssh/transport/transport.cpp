@@ -48,6 +48,7 @@ struct Transport::Impl {
     bool newkeys_sent = false;
     bool newkeys_received = false;
     SessionKeys keys;
+    TimePoint deadline{};  // re-keys only; the first exchange runs under handshake_deadline
   };
 
   Impl(TransportConfig c, TimePoint t)
@@ -125,6 +126,7 @@ struct Transport::Impl {
     kex = Kex{};
     kex.active = true;
     kex.initial = initial;
+    kex.deadline = now + config.handshake_timeout;
     kex.ours = make_client_kexinit(config.algorithms, initial);
     kex.i_c = encode_kexinit(kex.ours);
     send_packet(kex.i_c);
@@ -409,6 +411,10 @@ void Transport::handle_timeout(TimePoint now) {
   if (!d.established && d.now >= d.handshake_deadline) {
     return d.fail(kConnectionLost, "timed out waiting for the key exchange to complete");
   }
+  // A server that stalls a re-key would otherwise hold our queued payloads forever.
+  if (d.kex.active && d.established && d.now >= d.kex.deadline) {
+    return d.fail(kConnectionLost, "timed out waiting for the re-key to complete");
+  }
   d.maybe_rekey();
 }
 
@@ -480,7 +486,7 @@ std::optional<TimePoint> Transport::next_deadline() const {
   const auto& d = *impl_;
   if (d.closed) return std::nullopt;
   if (!d.established) return d.handshake_deadline;
-  if (d.kex.active) return std::nullopt;
+  if (d.kex.active) return d.kex.deadline;
   return d.last_kex_time + d.config.rekey.max_time;
 }
 

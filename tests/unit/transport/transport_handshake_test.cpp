@@ -320,6 +320,13 @@ TEST_F(TransportHandshake, RekeyAfterPacketLimitAndQueueBound) {
   EXPECT_TRUE(t.send_payload(Bytes(600, 94)));
   EXPECT_FALSE(t.send_payload(Bytes(600, 94)));
   EXPECT_TRUE(s.receive(t).empty());
+  // A server that never answers the re-key is given up on after handshake_timeout.
+  ASSERT_TRUE(t.next_deadline());
+  EXPECT_EQ(*t.next_deadline(), kT0 + c.handshake_timeout);
+  t.handle_timeout(kT0 + c.handshake_timeout);
+  auto d = disconnected(t);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->reason, kConnectionLost);
 }
 
 TEST_F(TransportHandshake, TamperedPacketAfterNewKeysIsMacError) {
