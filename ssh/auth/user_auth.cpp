@@ -69,7 +69,7 @@ SecretBytes UserAuth::request_header(std::string_view method) const {
 bool UserAuth::request_none() {
   if (!can_attempt()) return false;
   out_.push_back(request_header("none"));
-  pending_ = Method::none_probe;
+  begin(Method::none_probe);
   return true;
 }
 
@@ -79,7 +79,7 @@ bool UserAuth::request_password(std::string_view password) {
   wire::SecretWriter w(msg::kUserauthRequest);
   w.string(user_).string(kConnectionService).string(std::string_view("password")).boolean(false).string(password);
   out_.push_back(w.take());
-  pending_ = Method::password;
+  begin(Method::password);
   return true;
 }
 
@@ -94,7 +94,7 @@ bool UserAuth::request_publickey_query(std::string_view algorithm, ByteView key_
       .string(algorithm)
       .string(key_blob);
   out_.push_back(w.take());
-  pending_ = Method::publickey_query;
+  begin(Method::publickey_query);
   return true;
 }
 
@@ -109,7 +109,7 @@ bool UserAuth::request_publickey_signed(std::string_view algorithm, ByteView key
       .string(key_blob)
       .string(signature_blob);
   out_.push_back(w.take());
-  pending_ = Method::publickey_signed;
+  begin(Method::publickey_signed);
   return true;
 }
 
@@ -123,8 +123,7 @@ bool UserAuth::request_keyboard_interactive() {
       .string(std::string_view(""))
       .string(std::string_view(""));
   out_.push_back(w.take());
-  pending_ = Method::keyboard_interactive;
-  info_request_outstanding_ = false;
+  begin(Method::keyboard_interactive);
   return true;
 }
 
@@ -141,7 +140,7 @@ bool UserAuth::respond_keyboard_interactive(const std::vector<SecretString>& ans
 }
 
 void UserAuth::fail_locally() {
-  if (state_ != State::ready || pending_ != Method::none) return;
+  if (!can_attempt()) return;
   events_.emplace_back(aevent::Methods{last_methods_, false});
 }
 

@@ -64,7 +64,9 @@ class UserAuth {
   HandleResult handle(ByteView payload);
 
   // ---- attempts. One at a time: each returns false (and sends nothing) when the service is not
-  // accepted yet, another attempt is in flight, or authentication already succeeded.
+  // accepted yet, another attempt is in flight, or authentication already succeeded. A
+  // keyboard-interactive attempt waiting for our answers may be abandoned by starting another
+  // (RFC 4252 §5: the server then drops the previous attempt).
   bool request_none();
   bool request_password(std::string_view password);
   bool request_publickey_query(std::string_view algorithm, ByteView key_blob);
@@ -81,6 +83,11 @@ class UserAuth {
   bool service_accepted() const { return state_ != State::service_requested && state_ != State::idle; }
   bool authenticated() const { return state_ == State::authenticated; }
   bool attempt_in_flight() const { return pending_ != Method::none; }
+  // A new attempt would be accepted now.
+  bool can_attempt() const {
+    return state_ == State::ready &&
+           (pending_ == Method::none || (pending_ == Method::keyboard_interactive && info_request_outstanding_));
+  }
   const std::string& user() const { return user_; }
 
  private:
@@ -88,7 +95,11 @@ class UserAuth {
   // The method whose request is in flight: decides what message 60 means.
   enum class Method { none, none_probe, password, publickey_query, publickey_signed, keyboard_interactive };
 
-  bool can_attempt() const { return state_ == State::ready && pending_ == Method::none; }
+  void begin(Method m) {
+    pending_ = m;
+    info_request_outstanding_ = false;
+    outstanding_prompts_ = 0;
+  }
   SecretBytes request_header(std::string_view method) const;
   HandleResult handle_failure(ByteView body);
   HandleResult handle_success(ByteView body);

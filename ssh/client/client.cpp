@@ -298,7 +298,7 @@ void Client::auth_publickey_query(std::string_view algorithm, ByteView key_blob)
 
 void Client::auth_publickey_sign(std::string_view algorithm, const keys::Signer& signer) {
   Impl& s = *impl_;
-  if (s.dead() || !s.auth.service_accepted() || s.auth.authenticated() || s.auth.attempt_in_flight()) return;
+  if (s.dead() || !s.auth.can_attempt()) return;
   const Bytes blob = signer.public_blob();
   const Bytes data = publickey_data_to_sign(algorithm, blob);
   const std::optional<Bytes> signature = signer.sign(algorithm, data);

@@ -316,6 +316,22 @@ TEST(UserAuth, KeyboardInteractiveZeroPromptWithTextShowsIt) {
   EXPECT_TRUE(std::holds_alternative<aevent::Methods>(*a.poll_event()));
 }
 
+TEST(UserAuth, UnansweredPromptsCanBeAbandonedForAnotherMethod) {
+  UserAuth a = ready();
+  ASSERT_TRUE(a.request_keyboard_interactive());
+  a.poll_send();
+  EXPECT_FALSE(a.can_attempt());  // the server has not asked anything yet
+  EXPECT_FALSE(a.request_password("pw"));
+  ASSERT_TRUE(a.handle(info_request({{"Code: ", true}})).ok);
+  a.poll_event();
+  EXPECT_TRUE(a.can_attempt());
+  ASSERT_TRUE(a.request_password("pw"));  // RFC 4252 §5: the server drops the previous attempt
+  EXPECT_FALSE(a.respond_keyboard_interactive({SecretString("123")}));
+  a.poll_send();
+  ASSERT_TRUE(a.handle(Bytes{52}).ok);
+  EXPECT_EQ(std::get<aevent::Success>(*a.poll_event()).method, "password");
+}
+
 TEST(UserAuth, MalformedMessagesAreRejected) {
   UserAuth a = ready();
   ASSERT_TRUE(a.request_keyboard_interactive());
