@@ -42,16 +42,20 @@ std::uint32_t Blowfish::feistel(std::uint32_t x) const {
 }
 
 void Blowfish::encrypt(std::uint32_t& left, std::uint32_t& right) const {
+  // The round function is written out here rather than calling feistel(): bcrypt_pbkdf runs this
+  // millions of times, and unoptimised (debug) builds would not inline the call.
+  const std::uint32_t* p = p_.data();
+  const std::uint32_t* s = s_.data();
   std::uint32_t l = left;
   std::uint32_t r = right;
   for (std::size_t i = 0; i < 16; i += 2) {
-    l ^= p_[i];
-    r ^= feistel(l);
-    r ^= p_[i + 1];
-    l ^= feistel(r);
+    l ^= p[i];
+    r ^= ((s[l >> 24] + s[256 + ((l >> 16) & 0xff)]) ^ s[512 + ((l >> 8) & 0xff)]) + s[768 + (l & 0xff)];
+    r ^= p[i + 1];
+    l ^= ((s[r >> 24] + s[256 + ((r >> 16) & 0xff)]) ^ s[512 + ((r >> 8) & 0xff)]) + s[768 + (r & 0xff)];
   }
-  l ^= p_[16];
-  r ^= p_[17];
+  l ^= p[16];
+  r ^= p[17];
   // The last round's swap is undone, so the halves come out crossed.
   left = r;
   right = l;
