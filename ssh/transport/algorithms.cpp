@@ -22,8 +22,8 @@ const std::vector<std::string> kSupportedKex = {
 const std::vector<std::string> kDefaultKex(kSupportedKex.begin(), kSupportedKex.begin() + 9);
 
 const std::vector<std::string> kSupportedHostKey = {
-    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-    "rsa-sha2-512", "rsa-sha2-256",       "ssh-rsa",
+    "ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256",
+    "ssh-rsa",
 };
 const std::vector<std::string> kDefaultHostKey(kSupportedHostKey.begin(), kSupportedHostKey.begin() + 6);
 
@@ -83,7 +83,9 @@ bool wildcard_match(std::string_view pattern, std::string_view name) {
   return p == pattern.size();
 }
 
-bool has_wildcard(std::string_view s) { return s.find_first_of("*?") != std::string_view::npos; }
+bool has_wildcard(std::string_view s) {
+  return s.find_first_of("*?") != std::string_view::npos;
+}
 
 std::vector<std::string> split_commas(std::string_view s) {
   std::vector<std::string> out;
@@ -180,9 +182,8 @@ ListEditResult apply_algorithm_list(AlgorithmKind kind, const std::vector<std::s
     // Removal takes patterns and need not name supported algorithms (ssh_config(5)).
     const auto patterns = split_commas(spec.substr(1));
     for (const auto& name : current) {
-      const bool removed = std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-        return !p.empty() && wildcard_match(p, name);
-      });
+      const bool removed = std::any_of(patterns.begin(), patterns.end(),
+                                       [&](const std::string& p) { return !p.empty() && wildcard_match(p, name); });
       if (!removed) result.list.push_back(name);
     }
   } else if (op == '+') {

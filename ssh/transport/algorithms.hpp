@@ -29,8 +29,7 @@ struct ListEditResult {
 };
 // Applies an ssh_config value to a default list: "a,b" replaces, "+a,b" appends, "-a,b*" removes
 // (wildcards allowed), "^a,b" puts first. Unknown names are an error for replace/append/prepend.
-ListEditResult apply_algorithm_list(AlgorithmKind kind, const std::vector<std::string>& current,
-                                    std::string_view spec);
+ListEditResult apply_algorithm_list(AlgorithmKind kind, const std::vector<std::string>& current, std::string_view spec);
 
 // First client algorithm that the server also lists (RFC 4253 §7.1), or nullopt.
 std::optional<std::string> negotiate(const std::vector<std::string>& client, const std::vector<std::string>& server);

@@ -82,7 +82,8 @@ KexExchange::Step KexExchange::handle(ByteView payload) {
     }
     agreement_ = crypto::make_dh(p, g);
     if (!agreement_) return fail("server's group-exchange group is unusable");
-    gex_group_ = wire::Writer().u32(in_.gex_min).u32(in_.gex_n).u32(in_.gex_max).mpint_unsigned(p).mpint_unsigned(g).take();
+    gex_group_ =
+        wire::Writer().u32(in_.gex_min).u32(in_.gex_n).u32(in_.gex_max).mpint_unsigned(p).mpint_unsigned(g).take();
     const Bytes e = agreement_->public_value();
     client_value_ = wire::Writer().mpint_unsigned(ByteView(e)).take();
     Step s;
@@ -104,12 +105,12 @@ KexExchange::Step KexExchange::handle(ByteView payload) {
   ok = ok && r.string(signature);
   if (!ok) return fail("malformed key exchange reply");
   const Bytes encoded = in_.method.family == KexFamily::ecdh ? wire::Writer().string(server_value).take()
-                                                              : wire::Writer().mpint_unsigned(server_value).take();
+                                                             : wire::Writer().mpint_unsigned(server_value).take();
   return finish(host_key, encoded, server_value, signature);
 }
 
-KexExchange::Step KexExchange::finish(ByteView host_key_blob, ByteView server_value_encoded,
-                                      ByteView server_value_raw, ByteView signature) {
+KexExchange::Step KexExchange::finish(ByteView host_key_blob, ByteView server_value_encoded, ByteView server_value_raw,
+                                      ByteView signature) {
   const std::string key_type = crypto::key_blob_type(host_key_blob);
   if (key_type.empty() || !crypto::algorithm_matches_key_type(in_.host_key_algorithm, key_type)) {
     return fail("server host key type '" + key_type + "' does not match negotiated " + in_.host_key_algorithm);

@@ -21,9 +21,9 @@ struct KexInputs {
 };
 
 struct KexOutcome {
-  Bytes host_key_blob;         // K_S
-  SecretBytes exchange_hash;   // H
-  SecretBytes shared_secret;   // K, already encoded as an mpint (RFC 4253 §7.2 hashes it that way)
+  Bytes host_key_blob;        // K_S
+  SecretBytes exchange_hash;  // H
+  SecretBytes shared_secret;  // K, already encoded as an mpint (RFC 4253 §7.2 hashes it that way)
 };
 
 class KexExchange {

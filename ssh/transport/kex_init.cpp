@@ -51,8 +51,8 @@ std::optional<KexInit> parse_kexinit(ByteView payload) {
   if (!r.u8(type) || type != msg::kKexInit || !r.bytes(16, cookie)) return std::nullopt;
   KexInit k;
   std::copy(cookie.begin(), cookie.end(), k.cookie.begin());
-  for (auto* list : {&k.kex, &k.host_key, &k.cipher_c2s, &k.cipher_s2c, &k.mac_c2s, &k.mac_s2c,
-                     &k.compression_c2s, &k.compression_s2c, &k.language_c2s, &k.language_s2c}) {
+  for (auto* list : {&k.kex, &k.host_key, &k.cipher_c2s, &k.cipher_s2c, &k.mac_c2s, &k.mac_s2c, &k.compression_c2s,
+                     &k.compression_s2c, &k.language_c2s, &k.language_s2c}) {
     if (!r.name_list(*list)) return std::nullopt;
   }
   // Trailing bytes after the reserved field are allowed for future extension (RFC 4253 §7.1).

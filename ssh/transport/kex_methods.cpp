@@ -21,7 +21,7 @@ constexpr std::array kMethods = {
     KexMethod{"diffie-hellman-group18-sha512", KexFamily::dh_fixed, HashAlg::sha512, Curve::x25519,
               FixedGroup::group18},
     KexMethod{"diffie-hellman-group14-sha1", KexFamily::dh_fixed, HashAlg::sha1, Curve::x25519,
-              FixedGroup::group14},  // RFC 4253 §8.2
+              FixedGroup::group14},                                                         // RFC 4253 §8.2
     KexMethod{"diffie-hellman-group-exchange-sha256", KexFamily::dh_gex, HashAlg::sha256},  // RFC 4419 §4.2
     KexMethod{"diffie-hellman-group-exchange-sha1", KexFamily::dh_gex, HashAlg::sha1},
 };

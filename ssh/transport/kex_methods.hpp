@@ -20,7 +20,7 @@ struct KexMethod {
   std::string_view name;
   KexFamily family;
   crypto::HashAlg hash;
-  crypto::Curve curve = crypto::Curve::x25519;   // ecdh only
+  crypto::Curve curve = crypto::Curve::x25519;  // ecdh only
   FixedGroup group = FixedGroup::group14;       // dh_fixed only
 };
 

@@ -33,8 +33,8 @@ SecretBytes derive_key(crypto::HashAlg hash, ByteView shared_secret_mpint, ByteV
 bool derive_session_keys(crypto::HashAlg hash, ByteView shared_secret_mpint, ByteView exchange_hash,
                          ByteView session_id, const std::string& cipher_c2s, const std::string& mac_c2s,
                          const std::string& cipher_s2c, const std::string& mac_s2c, SessionKeys& out) {
-  auto one = [&](const std::string& cipher, const std::string& mac, char iv_letter, char key_letter,
-                 char mac_letter, DirectionKeys& keys) {
+  auto one = [&](const std::string& cipher, const std::string& mac, char iv_letter, char key_letter, char mac_letter,
+                 DirectionKeys& keys) {
     const auto ci = crypto::cipher_info(cipher);
     if (!ci) return false;
     std::size_t mac_size = 0;

@@ -7,7 +7,9 @@ namespace ssh::transport {
 PacketReader::PacketReader(std::uint32_t max_packet_length)
     : cipher_(crypto::make_null_cipher()), max_packet_length_(max_packet_length) {}
 
-void PacketReader::set_cipher(std::unique_ptr<crypto::PacketCipher> cipher) { cipher_ = std::move(cipher); }
+void PacketReader::set_cipher(std::unique_ptr<crypto::PacketCipher> cipher) {
+  cipher_ = std::move(cipher);
+}
 
 void PacketReader::feed(ByteView data) {
   if (failed_) return;

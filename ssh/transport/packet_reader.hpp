@@ -25,7 +25,7 @@ class PacketReader {
     std::uint32_t seq = 0;  // of the packet returned
     Bytes payload;
     std::size_t wire_size = 0;  // bytes the packet took on the wire, tag included
-    bool mac_error = false;  // for Status::error: authentication failed (vs. malformed)
+    bool mac_error = false;     // for Status::error: authentication failed (vs. malformed)
     std::string error;
   };
   // Decodes the next complete packet from the buffered bytes. After an error the reader stays
@@ -43,8 +43,8 @@ class PacketReader {
   std::unique_ptr<crypto::PacketCipher> cipher_;
   std::uint32_t max_packet_length_;
   Bytes buf_;
-  std::size_t start_ = 0;        // first unconsumed byte of buf_
-  bool have_length_ = false;     // the current packet's length prefix has been decrypted
+  std::size_t start_ = 0;     // first unconsumed byte of buf_
+  bool have_length_ = false;  // the current packet's length prefix has been decrypted
   std::uint32_t packet_length_ = 0;
   bool failed_ = false;
   std::uint32_t seq_ = 0;

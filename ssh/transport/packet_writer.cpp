@@ -8,7 +8,9 @@ namespace ssh::transport {
 
 PacketWriter::PacketWriter() : cipher_(crypto::make_null_cipher()) {}
 
-void PacketWriter::set_cipher(std::unique_ptr<crypto::PacketCipher> cipher) { cipher_ = std::move(cipher); }
+void PacketWriter::set_cipher(std::unique_ptr<crypto::PacketCipher> cipher) {
+  cipher_ = std::move(cipher);
+}
 
 std::uint8_t PacketWriter::padding_for(std::size_t payload_size, std::size_t block, bool length_excluded) {
   // RFC 4253 §6: the padded packet is a multiple of max(cipher block, 8), with 4 to 255 bytes of

@@ -52,7 +52,10 @@ struct Transport::Impl {
   };
 
   Impl(TransportConfig c, TimePoint t)
-      : config(std::move(c)), now(t), handshake_deadline(t + config.handshake_timeout), last_kex_time(t),
+      : config(std::move(c)),
+        now(t),
+        handshake_deadline(t + config.handshake_timeout),
+        last_kex_time(t),
         reader(config.max_packet_length) {}
 
   TransportConfig config;
@@ -215,8 +218,8 @@ struct Transport::Impl {
 
   void send_newkeys() {
     const auto& k = kex.keys.c2s;
-    auto cipher = crypto::make_packet_cipher(kex.negotiated.cipher_c2s, kex.negotiated.mac_c2s, true, k.key, k.iv,
-                                             k.mac_key);
+    auto cipher =
+        crypto::make_packet_cipher(kex.negotiated.cipher_c2s, kex.negotiated.mac_c2s, true, k.key, k.iv, k.mac_key);
     if (!cipher) return fail(kKeyExchangeFailed, "cannot set up " + kex.negotiated.cipher_c2s);
     send_packet(wire::Writer(msg::kNewKeys).take());
     // New outgoing keys take effect right after our NEWKEYS (RFC 4253 §7.3).
@@ -233,8 +236,8 @@ struct Transport::Impl {
       return fail(kProtocolError, "unexpected NEWKEYS");
     }
     const auto& k = kex.keys.s2c;
-    auto cipher = crypto::make_packet_cipher(kex.negotiated.cipher_s2c, kex.negotiated.mac_s2c, false, k.key, k.iv,
-                                             k.mac_key);
+    auto cipher =
+        crypto::make_packet_cipher(kex.negotiated.cipher_s2c, kex.negotiated.mac_s2c, false, k.key, k.iv, k.mac_key);
     if (!cipher) return fail(kKeyExchangeFailed, "cannot set up " + kex.negotiated.cipher_s2c);
     reader.set_cipher(std::move(cipher));
     if (strict) reader.reset_sequence();
@@ -402,7 +405,9 @@ Transport::Transport(TransportConfig config, TimePoint now) : impl_(std::make_un
 
 Transport::~Transport() = default;
 
-void Transport::handle_bytes(ByteView data) { impl_->handle_bytes(data); }
+void Transport::handle_bytes(ByteView data) {
+  impl_->handle_bytes(data);
+}
 
 void Transport::handle_timeout(TimePoint now) {
   auto& d = *impl_;
@@ -472,7 +477,9 @@ std::optional<InboundPacket> Transport::poll_payload() {
   return pkt;
 }
 
-bool Transport::has_transmit() const { return !impl_->transmit.empty(); }
+bool Transport::has_transmit() const {
+  return !impl_->transmit.empty();
+}
 
 Bytes Transport::take_transmit() {
   Bytes out;
@@ -480,7 +487,9 @@ Bytes Transport::take_transmit() {
   return out;
 }
 
-std::size_t Transport::pending_transmit_bytes() const { return impl_->transmit.size(); }
+std::size_t Transport::pending_transmit_bytes() const {
+  return impl_->transmit.size();
+}
 
 std::optional<TimePoint> Transport::next_deadline() const {
   const auto& d = *impl_;
@@ -490,15 +499,35 @@ std::optional<TimePoint> Transport::next_deadline() const {
   return d.last_kex_time + d.config.rekey.max_time;
 }
 
-bool Transport::is_established() const { return impl_->established && !impl_->closed; }
-bool Transport::is_closed() const { return impl_->closed; }
-ByteView Transport::session_id() const { return impl_->session_id; }
-const std::vector<std::string>& Transport::server_sig_algs() const { return impl_->server_sig_algs; }
-bool Transport::server_supports_ping() const { return impl_->server_ping; }
-bool Transport::is_kex_in_progress() const { return impl_->kex.active; }
-const std::string& Transport::server_version() const { return impl_->server_version; }
-const NegotiatedAlgorithms& Transport::algorithms() const { return impl_->algorithms; }
-std::uint64_t Transport::bytes_sent() const { return impl_->bytes_sent; }
-std::uint64_t Transport::bytes_received() const { return impl_->bytes_received; }
+bool Transport::is_established() const {
+  return impl_->established && !impl_->closed;
+}
+bool Transport::is_closed() const {
+  return impl_->closed;
+}
+ByteView Transport::session_id() const {
+  return impl_->session_id;
+}
+const std::vector<std::string>& Transport::server_sig_algs() const {
+  return impl_->server_sig_algs;
+}
+bool Transport::server_supports_ping() const {
+  return impl_->server_ping;
+}
+bool Transport::is_kex_in_progress() const {
+  return impl_->kex.active;
+}
+const std::string& Transport::server_version() const {
+  return impl_->server_version;
+}
+const NegotiatedAlgorithms& Transport::algorithms() const {
+  return impl_->algorithms;
+}
+std::uint64_t Transport::bytes_sent() const {
+  return impl_->bytes_sent;
+}
+std::uint64_t Transport::bytes_received() const {
+  return impl_->bytes_received;
+}
 
 }  // namespace ssh::transport

@@ -75,7 +75,7 @@ struct KexComplete {
   bool initial;
 };
 struct ServerVersion {
-  std::string version;                   // "SSH-2.0-OpenSSH_9.2p1 Debian-2"
+  std::string version;                    // "SSH-2.0-OpenSSH_9.2p1 Debian-2"
   std::vector<std::string> banner_lines;  // lines before it (RFC 4253 §4.2)
 };
 struct Debug {  // SSH_MSG_DEBUG with always_display, for the log
@@ -88,8 +88,8 @@ struct Disconnected {
 };
 }  // namespace tevent
 
-using TransportEvent = std::variant<tevent::HostKey, tevent::KexComplete, tevent::ServerVersion, tevent::Debug,
-                                    tevent::Disconnected>;
+using TransportEvent =
+    std::variant<tevent::HostKey, tevent::KexComplete, tevent::ServerVersion, tevent::Debug, tevent::Disconnected>;
 
 struct InboundPacket {
   std::uint32_t seq;  // sequence number, for SSH_MSG_UNIMPLEMENTED replies
@@ -133,7 +133,7 @@ class Transport {
   bool is_closed() const;
   ByteView session_id() const;
   const std::vector<std::string>& server_sig_algs() const;  // from ext-info (RFC 8308 §3.1)
-  bool server_supports_ping() const;                          // ext-info "ping@openssh.com" (PROTOCOL §1.9)
+  bool server_supports_ping() const;                        // ext-info "ping@openssh.com" (PROTOCOL §1.9)
   bool is_kex_in_progress() const;
   const std::string& server_version() const;
   const NegotiatedAlgorithms& algorithms() const;

@@ -4,7 +4,9 @@
 
 namespace ssh::transport {
 
-std::string identification_line(const std::string& version) { return version + "\r\n"; }
+std::string identification_line(const std::string& version) {
+  return version + "\r\n";
+}
 
 VersionExchange::Status VersionExchange::feed(ByteView data, std::size_t& consumed) {
   consumed = 0;

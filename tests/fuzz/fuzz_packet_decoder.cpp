@@ -1,5 +1,6 @@
 // Feeds arbitrary bytes to the binary packet reader (RFC 4253 §6), with the null cipher and with
 // real ciphers under fixed keys. The first byte picks the cipher and how the input is chunked.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>

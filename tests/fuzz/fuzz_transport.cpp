@@ -1,6 +1,7 @@
 // Feeds arbitrary bytes to a fresh client Transport as if they came from the server: version
 // exchange, packets, key exchange messages. It must never crash, hang or leak; the first byte
 // picks how the input is chunked, and host keys that reach verification are accepted.
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

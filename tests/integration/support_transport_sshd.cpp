@@ -21,7 +21,9 @@ namespace {
 
 constexpr const char* kSshd = "/usr/sbin/sshd";
 
-bool run(const std::string& cmd) { return std::system(cmd.c_str()) == 0; }
+bool run(const std::string& cmd) {
+  return std::system(cmd.c_str()) == 0;
+}
 
 int free_port() {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);

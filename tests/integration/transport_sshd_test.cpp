@@ -5,11 +5,10 @@
 
 #include <cctype>
 #include <chrono>
-#include <string>
-#include <vector>
-
 #include <fstream>
 #include <iterator>
+#include <string>
+#include <vector>
 
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/private_key.hpp"
@@ -59,8 +58,8 @@ struct Session {
       if (auto* hk = std::get_if<tevent::HostKey>(&*ev)) {
         host_key_algorithm = hk->algorithm;
         host_key_blob = hk->key_blob;
-        const bool matches = ssh::crypto::algorithm_matches_key_type(hk->algorithm,
-                                                                     ssh::crypto::key_blob_type(hk->key_blob));
+        const bool matches =
+            ssh::crypto::algorithm_matches_key_type(hk->algorithm, ssh::crypto::key_blob_type(hk->key_blob));
         t.host_key_verdict(matches);
       } else if (auto* kc = std::get_if<tevent::KexComplete>(&*ev)) {
         completions.push_back(*kc);
@@ -118,8 +117,12 @@ struct Session {
     const ssh::Bytes blob = key.signer->public_blob();
     const std::string alg = "ssh-ed25519";
     ssh::wire::Writer body;
-    body.string("root").string("ssh-connection").string("publickey").boolean(true).string(alg).string(
-        ssh::ByteView(blob));
+    body.string("root")
+        .string("ssh-connection")
+        .string("publickey")
+        .boolean(true)
+        .string(alg)
+        .string(ssh::ByteView(blob));
     ssh::wire::Writer signed_data;
     signed_data.string(t.session_id()).u8(50).raw(body.data());
     auto sig = key.signer->sign(alg, signed_data.data());
@@ -214,8 +217,8 @@ void run_case(const Case& c) {
   EXPECT_TRUE(t.is_kex_in_progress());
   // Queued while the re-key runs, sent after our NEWKEYS.
   ASSERT_TRUE(s.global_request_round_trip()) << c.label << " during re-key: " << s.failure << "\n" << sshd.log();
-  ASSERT_TRUE(s.run_until([&] { return s.completions.size() >= 2; })) << c.label << " re-key: " << s.failure
-                                                                       << "\n" << sshd.log();
+  ASSERT_TRUE(s.run_until([&] { return s.completions.size() >= 2; })) << c.label << " re-key: " << s.failure << "\n"
+                                                                      << sshd.log();
   EXPECT_FALSE(s.completions[1].initial);
   EXPECT_EQ(s.completions[1].algorithms.kex, first.algorithms.kex);
   EXPECT_EQ(s.completions[1].algorithms.cipher_c2s, first.algorithms.cipher_c2s);
@@ -254,12 +257,27 @@ std::vector<Case> mac_cases() {
 std::vector<Case> host_key_cases() {
   return {
       {"host key ssh-ed25519", {"HostKeyAlgorithms=ssh-ed25519"}, "ed25519", "", "ssh-ed25519", "", ""},
-      {"host key ecdsa-sha2-nistp256", {"HostKeyAlgorithms=ecdsa-sha2-nistp256"}, "ecdsa256", "",
-       "ecdsa-sha2-nistp256", "", ""},
-      {"host key ecdsa-sha2-nistp384", {"HostKeyAlgorithms=ecdsa-sha2-nistp384"}, "ecdsa384", "",
-       "ecdsa-sha2-nistp384", "", ""},
-      {"host key ecdsa-sha2-nistp521", {"HostKeyAlgorithms=ecdsa-sha2-nistp521"}, "ecdsa521", "",
-       "ecdsa-sha2-nistp521", "", ""},
+      {"host key ecdsa-sha2-nistp256",
+       {"HostKeyAlgorithms=ecdsa-sha2-nistp256"},
+       "ecdsa256",
+       "",
+       "ecdsa-sha2-nistp256",
+       "",
+       ""},
+      {"host key ecdsa-sha2-nistp384",
+       {"HostKeyAlgorithms=ecdsa-sha2-nistp384"},
+       "ecdsa384",
+       "",
+       "ecdsa-sha2-nistp384",
+       "",
+       ""},
+      {"host key ecdsa-sha2-nistp521",
+       {"HostKeyAlgorithms=ecdsa-sha2-nistp521"},
+       "ecdsa521",
+       "",
+       "ecdsa-sha2-nistp521",
+       "",
+       ""},
       {"host key rsa-sha2-512", {"HostKeyAlgorithms=rsa-sha2-512"}, "rsa", "", "rsa-sha2-512", "", ""},
       {"host key rsa-sha2-256", {"HostKeyAlgorithms=rsa-sha2-256"}, "rsa", "", "rsa-sha2-256", "", ""},
       {"host key ssh-rsa", {"HostKeyAlgorithms=ssh-rsa"}, "rsa", "", "ssh-rsa", "", ""},

@@ -56,8 +56,8 @@ TEST(KeyDerivation, LetterAndSessionIdMatter) {
 TEST(KeyDerivation, SessionKeysSizedForNegotiatedAlgorithms) {
   const auto in = inputs();
   SessionKeys keys;
-  ASSERT_TRUE(derive_session_keys(crypto::HashAlg::sha256, in.k_mpint, in.h, in.sid, "aes256-ctr",
-                                  "hmac-sha2-512", "chacha20-poly1305@openssh.com", "ignored", keys));
+  ASSERT_TRUE(derive_session_keys(crypto::HashAlg::sha256, in.k_mpint, in.h, in.sid, "aes256-ctr", "hmac-sha2-512",
+                                  "chacha20-poly1305@openssh.com", "ignored", keys));
   EXPECT_EQ(keys.c2s.key.size(), crypto::cipher_info("aes256-ctr")->key_size);
   EXPECT_EQ(keys.c2s.iv.size(), crypto::cipher_info("aes256-ctr")->iv_size);
   EXPECT_EQ(keys.c2s.mac_key.size(), crypto::mac_info("hmac-sha2-512")->key_size);

@@ -94,11 +94,11 @@ TEST(PacketReader, EveryCipherAndMacRoundTrips) {
 }
 
 TEST(PacketReader, TamperingIsAMacError) {
-  for (const auto& [cipher, mac] : std::vector<std::pair<std::string, std::string>>{
-           {"aes128-ctr", "hmac-sha2-256"},
-           {"aes256-ctr", "hmac-sha2-512-etm@openssh.com"},
-           {"chacha20-poly1305@openssh.com", ""},
-           {"aes128-gcm@openssh.com", ""}}) {
+  for (const auto& [cipher, mac] :
+       std::vector<std::pair<std::string, std::string>>{{"aes128-ctr", "hmac-sha2-256"},
+                                                        {"aes256-ctr", "hmac-sha2-512-etm@openssh.com"},
+                                                        {"chacha20-poly1305@openssh.com", ""},
+                                                        {"aes128-gcm@openssh.com", ""}}) {
     SCOPED_TRACE(cipher);
     auto pair = make_pair(cipher, mac);
     PacketWriter w;

@@ -37,8 +37,8 @@ TEST(PacketWriter, NullCipherFramingAndRandomPadding) {
   w.write(payload, out1);
   w.write(payload, out2);
   ASSERT_GE(out1.size(), 5u + payload.size());
-  const std::uint32_t len = (std::uint32_t{out1[0]} << 24) | (std::uint32_t{out1[1]} << 16) |
-                            (std::uint32_t{out1[2]} << 8) | out1[3];
+  const std::uint32_t len =
+      (std::uint32_t{out1[0]} << 24) | (std::uint32_t{out1[1]} << 16) | (std::uint32_t{out1[2]} << 8) | out1[3];
   EXPECT_EQ(len + 4, out1.size());
   EXPECT_EQ(out1[4], PacketWriter::padding_for(payload.size(), 8, false));
   EXPECT_EQ(Bytes(out1.begin() + 5, out1.begin() + 25), payload);

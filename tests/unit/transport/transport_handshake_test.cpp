@@ -1,8 +1,6 @@
 // A whole key exchange in memory against a scripted curve25519 server with a real ed25519 host
 // key (made by ssh-keygen): host key verdict, ext-info, ping, strict sequence resets, re-keying
 // and host key pinning.
-#include "ssh/transport/transport.hpp"
-
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -18,6 +16,7 @@
 #include "ssh/transport/kex_init.hpp"
 #include "ssh/transport/key_derivation.hpp"
 #include "ssh/transport/message_numbers.hpp"
+#include "ssh/transport/transport.hpp"
 #include "ssh/wire/reader.hpp"
 #include "ssh/wire/writer.hpp"
 #include "unit/transport/scripted_server.hpp"
@@ -84,13 +83,13 @@ struct ScriptedKex {
 
   void server_newkeys(bool strict) {
     t.handle_bytes(s.packet(Bytes{msg::kNewKeys}));
-    s.writer.set_cipher(crypto::make_packet_cipher("aes128-ctr", "hmac-sha2-256", true, keys.s2c.key, keys.s2c.iv,
-                                                   keys.s2c.mac_key));
+    s.writer.set_cipher(
+        crypto::make_packet_cipher("aes128-ctr", "hmac-sha2-256", true, keys.s2c.key, keys.s2c.iv, keys.s2c.mac_key));
     if (strict) s.writer.reset_sequence();
   }
   void install_server_reader(bool strict) {
-    s.reader.set_cipher(crypto::make_packet_cipher("aes128-ctr", "hmac-sha2-256", false, keys.c2s.key, keys.c2s.iv,
-                                                   keys.c2s.mac_key));
+    s.reader.set_cipher(
+        crypto::make_packet_cipher("aes128-ctr", "hmac-sha2-256", false, keys.c2s.key, keys.c2s.iv, keys.c2s.mac_key));
     if (strict) s.reader.reset_sequence();
   }
 };

@@ -92,24 +92,24 @@ TEST_P(TransportKexStart, FirstKexMessage) {
   EXPECT_TRUE(r.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Methods, TransportKexStart,
-    ::testing::Values(KexStart{"curve25519-sha256", msg::kKexDhInit, 32, 32},
-                      KexStart{"curve25519-sha256@libssh.org", msg::kKexDhInit, 32, 32},
-                      KexStart{"ecdh-sha2-nistp256", msg::kKexDhInit, 65, 65},
-                      KexStart{"ecdh-sha2-nistp384", msg::kKexDhInit, 97, 97},
-                      KexStart{"ecdh-sha2-nistp521", msg::kKexDhInit, 133, 133},
-                      KexStart{"diffie-hellman-group14-sha256", msg::kKexDhInit, 200, 257},
-                      KexStart{"diffie-hellman-group14-sha1", msg::kKexDhInit, 200, 257},
-                      KexStart{"diffie-hellman-group16-sha512", msg::kKexDhInit, 400, 513},
-                      KexStart{"diffie-hellman-group18-sha512", msg::kKexDhInit, 900, 1025},
-                      KexStart{"diffie-hellman-group-exchange-sha256", msg::kKexDhGexRequest, 0, 0},
-                      KexStart{"diffie-hellman-group-exchange-sha1", msg::kKexDhGexRequest, 0, 0}),
-    [](const ::testing::TestParamInfo<KexStart>& p) {
-      std::string n;
-      for (char ch : p.param.kex) n += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
-      return n;
-    });
+INSTANTIATE_TEST_SUITE_P(Methods, TransportKexStart,
+                         ::testing::Values(KexStart{"curve25519-sha256", msg::kKexDhInit, 32, 32},
+                                           KexStart{"curve25519-sha256@libssh.org", msg::kKexDhInit, 32, 32},
+                                           KexStart{"ecdh-sha2-nistp256", msg::kKexDhInit, 65, 65},
+                                           KexStart{"ecdh-sha2-nistp384", msg::kKexDhInit, 97, 97},
+                                           KexStart{"ecdh-sha2-nistp521", msg::kKexDhInit, 133, 133},
+                                           KexStart{"diffie-hellman-group14-sha256", msg::kKexDhInit, 200, 257},
+                                           KexStart{"diffie-hellman-group14-sha1", msg::kKexDhInit, 200, 257},
+                                           KexStart{"diffie-hellman-group16-sha512", msg::kKexDhInit, 400, 513},
+                                           KexStart{"diffie-hellman-group18-sha512", msg::kKexDhInit, 900, 1025},
+                                           KexStart{"diffie-hellman-group-exchange-sha256", msg::kKexDhGexRequest, 0,
+                                                    0},
+                                           KexStart{"diffie-hellman-group-exchange-sha1", msg::kKexDhGexRequest, 0, 0}),
+                         [](const ::testing::TestParamInfo<KexStart>& p) {
+                           std::string n;
+                           for (char ch : p.param.kex) n += std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           return n;
+                         });
 
 TEST(Transport, GroupExchangeRejectsSmallGroup) {
   Transport t(config_with_kex("diffie-hellman-group-exchange-sha256"), kT0);
@@ -138,9 +138,10 @@ TEST(Transport, StrictKexRequiresKexInitFirst) {
 TEST(Transport, WithoutStrictKexIgnoreBeforeKexInitIsFine) {
   Transport t(TransportConfig{}, kT0);
   Server s;
-  t.handle_bytes(s.version_line() + s.packets({wire::Writer(msg::kIgnore).string("x").take(),
-                                               encode_kexinit(server_kexinit("curve25519-sha256", false)),
-                                               wire::Writer(msg::kDebug).boolean(true).string("hi").string("").take()}));
+  t.handle_bytes(s.version_line() +
+                 s.packets({wire::Writer(msg::kIgnore).string("x").take(),
+                            encode_kexinit(server_kexinit("curve25519-sha256", false)),
+                            wire::Writer(msg::kDebug).boolean(true).string("hi").string("").take()}));
   auto ev = events(t);
   EXPECT_FALSE(t.is_closed());
   bool debug = false;
@@ -195,8 +196,7 @@ TEST(Transport, UnknownTransportMessageGetsUnimplemented) {
 TEST(Transport, PeerDisconnect) {
   Transport t(TransportConfig{}, kT0);
   Server s;
-  t.handle_bytes(s.version_line() +
-                 s.packet(wire::Writer(msg::kDisconnect).u32(11).string("bye").string("").take()));
+  t.handle_bytes(s.version_line() + s.packet(wire::Writer(msg::kDisconnect).u32(11).string("bye").string("").take()));
   auto d = disconnected(t);
   ASSERT_TRUE(d);
   EXPECT_TRUE(d->by_peer);

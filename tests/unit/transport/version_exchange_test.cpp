@@ -68,7 +68,9 @@ TEST(VersionExchange, RejectsNulInVersion) {
   EXPECT_EQ(v.feed(as_bytes(in), used), VersionExchange::Status::failed);
 }
 
-TEST(VersionExchange, IdentificationLine) { EXPECT_EQ(identification_line("SSH-2.0-x"), "SSH-2.0-x\r\n"); }
+TEST(VersionExchange, IdentificationLine) {
+  EXPECT_EQ(identification_line("SSH-2.0-x"), "SSH-2.0-x\r\n");
+}
 
 }  // namespace
 }  // namespace ssh::transport
