@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -129,6 +130,8 @@ Sshd::Sshd(const std::vector<std::string>& host_key_files, const std::vector<std
     }
     const pid_t pid = ::fork();
     if (pid == 0) {
+      // Die with the test process, even if it crashes before the destructor runs.
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
       const int log = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (log >= 0) {
         ::dup2(log, 1);
