@@ -10,14 +10,22 @@ constexpr std::string_view kWithArgument = "FopliLRDJ";
 
 const char* keyword_for(char option) {
   switch (option) {
-    case 'p': return "Port";
-    case 'l': return "User";
-    case 'i': return "IdentityFile";
-    case 'L': return "LocalForward";
-    case 'R': return "RemoteForward";
-    case 'D': return "DynamicForward";
-    case 'J': return "ProxyJump";
-    default: return nullptr;
+    case 'p':
+      return "Port";
+    case 'l':
+      return "User";
+    case 'i':
+      return "IdentityFile";
+    case 'L':
+      return "LocalForward";
+    case 'R':
+      return "RemoteForward";
+    case 'D':
+      return "DynamicForward";
+    case 'J':
+      return "ProxyJump";
+    default:
+      return nullptr;
   }
 }
 
@@ -184,10 +192,17 @@ class Parser {
         cl_.quiet = true;
         level_flag_ = 'q';
         break;
-      case 'N': cl_.no_command = true; break;
-      case 'V': cl_.version = true; break;
-      case 'h': cl_.help = true; break;
-      default: break;
+      case 'N':
+        cl_.no_command = true;
+        break;
+      case 'V':
+        cl_.version = true;
+        break;
+      case 'h':
+        cl_.help = true;
+        break;
+      default:
+        break;
     }
   }
 
@@ -226,7 +241,9 @@ class Parser {
 
 }  // namespace
 
-ParseResult parse(std::span<const std::string> args) { return Parser(args).run(); }
+ParseResult parse(std::span<const std::string> args) {
+  return Parser(args).run();
+}
 
 ParseResult parse(int argc, const char* const* argv) {
   std::vector<std::string> args;

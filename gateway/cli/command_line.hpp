@@ -18,10 +18,10 @@ struct CommandLine {
   std::string host;  // destination host without user@ or :port; empty only with -V, -h or --demo
   int verbosity = 0;
   bool quiet = false;
-  bool no_command = false;  // -N
-  bool version = false;     // -V
-  bool help = false;        // -h
-  bool demo = false;        // --demo
+  bool no_command = false;                 // -N
+  bool version = false;                    // -V
+  bool help = false;                       // -h
+  bool demo = false;                       // --demo
   std::optional<std::string> config_file;  // -F
   // In precedence order: -v/-q as LogLevel, the flags and -o options as given, then the user and port
   // taken from the destination (so -l and -p win over user@host, as in ssh).

@@ -10,7 +10,9 @@ struct Field {
   bool bracketed = false;
 };
 
-bool is_path(const Field& f) { return !f.bracketed && !f.text.empty() && f.text.front() == '/'; }
+bool is_path(const Field& f) {
+  return !f.bracketed && !f.text.empty() && f.text.front() == '/';
+}
 
 // Splits on ':' outside [brackets]. A field starting with '/' is a Unix socket path and runs to the
 // next ':' like any other; brackets must enclose a whole field.
@@ -146,8 +148,9 @@ ForwardParseResult parse_forward(ForwardKind kind, std::string_view text) {
       ok = listen_port(f[0]) && target_socket(f[1]);
     }
   } else {
-    err = "expected [bind_address:]port:host:hostport, [bind_address:]port:/socket, /socket:host:hostport or "
-          "/socket:/socket";
+    err =
+        "expected [bind_address:]port:host:hostport, [bind_address:]port:/socket, /socket:host:hostport or "
+        "/socket:/socket";
   }
   if (ok) {
     result.spec = std::move(spec);

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "gateway/config/values.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
 
 namespace gateway::config {
@@ -33,80 +34,15 @@ struct Keyword {
   Handler handler;
 };
 
-std::string quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string quoted(std::string_view s) {
+  return "'" + std::string(s) + "'";
+}
 
 std::string arg_count_error(Ctx& c, std::size_t expected) {
   if (c.args.size() == expected) return {};
   if (c.args.empty()) return "missing argument";
   return "expected " + std::to_string(expected) + " argument" + (expected == 1 ? "" : "s") + ", got " +
          std::to_string(c.args.size());
-}
-
-std::optional<bool> parse_bool(std::string_view s) {
-  const std::string v = to_lower_ascii(s);
-  if (v == "yes" || v == "true") return true;
-  if (v == "no" || v == "false") return false;
-  return std::nullopt;
-}
-
-std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t min, std::uint64_t max) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  std::uint64_t v = 0;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    v = v * 10 + static_cast<std::uint64_t>(ch - '0');
-  }
-  if (v < min || v > max) return std::nullopt;
-  return v;
-}
-
-// ssh_config(5) "TIME FORMATS": a sequence of number[unit], units s m h d w, no unit = seconds.
-std::optional<std::chrono::seconds> parse_time(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::uint64_t total = 0;
-  std::size_t i = 0;
-  constexpr std::uint64_t kMax = std::numeric_limits<std::int32_t>::max();
-  while (i < s.size()) {
-    std::uint64_t n = 0;
-    const std::size_t start = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
-      n = n * 10 + static_cast<std::uint64_t>(s[i] - '0');
-      if (n > kMax) return std::nullopt;
-      ++i;
-    }
-    if (i == start) return std::nullopt;
-    std::uint64_t mult = 1;
-    if (i < s.size()) {
-      switch (s[i]) {
-        case 's': case 'S': mult = 1; break;
-        case 'm': case 'M': mult = 60; break;
-        case 'h': case 'H': mult = 3600; break;
-        case 'd': case 'D': mult = 86400; break;
-        case 'w': case 'W': mult = 604800; break;
-        default: return std::nullopt;
-      }
-      ++i;
-    }
-    total += n * mult;
-    if (total > kMax) return std::nullopt;
-  }
-  return std::chrono::seconds(static_cast<std::chrono::seconds::rep>(total));
-}
-
-// Byte counts with an optional K, M or G suffix (powers of 1024), as RekeyLimit takes them.
-std::optional<std::uint64_t> parse_size(std::string_view s) {
-  if (s.empty()) return std::nullopt;
-  std::uint64_t mult = 1;
-  switch (s.back()) {
-    case 'k': case 'K': mult = 1ULL << 10; break;
-    case 'm': case 'M': mult = 1ULL << 20; break;
-    case 'g': case 'G': mult = 1ULL << 30; break;
-    default: break;
-  }
-  if (mult != 1) s.remove_suffix(1);
-  auto n = parse_uint(s, 0, std::numeric_limits<std::uint32_t>::max());
-  if (!n) return std::nullopt;
-  return *n * mult;
 }
 
 std::string bool_kw(Ctx& c, bool Options::*field) {
@@ -187,7 +123,9 @@ std::string kw_port(Ctx& c) {
   return {};
 }
 
-std::string kw_user(Ctx& c) { return string_kw(c, &Options::user); }
+std::string kw_user(Ctx& c) {
+  return string_kw(c, &Options::user);
+}
 
 std::string kw_identity_file(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -195,7 +133,9 @@ std::string kw_identity_file(Ctx& c) {
   return {};
 }
 
-std::string kw_identities_only(Ctx& c) { return bool_kw(c, &Options::identities_only); }
+std::string kw_identities_only(Ctx& c) {
+  return bool_kw(c, &Options::identities_only);
+}
 
 std::string kw_identity_agent(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -203,9 +143,15 @@ std::string kw_identity_agent(Ctx& c) {
   return {};
 }
 
-std::string kw_local_forward(Ctx& c) { return forward_kw(c, ForwardKind::local, &Options::local_forwards); }
-std::string kw_remote_forward(Ctx& c) { return forward_kw(c, ForwardKind::remote, &Options::remote_forwards); }
-std::string kw_dynamic_forward(Ctx& c) { return forward_kw(c, ForwardKind::dynamic, &Options::dynamic_forwards); }
+std::string kw_local_forward(Ctx& c) {
+  return forward_kw(c, ForwardKind::local, &Options::local_forwards);
+}
+std::string kw_remote_forward(Ctx& c) {
+  return forward_kw(c, ForwardKind::remote, &Options::remote_forwards);
+}
+std::string kw_dynamic_forward(Ctx& c) {
+  return forward_kw(c, ForwardKind::dynamic, &Options::dynamic_forwards);
+}
 
 std::string kw_server_alive_interval(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -238,13 +184,27 @@ std::string kw_strict_host_key_checking(Ctx& c) {
   return {};
 }
 
-std::string kw_user_known_hosts_file(Ctx& c) { return path_list_kw(c, &OptionsBuilder::user_known_hosts_files); }
-std::string kw_global_known_hosts_file(Ctx& c) { return path_list_kw(c, &OptionsBuilder::global_known_hosts_files); }
-std::string kw_hash_known_hosts(Ctx& c) { return bool_kw(c, &Options::hash_known_hosts); }
-std::string kw_ciphers(Ctx& c) { return algorithm_kw(c, &Options::ciphers); }
-std::string kw_kex(Ctx& c) { return algorithm_kw(c, &Options::kex_algorithms); }
-std::string kw_host_key_algorithms(Ctx& c) { return algorithm_kw(c, &Options::host_key_algorithms); }
-std::string kw_macs(Ctx& c) { return algorithm_kw(c, &Options::macs); }
+std::string kw_user_known_hosts_file(Ctx& c) {
+  return path_list_kw(c, &OptionsBuilder::user_known_hosts_files);
+}
+std::string kw_global_known_hosts_file(Ctx& c) {
+  return path_list_kw(c, &OptionsBuilder::global_known_hosts_files);
+}
+std::string kw_hash_known_hosts(Ctx& c) {
+  return bool_kw(c, &Options::hash_known_hosts);
+}
+std::string kw_ciphers(Ctx& c) {
+  return algorithm_kw(c, &Options::ciphers);
+}
+std::string kw_kex(Ctx& c) {
+  return algorithm_kw(c, &Options::kex_algorithms);
+}
+std::string kw_host_key_algorithms(Ctx& c) {
+  return algorithm_kw(c, &Options::host_key_algorithms);
+}
+std::string kw_macs(Ctx& c) {
+  return algorithm_kw(c, &Options::macs);
+}
 
 std::string kw_connect_timeout(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -258,11 +218,21 @@ std::string kw_connect_timeout(Ctx& c) {
   return {};
 }
 
-std::string kw_exit_on_forward_failure(Ctx& c) { return bool_kw(c, &Options::exit_on_forward_failure); }
-std::string kw_batch_mode(Ctx& c) { return bool_kw(c, &Options::batch_mode); }
-std::string kw_password_authentication(Ctx& c) { return bool_kw(c, &Options::password_authentication); }
-std::string kw_kbd_interactive(Ctx& c) { return bool_kw(c, &Options::kbd_interactive_authentication); }
-std::string kw_pubkey_authentication(Ctx& c) { return bool_kw(c, &Options::pubkey_authentication); }
+std::string kw_exit_on_forward_failure(Ctx& c) {
+  return bool_kw(c, &Options::exit_on_forward_failure);
+}
+std::string kw_batch_mode(Ctx& c) {
+  return bool_kw(c, &Options::batch_mode);
+}
+std::string kw_password_authentication(Ctx& c) {
+  return bool_kw(c, &Options::password_authentication);
+}
+std::string kw_kbd_interactive(Ctx& c) {
+  return bool_kw(c, &Options::kbd_interactive_authentication);
+}
+std::string kw_pubkey_authentication(Ctx& c) {
+  return bool_kw(c, &Options::pubkey_authentication);
+}
 
 std::string kw_preferred_authentications(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -282,8 +252,8 @@ std::string kw_rekey_limit(Ctx& c) {
   if (to_lower_ascii(c.args[0]) != "default") {
     auto v = parse_size(c.args[0]);
     // RFC 4344 §3.2 rekeys by blocks; fewer than 16 bytes would rekey after every packet.
-    if (!v || (*v != 0 && *v < 16)) return "expected a size of at least 16 bytes (e.g. 1G, 512M) or default, got " +
-                                           quoted(c.args[0]);
+    if (!v || (*v != 0 && *v < 16))
+      return "expected a size of at least 16 bytes (e.g. 1G, 512M) or default, got " + quoted(c.args[0]);
     bytes = *v;
   }
   std::chrono::seconds time{0};
@@ -305,9 +275,9 @@ std::string kw_rekey_limit(Ctx& c) {
 std::string kw_log_level(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
   static const std::pair<std::string_view, LogLevel> kLevels[] = {
-      {"quiet", LogLevel::quiet},   {"fatal", LogLevel::fatal},   {"error", LogLevel::error},
+      {"quiet", LogLevel::quiet},   {"fatal", LogLevel::fatal},     {"error", LogLevel::error},
       {"info", LogLevel::info},     {"verbose", LogLevel::verbose}, {"debug", LogLevel::debug1},
-      {"debug1", LogLevel::debug1}, {"debug2", LogLevel::debug2}, {"debug3", LogLevel::debug3}};
+      {"debug1", LogLevel::debug1}, {"debug2", LogLevel::debug2},   {"debug3", LogLevel::debug3}};
   const std::string v = to_lower_ascii(c.args[0]);
   for (const auto& [text, level] : kLevels) {
     if (v == text) {
@@ -335,7 +305,9 @@ std::string kw_compression(Ctx& c) {
   return {};
 }
 
-std::string kw_gateway_ports(Ctx& c) { return bool_kw(c, &Options::gateway_ports); }
+std::string kw_gateway_ports(Ctx& c) {
+  return bool_kw(c, &Options::gateway_ports);
+}
 
 std::string kw_address_family(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -354,8 +326,12 @@ std::string kw_address_family(Ctx& c) {
   return {};
 }
 
-std::string kw_bind_address(Ctx& c) { return string_kw(c, &Options::bind_address); }
-std::string kw_connection_attempts(Ctx& c) { return uint_kw(c, &Options::connection_attempts, 1, 1000); }
+std::string kw_bind_address(Ctx& c) {
+  return string_kw(c, &Options::bind_address);
+}
+std::string kw_connection_attempts(Ctx& c) {
+  return uint_kw(c, &Options::connection_attempts, 1, 1000);
+}
 
 std::string kw_control_master(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -368,7 +344,9 @@ std::string kw_control_master(Ctx& c) {
   return {};
 }
 
-std::string kw_control_path(Ctx& c) { return string_kw(c, &Options::control_path); }
+std::string kw_control_path(Ctx& c) {
+  return string_kw(c, &Options::control_path);
+}
 
 std::string kw_control_persist(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -404,7 +382,9 @@ std::string kw_send_env(Ctx& c) {
   return {};
 }
 
-std::string kw_tcp_keep_alive(Ctx& c) { return bool_kw(c, &Options::tcp_keep_alive); }
+std::string kw_tcp_keep_alive(Ctx& c) {
+  return bool_kw(c, &Options::tcp_keep_alive);
+}
 
 std::string kw_update_host_keys(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -494,8 +474,7 @@ void apply_directive(OptionsBuilder& builder, const ConfigLine& line, const Orig
                                      [&](const std::string& p) { return ssh::known_hosts::match_wildcard(p, lower); });
     if (!ignored) {
       builder.errors.push_back({origin.file, origin.line,
-                                "unknown keyword " + quoted(line.keyword) +
-                                    " (list it in IgnoreUnknown to skip it)"});
+                                "unknown keyword " + quoted(line.keyword) + " (list it in IgnoreUnknown to skip it)"});
     }
     return;
   }

@@ -20,6 +20,8 @@ using ssh::known_hosts::to_lower_ascii;
 constexpr std::string_view kCommandLine = "command line";
 // Refuse absurd config files rather than buffering them (a config is a few KiB).
 constexpr std::size_t kMaxConfigFile = 4 * 1024 * 1024;
+// Depth alone does not bound the work: two Include lines per file nest into 2^16 reads.
+constexpr std::size_t kMaxIncludedFiles = 256;
 
 bool host_patterns_match(const std::vector<std::string>& args, std::string_view name) {
   std::vector<std::string> patterns;
@@ -145,10 +147,12 @@ class FileWalker {
       error(file, line_no, "Include: expected one or more file names");
       return;
     }
-    // Conditional inclusion (ssh_config(5) Include): only inside a block that applies.
-    if (!active) return;
+    // Conditional inclusion (ssh_config(5) Include): only inside a block that applies. Once the file
+    // limit or the depth limit was hit (and reported once), further includes are skipped quietly.
+    if (!active || include_limit_hit_) return;
     if (depth + 1 > kMaxIncludeDepth) {
       error(file, line_no, "Include: nested more than " + std::to_string(kMaxIncludeDepth) + " levels deep");
+      include_limit_hit_ = true;
       return;
     }
     for (const auto& arg : args) {
@@ -164,6 +168,11 @@ class FileWalker {
         pattern = (user_file_ ? env_.home + "/.ssh/" : std::string("/etc/ssh/")) + pattern;
       }
       for (const auto& path : fs_.glob(pattern)) {
+        if (++included_ > kMaxIncludedFiles) {
+          error(file, line_no, "Include: more than " + std::to_string(kMaxIncludedFiles) + " files included");
+          include_limit_hit_ = true;
+          return;
+        }
         auto text = fs_.read_file(path);
         if (!text) {
           error(file, line_no, "Include: cannot read " + path);
@@ -179,6 +188,8 @@ class FileWalker {
   const Environment& env_;
   std::string host_;
   bool user_file_ = true;
+  std::size_t included_ = 0;
+  bool include_limit_hit_ = false;
 };
 
 void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const TokenValues& tokens,
@@ -216,7 +227,8 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
   expand_list(b, b.identity_files, tokens, "IdentityFile", o.identity_files);
   if (b.identity_files.empty()) {
     // Only the key types we implement (no DSA, no security keys).
-    for (const char* name : {"id_rsa", "id_ecdsa", "id_ed25519"}) o.identity_files.push_back(env.home + "/.ssh/" + name);
+    for (const char* name : {"id_rsa", "id_ecdsa", "id_ed25519"})
+      o.identity_files.push_back(env.home + "/.ssh/" + name);
     o.identity_files_defaulted = true;
   }
   if (b.seen.contains("UserKnownHostsFile")) {
@@ -278,13 +290,26 @@ std::optional<std::string> expand_value(std::string_view raw, const TokenValues&
       return std::nullopt;
     }
     switch (t) {
-      case 'd': out += values.home; break;
-      case 'u': out += values.local_user; break;
-      case 'h': out += values.hostname; break;
-      case 'n': out += values.original_host; break;
-      case 'r': out += values.remote_user; break;
-      case 'p': out += values.port; break;
-      default: break;
+      case 'd':
+        out += values.home;
+        break;
+      case 'u':
+        out += values.local_user;
+        break;
+      case 'h':
+        out += values.hostname;
+        break;
+      case 'n':
+        out += values.original_host;
+        break;
+      case 'r':
+        out += values.remote_user;
+        break;
+      case 'p':
+        out += values.port;
+        break;
+      default:
+        break;
     }
   }
   return out;

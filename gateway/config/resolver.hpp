@@ -28,12 +28,12 @@ ResolveResult resolve(const ResolveInput& input, const Environment& env, const F
 
 // Values the %-tokens of ssh_config(5) "TOKENS" stand for.
 struct TokenValues {
-  std::string home;            // %d
-  std::string local_user;      // %u
-  std::string hostname;        // %h
-  std::string original_host;   // %n
-  std::string remote_user;     // %r
-  std::string port;            // %p
+  std::string home;           // %d
+  std::string local_user;     // %u
+  std::string hostname;       // %h
+  std::string original_host;  // %n
+  std::string remote_user;    // %r
+  std::string port;           // %p
 };
 
 // Expands a leading "~" / "~/" to the home directory and the tokens named in `allowed` (e.g. "dhnrpu";

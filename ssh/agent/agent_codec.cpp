@@ -82,8 +82,7 @@ FrameDecoder::Result FrameDecoder::next() {
   if (length == 0) {
     error_ = "agent sent an empty message";
   } else if (length > max_frame_) {
-    error_ = "agent message of " + std::to_string(length) + " bytes exceeds the limit of " +
-             std::to_string(max_frame_);
+    error_ = "agent message of " + std::to_string(length) + " bytes exceeds the limit of " + std::to_string(max_frame_);
   }
   if (!error_.empty()) {
     buffer_.clear();

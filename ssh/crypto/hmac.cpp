@@ -1,10 +1,10 @@
 #include "ssh/crypto/hmac.hpp"
 
-#include <memory>
-
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+
+#include <memory>
 
 namespace ssh::crypto {
 namespace {

@@ -16,7 +16,9 @@ constexpr std::string_view kHashMagic = "|1|";
 // Hashed names use HMAC-SHA1, whose output (and, in ssh's files, the salt) is 20 bytes.
 constexpr std::size_t kSha1Size = 20;
 
-bool is_space(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t';
+}
 
 // Splits off the next whitespace-delimited token.
 std::string_view next_token(std::string_view& rest) {

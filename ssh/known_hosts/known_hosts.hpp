@@ -83,7 +83,6 @@ class KnownHosts {
 // A line (without newline) recording `key_blob` for host:port, for accept-new. With `hashed`
 // (HashKnownHosts yes) the name is hashed with `salt`, or with 20 fresh random bytes when `salt` is
 // empty. Returns empty when the blob is malformed.
-std::string format_line(std::string_view host, std::uint16_t port, ByteView key_blob, bool hashed,
-                        ByteView salt = {});
+std::string format_line(std::string_view host, std::uint16_t port, ByteView key_blob, bool hashed, ByteView salt = {});
 
 }  // namespace ssh::known_hosts

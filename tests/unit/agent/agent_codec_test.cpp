@@ -1,11 +1,11 @@
 #include "ssh/agent/agent_codec.hpp"
 
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -18,7 +18,6 @@
 #include <string>
 
 #include "ssh/crypto/base64.hpp"
-
 #include "ssh/wire/reader.hpp"
 #include "ssh/wire/writer.hpp"
 
@@ -172,7 +171,8 @@ class RealAgent : public ::testing::Test {
     dir_ = d;
     sock_ = dir_ + "/agent.sock";
     const std::string key = dir_ + "/id";
-    ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -C agent-test-key -f " + key + " >/dev/null 2>&1").c_str()), 0);
+    ASSERT_EQ(std::system(("ssh-keygen -q -t ed25519 -N '' -C agent-test-key -f " + key + " >/dev/null 2>&1").c_str()),
+              0);
     // Foreground agent (-D) as our own child, so TearDown can stop and reap it.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);

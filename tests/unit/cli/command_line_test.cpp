@@ -7,7 +7,9 @@ namespace {
 using namespace gateway::cli;
 using gateway::config::Override;
 
-ParseResult p(std::vector<std::string> args) { return parse(std::span<const std::string>(args)); }
+ParseResult p(std::vector<std::string> args) {
+  return parse(std::span<const std::string>(args));
+}
 
 CommandLine ok(std::vector<std::string> args) {
   auto r = p(args);
@@ -42,8 +44,27 @@ TEST(CommandLine, HostOnly) {
 }
 
 TEST(CommandLine, EveryFlagMapsToItsKeyword) {
-  auto c = ok({"-p", "2222", "-l", "bob", "-i", "/k1", "-i/k2", "-L", "8080:web:80", "-R", "9000", "-D", "1080",
-               "-J", "jump", "-F", "/cfg", "-o", "ServerAliveInterval=30", "-oCompression no", "host"});
+  auto c = ok({"-p",
+               "2222",
+               "-l",
+               "bob",
+               "-i",
+               "/k1",
+               "-i/k2",
+               "-L",
+               "8080:web:80",
+               "-R",
+               "9000",
+               "-D",
+               "1080",
+               "-J",
+               "jump",
+               "-F",
+               "/cfg",
+               "-o",
+               "ServerAliveInterval=30",
+               "-oCompression no",
+               "host"});
   EXPECT_EQ(pairs(c), (Pairs{{"Port", "2222"},
                              {"User", "bob"},
                              {"IdentityFile", "/k1"},
@@ -139,7 +160,8 @@ TEST(CommandLine, ArgvOverloadAndUsage) {
   ASSERT_TRUE(r.command_line);
   EXPECT_EQ(r.command_line->host, "gw");
   const std::string u = usage();
-  for (const char* flag : {"-v", "-q", "-N", "-F", "-o", "-p", "-l", "-i", "-L", "-R", "-D", "-J", "-V", "-h", "--demo"}) {
+  for (const char* flag :
+       {"-v", "-q", "-N", "-F", "-o", "-p", "-l", "-i", "-L", "-R", "-D", "-J", "-V", "-h", "--demo"}) {
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(u.rfind("usage: sshplex ", 0), 0u);

@@ -42,9 +42,13 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"RemoteForward", {"x:y:z:w"}, "cfg:7: RemoteForward: bad port 'y'"},
       {"DynamicForward", {"0"}, "cfg:7: DynamicForward: bad port '0'"},
       {"DynamicForward", {"1080", "x"}, "cfg:7: DynamicForward: expected 1 argument"},
-      {"ServerAliveInterval", {"soon"}, "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got 'soon'"},
+      {"ServerAliveInterval",
+       {"soon"},
+       "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got 'soon'"},
       {"ServerAliveCountMax", {"-1"}, "cfg:7: ServerAliveCountMax: expected a number 0..1000000, got '-1'"},
-      {"StrictHostKeyChecking", {"sometimes"}, "cfg:7: StrictHostKeyChecking: expected yes, no, ask, accept-new or off"},
+      {"StrictHostKeyChecking",
+       {"sometimes"},
+       "cfg:7: StrictHostKeyChecking: expected yes, no, ask, accept-new or off"},
       {"UserKnownHostsFile", {}, "cfg:7: UserKnownHostsFile: missing argument"},
       {"GlobalKnownHostsFile", {}, "cfg:7: GlobalKnownHostsFile: missing argument"},
       {"HashKnownHosts", {"1"}, "cfg:7: HashKnownHosts: expected yes or no, got '1'"},
@@ -84,7 +88,8 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
   };
   for (const auto& c : cases) {
     const std::string msg = error_of(c.keyword, c.args);
-    EXPECT_NE(msg.find(c.expect), std::string::npos) << c.keyword << ": got \"" << msg << "\", expected \"" << c.expect << "\"";
+    EXPECT_NE(msg.find(c.expect), std::string::npos)
+        << c.keyword << ": got \"" << msg << "\", expected \"" << c.expect << "\"";
   }
 }
 
@@ -128,7 +133,9 @@ TEST(Keywords, AccumulatingKeywords) {
 
 TEST(Keywords, ValuesParsed) {
   OptionsBuilder b;
-  auto a = [&](std::string k, std::vector<std::string> v) { apply_directive(b, ConfigLine{k, v}, Origin{"f", 1}, true); };
+  auto a = [&](std::string k, std::vector<std::string> v) {
+    apply_directive(b, ConfigLine{k, v}, Origin{"f", 1}, true);
+  };
   a("RekeyLimit", {"1G", "1h"});
   a("ServerAliveInterval", {"1m30s"});
   a("ServerAliveCountMax", {"5"});

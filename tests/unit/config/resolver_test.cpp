@@ -177,6 +177,21 @@ TEST(Resolver, IncludeLoopIsBounded) {
   ASSERT_FALSE(r.errors.empty());
   EXPECT_NE(r.errors[0].to_string().find("nested more than 16 levels"), std::string::npos);
   EXPECT_NE(r.errors[0].to_string().find("/home/al/.ssh/config:1:"), std::string::npos);
+  // Two includes per file would be 2^16 reads within the depth limit: the file count stops it.
+  FakeFs wide;
+  wide.files["/home/al/.ssh/config"] = "Include config\nInclude config\n";
+  auto w = run(wide, "h");
+  ASSERT_EQ(w.errors.size(), 1u);
+  EXPECT_NE(w.errors[0].message.find("nested more than 16 levels"), std::string::npos);
+  // Many includes per file hit the file-count limit before the depth limit.
+  FakeFs wider;
+  std::string many;
+  for (int i = 0; i < 300; ++i) many += "Include leaf\n";
+  wider.files["/home/al/.ssh/config"] = many;
+  wider.files["/home/al/.ssh/leaf"] = "User leaf\n";
+  auto m = run(wider, "h");
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_EQ(m.errors[0].to_string(), "/home/al/.ssh/config:257: Include: more than 256 files included");
 }
 
 TEST(Resolver, ErrorsCarryFileAndLine) {
@@ -226,8 +241,7 @@ TEST(Resolver, TokenAndTildeExpansion) {
       "  IdentityAgent ~/agent.sock\n";
   const Options o = ok(run(fs, "h"));
   EXPECT_EQ(o.hostname, "real.h");
-  EXPECT_EQ(o.identity_files,
-            (std::vector<std::string>{"/home/al/.ssh/bob@real.h-2222_al_h%", "/home/al/k"}));
+  EXPECT_EQ(o.identity_files, (std::vector<std::string>{"/home/al/.ssh/bob@real.h-2222_al_h%", "/home/al/k"}));
   EXPECT_EQ(o.user_known_hosts_files, (std::vector<std::string>{"/home/al/kh1", "/abs/kh2"}));
   EXPECT_TRUE(o.global_known_hosts_files.empty());
   EXPECT_EQ(o.identity_agent, "/home/al/agent.sock");
@@ -238,9 +252,11 @@ TEST(Resolver, TokenAndTildeExpansion) {
   ASSERT_EQ(r.errors.size(), 3u);
   std::string all;
   for (const auto& e : r.errors) all += e.to_string() + "\n";
-  EXPECT_NE(all.find("/home/al/.ssh/config:1: IdentityFile: unknown or unsupported token '%z'"), std::string::npos) << all;
+  EXPECT_NE(all.find("/home/al/.ssh/config:1: IdentityFile: unknown or unsupported token '%z'"), std::string::npos)
+      << all;
   EXPECT_NE(all.find("/home/al/.ssh/config:2: HostName: unknown or unsupported token '%r'"), std::string::npos) << all;
-  EXPECT_NE(all.find("/home/al/.ssh/config:3: UserKnownHostsFile: '~user' paths are not supported"), std::string::npos) << all;
+  EXPECT_NE(all.find("/home/al/.ssh/config:3: UserKnownHostsFile: '~user' paths are not supported"), std::string::npos)
+      << all;
 }
 
 TEST(Resolver, IdentityAgentSpecialValues) {

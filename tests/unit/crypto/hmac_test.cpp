@@ -25,8 +25,7 @@ TEST(Hmac, KnownAnswers) {
   const auto key = as_bytes("Jefe");
   const auto data = as_bytes("what do ya want for nothing?");
   EXPECT_EQ(hex(hmac(HashAlg::sha1, key, data)), "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
-  EXPECT_EQ(hex(hmac(HashAlg::sha256, key, data)),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  EXPECT_EQ(hex(hmac(HashAlg::sha256, key, data)), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   EXPECT_EQ(hex(hmac(HashAlg::sha512, key, data)),
             "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fd"
             "caeab1a34d4a6b4b636e070a38bce737");

@@ -27,7 +27,9 @@ Bytes blob(const std::string& type, std::uint8_t fill) {
   return w.take();
 }
 
-std::string b64(const Bytes& b) { return ssh::crypto::base64_encode(b); }
+std::string b64(const Bytes& b) {
+  return ssh::crypto::base64_encode(b);
+}
 
 std::string line(const std::string& hosts, const Bytes& key) {
   ssh::wire::Reader r(key);
@@ -149,14 +151,16 @@ TEST(KnownHosts, CertAuthorityOnlyIsNotFoundWithFlag) {
 
 TEST(KnownHosts, MalformedLinesSkippedAndReported) {
   KnownHosts kh;
-  const std::string text = "server ssh-ed25519\n"                       // 1: missing key
-                           "server ssh-ed25519 !!!notbase64\n"           // 2
-                           "server ssh-rsa " + b64(kEd1) + "\n" +        // 3: type disagrees with blob
-                           "@bogus " + line("server", kEd1) + "\n" +     // 4
-                           "|1|abc " + "ssh-ed25519 " + b64(kEd1) + "\n" +  // 5: hashed without hash
-                           "|2|x|y ssh-ed25519 " + b64(kEd1) + "\n" +   // 6
-                           "server ssh-ed25519 " + b64(Bytes{0, 0, 0, 99}) + "\n" +  // 7: bad blob
-                           line("server", kEd1) + "\r\n";                 // 8: good (CRLF)
+  const std::string text =
+      "server ssh-ed25519\n"               // 1: missing key
+      "server ssh-ed25519 !!!notbase64\n"  // 2
+      "server ssh-rsa " +
+      b64(kEd1) + "\n" +                                        // 3: type disagrees with blob
+      "@bogus " + line("server", kEd1) + "\n" +                 // 4
+      "|1|abc " + "ssh-ed25519 " + b64(kEd1) + "\n" +           // 5: hashed without hash
+      "|2|x|y ssh-ed25519 " + b64(kEd1) + "\n" +                // 6
+      "server ssh-ed25519 " + b64(Bytes{0, 0, 0, 99}) + "\n" +  // 7: bad blob
+      line("server", kEd1) + "\r\n";                            // 8: good (CRLF)
   kh.add_source("kh", text);
   ASSERT_EQ(kh.problems().size(), 7u);
   for (std::size_t i = 0; i < 7; ++i) {
