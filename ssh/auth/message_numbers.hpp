@@ -13,10 +13,10 @@ inline constexpr std::uint8_t kUserauthFailure = 51;
 inline constexpr std::uint8_t kUserauthSuccess = 52;
 inline constexpr std::uint8_t kUserauthBanner = 53;
 // 60..79 are method-specific (RFC 4252 §6).
-inline constexpr std::uint8_t kUserauthPkOk = 60;              // publickey (RFC 4252 §7)
-inline constexpr std::uint8_t kUserauthPasswdChangereq = 60;   // password (RFC 4252 §8)
-inline constexpr std::uint8_t kUserauthInfoRequest = 60;       // keyboard-interactive (RFC 4256 §3.2)
-inline constexpr std::uint8_t kUserauthInfoResponse = 61;      // keyboard-interactive (RFC 4256 §3.4)
+inline constexpr std::uint8_t kUserauthPkOk = 60;             // publickey (RFC 4252 §7)
+inline constexpr std::uint8_t kUserauthPasswdChangereq = 60;  // password (RFC 4252 §8)
+inline constexpr std::uint8_t kUserauthInfoRequest = 60;      // keyboard-interactive (RFC 4256 §3.2)
+inline constexpr std::uint8_t kUserauthInfoResponse = 61;     // keyboard-interactive (RFC 4256 §3.4)
 
 inline constexpr std::uint8_t kFirstAuthMessage = 50;
 inline constexpr std::uint8_t kLastAuthMessage = 79;

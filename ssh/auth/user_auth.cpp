@@ -13,7 +13,9 @@ namespace {
 constexpr std::string_view kUserauthService = "ssh-userauth";
 constexpr std::string_view kConnectionService = "ssh-connection";
 
-HandleResult fail(std::string why) { return HandleResult{false, std::move(why)}; }
+HandleResult fail(std::string why) {
+  return HandleResult{false, std::move(why)};
+}
 
 }  // namespace
 

@@ -50,8 +50,7 @@ struct HandleResult {
 };
 
 // The exact bytes a publickey signature covers (RFC 4252 §7).
-Bytes publickey_data_to_sign(ByteView session_id, std::string_view user, std::string_view algorithm,
-                             ByteView key_blob);
+Bytes publickey_data_to_sign(ByteView session_id, std::string_view user, std::string_view algorithm, ByteView key_blob);
 
 class UserAuth {
  public:

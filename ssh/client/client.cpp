@@ -54,23 +54,28 @@ Event from_auth(auth::AuthEvent e) {
 
 Event from_connection(connection::ConnectionEvent e) {
   namespace ce = connection::cevent;
-  return std::visit(
-      Overloaded{
-          [](ce::Opened& o) -> Event { return event::ChannelOpened{o.id}; },
-          [](ce::OpenFailed& f) -> Event {
-            return event::ChannelOpenFailed{f.id, f.reason, std::move(f.description)};
-          },
-          [](ce::Data& d) -> Event { return event::ChannelData{d.id, std::move(d.data), d.extended_type}; },
-          [](ce::Writable& w) -> Event { return event::ChannelWritable{w.id}; },
-          [](ce::Eof& f) -> Event { return event::ChannelEof{f.id}; },
-          [](ce::Closed& c) -> Event { return event::ChannelClosed{c.id}; },
-          [](ce::Exit& x) -> Event { return event::ChannelExit{x.id, x.status, std::move(x.signal)}; },
-          [](ce::RequestResult& r) -> Event { return event::ChannelRequestResult{r.id, r.success}; },
-          [](ce::GlobalRequestResult& g) -> Event {
-            return event::GlobalRequestResult{g.token, g.success, std::move(g.data)};
-          },
-      },
-      e);
+  return std::visit(Overloaded{
+                        [](ce::Opened& o) -> Event { return event::ChannelOpened{o.id}; },
+                        [](ce::OpenFailed& f) -> Event {
+                          return event::ChannelOpenFailed{f.id, f.reason, std::move(f.description)};
+                        },
+                        [](ce::Data& d) -> Event {
+                          return event::ChannelData{d.id, std::move(d.data), d.extended_type};
+                        },
+                        [](ce::Writable& w) -> Event { return event::ChannelWritable{w.id}; },
+                        [](ce::Eof& f) -> Event { return event::ChannelEof{f.id}; },
+                        [](ce::Closed& c) -> Event { return event::ChannelClosed{c.id}; },
+                        [](ce::Exit& x) -> Event {
+                          return event::ChannelExit{x.id, x.status, std::move(x.signal)};
+                        },
+                        [](ce::RequestResult& r) -> Event {
+                          return event::ChannelRequestResult{r.id, r.success};
+                        },
+                        [](ce::GlobalRequestResult& g) -> Event {
+                          return event::GlobalRequestResult{g.token, g.success, std::move(g.data)};
+                        },
+                    },
+                    e);
 }
 
 }  // namespace
@@ -208,7 +213,9 @@ Client::Client(ClientConfig config, TimePoint now) : impl_(std::make_unique<Impl
 
 Client::~Client() = default;
 
-void Client::handle_bytes(ByteView data) { handle_bytes(data, impl_->now); }
+void Client::handle_bytes(ByteView data) {
+  handle_bytes(data, impl_->now);
+}
 
 void Client::handle_bytes(ByteView data, TimePoint now) {
   Impl& s = *impl_;
@@ -240,7 +247,9 @@ void Client::handle_timeout(TimePoint now) {
   }
 }
 
-bool Client::has_transmit() const { return impl_->transport.has_transmit(); }
+bool Client::has_transmit() const {
+  return impl_->transport.has_transmit();
+}
 
 Bytes Client::take_transmit() {
   Impl& s = *impl_;
@@ -253,7 +262,9 @@ Bytes Client::take_transmit() {
   }
   return out;
 }
-std::size_t Client::pending_transmit_bytes() const { return impl_->transport.pending_transmit_bytes(); }
+std::size_t Client::pending_transmit_bytes() const {
+  return impl_->transport.pending_transmit_bytes();
+}
 
 std::optional<Event> Client::poll_event() {
   if (impl_->events.empty()) return std::nullopt;
@@ -333,9 +344,13 @@ void Client::auth_kbdint_respond(const std::vector<SecretString>& answers) {
   impl_->after_command();
 }
 
-bool Client::is_authenticated() const { return impl_->auth.authenticated(); }
+bool Client::is_authenticated() const {
+  return impl_->auth.authenticated();
+}
 
-const std::vector<std::string>& Client::server_sig_algs() const { return impl_->transport.server_sig_algs(); }
+const std::vector<std::string>& Client::server_sig_algs() const {
+  return impl_->transport.server_sig_algs();
+}
 
 std::optional<ChannelId> Client::open_session() {
   if (!impl_->ready_for_channels()) return std::nullopt;
@@ -418,10 +433,16 @@ void Client::disconnect(std::uint32_t reason, std::string_view description) {
   impl_->drain_transport_events();
 }
 
-bool Client::is_closed() const { return impl_->dead(); }
+bool Client::is_closed() const {
+  return impl_->dead();
+}
 
-const transport::Transport& Client::transport() const { return impl_->transport; }
+const transport::Transport& Client::transport() const {
+  return impl_->transport;
+}
 
-std::size_t Client::open_channel_count() const { return impl_->conn.open_channel_count(); }
+std::size_t Client::open_channel_count() const {
+  return impl_->conn.open_channel_count();
+}
 
 }  // namespace ssh

@@ -25,9 +25,9 @@ struct Channel {
   // want-reply channel requests awaiting CHANNEL_SUCCESS / FAILURE, answered in order.
   std::uint32_t pending_replies = 0;
   HalfClose half_close;
-  bool send_limited = false;        // the last send() could not take everything
-  bool eof_after_open = false;      // send_eof() before the open was confirmed
-  bool close_after_open = false;    // close() before the open was confirmed
+  bool send_limited = false;      // the last send() could not take everything
+  bool eof_after_open = false;    // send_eof() before the open was confirmed
+  bool close_after_open = false;  // close() before the open was confirmed
 };
 
 }  // namespace ssh::connection

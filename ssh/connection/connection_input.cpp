@@ -9,7 +9,9 @@
 namespace ssh::connection {
 namespace {
 
-HandleResult fail(std::string why) { return HandleResult{false, std::move(why), false}; }
+HandleResult fail(std::string why) {
+  return HandleResult{false, std::move(why), false};
+}
 
 }  // namespace
 
@@ -105,7 +107,8 @@ HandleResult Connection::handle_open_confirmation(ByteView body) {
     return fail("malformed CHANNEL_OPEN_CONFIRMATION");
   }
   Channel* ch = find(id);
-  if (ch == nullptr || ch->phase != Channel::Phase::opening) return fail("CHANNEL_OPEN_CONFIRMATION for an unknown channel");
+  if (ch == nullptr || ch->phase != Channel::Phase::opening)
+    return fail("CHANNEL_OPEN_CONFIRMATION for an unknown channel");
   ch->phase = Channel::Phase::open;
   ch->remote_id = remote_id;
   ch->remote_window = window;

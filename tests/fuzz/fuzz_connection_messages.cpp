@@ -16,8 +16,8 @@
 
 namespace {
 
-using ssh::ByteView;
 using ssh::Bytes;
+using ssh::ByteView;
 
 Bytes confirmation(std::uint32_t id, std::uint32_t remote, std::uint32_t window, std::uint32_t max_packet) {
   ssh::wire::Writer w(91);

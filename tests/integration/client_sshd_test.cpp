@@ -4,6 +4,7 @@
 // refuses to run otherwise) and skips with a message when that or sshd is missing.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,8 +12,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -81,10 +80,12 @@ class Server {
     dir_ = tmpl;
     for (const char* type : {"ed25519", "rsa"}) {
       const std::string f = dir_ + "/user_" + type;
-      const std::string cmd = std::string("ssh-keygen -q -t ") + type + " -N '' -f " + f + " </dev/null >/dev/null 2>&1";
+      const std::string cmd =
+          std::string("ssh-keygen -q -t ") + type + " -N '' -f " + f + " </dev/null >/dev/null 2>&1";
       if (std::system(cmd.c_str()) != 0) return;
     }
-    if (std::system(("ssh-keygen -q -t ed25519 -N '' -f " + dir_ + "/host_ed25519 </dev/null >/dev/null 2>&1").c_str()) != 0) {
+    if (std::system(
+            ("ssh-keygen -q -t ed25519 -N '' -f " + dir_ + "/host_ed25519 </dev/null >/dev/null 2>&1").c_str()) != 0) {
       return;
     }
     {
@@ -135,8 +136,14 @@ class Server {
           ::dup2(log, 2);
         }
         std::string config = dir_ + "/sshd_config", p = std::to_string(port);
-        std::vector<char*> argv{const_cast<char*>(kSshdPath), const_cast<char*>("-D"), const_cast<char*>("-e"),
-                                const_cast<char*>("-f"), config.data(), const_cast<char*>("-p"), p.data(), nullptr};
+        std::vector<char*> argv{const_cast<char*>(kSshdPath),
+                                const_cast<char*>("-D"),
+                                const_cast<char*>("-e"),
+                                const_cast<char*>("-f"),
+                                config.data(),
+                                const_cast<char*>("-p"),
+                                p.data(),
+                                nullptr};
         ::execv(kSshdPath, argv.data());
         ::_exit(127);
       }
@@ -591,7 +598,8 @@ TEST_F(ClientSshdTest, BulkUploadThroughEcho) {
     }
   };
   ASSERT_TRUE(d.run_until([&] { return closed || d.client.is_closed(); }, 60s))
-      << "sent " << offset << " received " << back.size() << "\n" << server_->log();
+      << "sent " << offset << " received " << back.size() << "\n"
+      << server_->log();
   EXPECT_GT(writable_events, 0);
   EXPECT_EQ(back.size(), payload.size());
   EXPECT_TRUE(back == payload);

@@ -8,7 +8,9 @@
 namespace ssh::auth {
 namespace {
 
-Bytes plain(const SecretBytes& s) { return Bytes(s.begin(), s.end()); }
+Bytes plain(const SecretBytes& s) {
+  return Bytes(s.begin(), s.end());
+}
 
 Bytes failure(std::string_view methods, bool partial) {
   wire::Writer w(51);
@@ -345,7 +347,7 @@ TEST(UserAuth, MalformedMessagesAreRejected) {
   EXPECT_FALSE(a.handle(trailing).ok);
   EXPECT_FALSE(a.handle(Bytes{51, 0, 0}).ok);  // truncated failure
   EXPECT_FALSE(a.handle(Bytes{}).ok);
-  EXPECT_FALSE(a.handle(Bytes{50}).ok);  // a client-to-server message
+  EXPECT_FALSE(a.handle(Bytes{50}).ok);     // a client-to-server message
   EXPECT_FALSE(a.handle(Bytes{52, 0}).ok);  // success with trailing bytes
 }
 

@@ -400,7 +400,8 @@ TEST(Connection, UnknownChannelRequestWithReplyGetsFailure) {
   h.ok(channel_request(id, "keepalive@openssh.com", true));
   h.ok(channel_request(id, "x-unknown", false));
   h.ok(channel_request(id, "x-unknown", true, Bytes{1, 2, 3}));
-  EXPECT_EQ(h.sent(), (std::vector<Bytes>{channel_msg(msg::kChannelFailure, 12), channel_msg(msg::kChannelFailure, 12)}));
+  EXPECT_EQ(h.sent(),
+            (std::vector<Bytes>{channel_msg(msg::kChannelFailure, 12), channel_msg(msg::kChannelFailure, 12)}));
   EXPECT_TRUE(h.events().empty());
 }
 
