@@ -3,16 +3,16 @@
 // DISPLAY, and SSH_ASKPASS/SSH_ASKPASS_REQUIRE=force when a secret is to be supplied.
 #pragma once
 
-#include "support/files.hpp"
-#include "support/net.hpp"
-#include "support/process.hpp"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "support/files.hpp"
+#include "support/net.hpp"
+#include "support/process.hpp"
 
 namespace testsupport {
 
@@ -23,58 +23,58 @@ std::string client_binary();
 std::string client_unavailable_reason();
 
 struct ClientOptions {
-    std::string user = "root";
-    std::string host = "127.0.0.1";
-    int port = 22;
-    std::string known_hosts_file;          // -o UserKnownHostsFile=; empty = <home>/known_hosts
-    std::string strict_host_key_checking = "yes";
-    bool batch_mode = true;                // turned off automatically when askpass_secret is set
-    bool identities_only = true;
-    std::vector<std::string> identities;   // -i
-    std::vector<std::string> local_forwards;  // -L specs
-    // Extra -o values, e.g. "Ciphers=aes128-ctr"; one naming a default above (ConnectTimeout=...)
-    // replaces that default.
-    std::vector<std::string> options;
-    std::vector<std::string> extra_args;   // inserted before the destination
-    bool no_command = true;                // -N
-    bool verbose = true;                   // -v, so failure dumps say what happened
-    std::optional<std::string> askpass_secret;  // answer every SSH_ASKPASS prompt with this
-    std::optional<std::string> auth_sock;       // SSH_AUTH_SOCK
-    Env extra_env;
+  std::string user = "root";
+  std::string host = "127.0.0.1";
+  int port = 22;
+  std::string known_hosts_file;  // -o UserKnownHostsFile=; empty = <home>/known_hosts
+  std::string strict_host_key_checking = "yes";
+  bool batch_mode = true;  // turned off automatically when askpass_secret is set
+  bool identities_only = true;
+  std::vector<std::string> identities;      // -i
+  std::vector<std::string> local_forwards;  // -L specs
+  // Extra -o values, e.g. "Ciphers=aes128-ctr"; one naming a default above (ConnectTimeout=...)
+  // replaces that default.
+  std::vector<std::string> options;
+  std::vector<std::string> extra_args;        // inserted before the destination
+  bool no_command = true;                     // -N
+  bool verbose = true;                        // -v, so failure dumps say what happened
+  std::optional<std::string> askpass_secret;  // answer every SSH_ASKPASS prompt with this
+  std::optional<std::string> auth_sock;       // SSH_AUTH_SOCK
+  Env extra_env;
 };
 
 class ClientRun {
-public:
-    explicit ClientRun(ClientOptions options);
-    ~ClientRun();  // kills the client; dumps its stderr if the test failed
-    ClientRun(const ClientRun&) = delete;
-    ClientRun& operator=(const ClientRun&) = delete;
-    ClientRun(ClientRun&&) = delete;
-    ClientRun& operator=(ClientRun&&) = delete;
+ public:
+  explicit ClientRun(ClientOptions options);
+  ~ClientRun();  // kills the client; dumps its stderr if the test failed
+  ClientRun(const ClientRun&) = delete;
+  ClientRun& operator=(const ClientRun&) = delete;
+  ClientRun(ClientRun&&) = delete;
+  ClientRun& operator=(ClientRun&&) = delete;
 
-    ::testing::AssertionResult start();
-    // Polls until a small echo round trip through `local` works; fails early if the client exits.
-    ::testing::AssertionResult wait_forward(const Endpoint& local,
-                                            std::chrono::milliseconds timeout = std::chrono::seconds(20));
-    // Waits for the client to exit by itself (killed after timeout, reported as timed_out).
-    ProcessResult wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
-    bool running() { return process_.running(); }
-    void stop() { process_.stop(); }
+  ::testing::AssertionResult start();
+  // Polls until a small echo round trip through `local` works; fails early if the client exits.
+  ::testing::AssertionResult wait_forward(const Endpoint& local,
+                                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Waits for the client to exit by itself (killed after timeout, reported as timed_out).
+  ProcessResult wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool running() { return process_.running(); }
+  void stop() { process_.stop(); }
 
-    std::string stderr_text() const { return process_.stderr_text(); }
-    const std::vector<std::string>& argv() const { return argv_; }
-    std::string command_line() const;
-    const TempDir& home() const { return home_; }
-    std::string known_hosts_file() const { return known_hosts_; }
-    // Prompts the askpass helper was called with, one per line.
-    std::string askpass_prompts() const { return read_file(home_.path() / "askpass.log"); }
+  std::string stderr_text() const { return process_.stderr_text(); }
+  const std::vector<std::string>& argv() const { return argv_; }
+  std::string command_line() const;
+  const TempDir& home() const { return home_; }
+  std::string known_hosts_file() const { return known_hosts_; }
+  // Prompts the askpass helper was called with, one per line.
+  std::string askpass_prompts() const { return read_file(home_.path() / "askpass.log"); }
 
-private:
-    ClientOptions options_;
-    TempDir home_{"sshplex-client"};
-    std::string known_hosts_;
-    std::vector<std::string> argv_;
-    Process process_;
+ private:
+  ClientOptions options_;
+  TempDir home_{"sshplex-client"};
+  std::string known_hosts_;
+  std::vector<std::string> argv_;
+  Process process_;
 };
 
 // Convenience for the forward tests: a local TCP forward spec "127.0.0.1:LPORT:127.0.0.1:RPORT".

@@ -10,21 +10,21 @@ namespace testsupport {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it when the object dies.
 class TempDir {
-public:
-    explicit TempDir(std::string_view prefix = "sshplex-test");
-    ~TempDir();
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
+ public:
+  explicit TempDir(std::string_view prefix = "sshplex-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  TempDir(TempDir&&) = delete;
+  TempDir& operator=(TempDir&&) = delete;
 
-    const std::filesystem::path& path() const { return path_; }
-    std::string str() const { return path_.string(); }
-    // path() / name, as a string (the form argv wants).
-    std::string file(std::string_view name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+  std::string str() const { return path_.string(); }
+  // path() / name, as a string (the form argv wants).
+  std::string file(std::string_view name) const { return (path_ / name).string(); }
 
-private:
-    std::filesystem::path path_;
+ private:
+  std::filesystem::path path_;
 };
 
 // Whole file as bytes; empty when it cannot be read.

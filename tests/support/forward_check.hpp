@@ -2,15 +2,15 @@
 // target, wait until the forward works, push data through it and compare SHA-256 both ways.
 #pragma once
 
-#include "support/client_run.hpp"
-#include "support/keys.hpp"
-#include "support/net.hpp"
-
 #include <gtest/gtest.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "support/client_run.hpp"
+#include "support/keys.hpp"
+#include "support/net.hpp"
 
 namespace testsupport {
 
@@ -20,8 +20,8 @@ ClientOptions client_options_for(int port, const std::string& known_hosts_file, 
                                  const std::string& user = "root");
 
 struct ForwardTarget {
-    Endpoint listen;         // where the test connects (local side of the forward)
-    std::string spec;        // the -L argument
+  Endpoint listen;   // where the test connects (local side of the forward)
+  std::string spec;  // the -L argument
 };
 
 // -L 127.0.0.1:<free port>:<target> where target is 127.0.0.1:port or a remote unix path.

@@ -14,17 +14,17 @@ std::string key_type_name(KeyType t);
 std::string key_type_ssh_name(KeyType t);
 
 struct KeyPair {
-    KeyType type = KeyType::Ed25519;
-    std::string private_path;  // OpenSSH private key file (mode 0600)
-    std::string public_path;   // private_path + ".pub"
-    std::string public_line;   // "type base64" (no comment)
-    std::string fingerprint;   // "SHA256:..." as ssh-keygen -l prints it
+  KeyType type = KeyType::Ed25519;
+  std::string private_path;  // OpenSSH private key file (mode 0600)
+  std::string public_path;   // private_path + ".pub"
+  std::string public_line;   // "type base64" (no comment)
+  std::string fingerprint;   // "SHA256:..." as ssh-keygen -l prints it
 };
 
 // Generates a new key in dir/name (+ .pub) with ssh-keygen; passphrase empty = unencrypted.
 // Returns a KeyPair with empty private_path on failure (*error says why).
-KeyPair generate_key(const std::string& dir, const std::string& name, KeyType type,
-                     const std::string& passphrase = {}, std::string* error = nullptr);
+KeyPair generate_key(const std::string& dir, const std::string& name, KeyType type, const std::string& passphrase = {},
+                     std::string* error = nullptr);
 
 // Cache of unencrypted keys (RSA generation is slow): slot distinguishes independent keys of the
 // same type, e.g. host keys vs. user keys. Shared between test processes through a private per-user

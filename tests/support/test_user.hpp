@@ -10,26 +10,26 @@
 namespace testsupport {
 
 struct TestUser {
-    std::string name;
-    std::string password;
-    std::string home;  // fixed directory owned by root, 0755, holding .ssh/authorized_keys for Dropbear
-    uid_t uid = 0;
-    gid_t gid = 0;
+  std::string name;
+  std::string password;
+  std::string home;  // fixed directory owned by root, 0755, holding .ssh/authorized_keys for Dropbear
+  uid_t uid = 0;
+  gid_t gid = 0;
 };
 
 // Exclusive inter-process lock (flock) serialising changes to the test account and its home.
 class TestUserLock {
-public:
-    TestUserLock();
-    ~TestUserLock();
-    TestUserLock(const TestUserLock&) = delete;
-    TestUserLock& operator=(const TestUserLock&) = delete;
-    TestUserLock(TestUserLock&&) = delete;
-    TestUserLock& operator=(TestUserLock&&) = delete;
-    bool held() const { return fd_ >= 0; }
+ public:
+  TestUserLock();
+  ~TestUserLock();
+  TestUserLock(const TestUserLock&) = delete;
+  TestUserLock& operator=(const TestUserLock&) = delete;
+  TestUserLock(TestUserLock&&) = delete;
+  TestUserLock& operator=(TestUserLock&&) = delete;
+  bool held() const { return fd_ >= 0; }
 
-private:
-    int fd_ = -1;
+ private:
+  int fd_ = -1;
 };
 
 // Creates the account if needed and returns it. On failure (not root, useradd missing...) returns
