@@ -20,8 +20,7 @@ bool sha512(ByteView a, ByteView b, Sha512& out) {
   if (ctx == nullptr) return false;
   unsigned int len = 0;
   const bool ok = EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr) == 1 &&
-                  EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 &&
-                  EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
+                  EVP_DigestUpdate(ctx, a.data(), a.size()) == 1 && EVP_DigestUpdate(ctx, b.data(), b.size()) == 1 &&
                   EVP_DigestFinal_ex(ctx, out.data(), &len) == 1 && len == kSha512Size;
   EVP_MD_CTX_free(ctx);
   return ok;

@@ -16,7 +16,6 @@ inline constexpr std::size_t kBcryptPbkdfMaxOutput = 32 * 32;
 // Fills `out` (1..kBcryptPbkdfMaxOutput bytes) from the passphrase, salt and rounds. Returns false
 // (and leaves `out` zeroed) for rounds == 0, an empty salt or an output size out of range.
 // The cost is linear in `rounds` (OpenSSH's default is 16; each round is 64 EksBlowfish expansions).
-[[nodiscard]] bool bcrypt_pbkdf(std::string_view passphrase, ByteView salt, std::uint32_t rounds,
-                                MutableByteView out);
+[[nodiscard]] bool bcrypt_pbkdf(std::string_view passphrase, ByteView salt, std::uint32_t rounds, MutableByteView out);
 
 }  // namespace ssh::crypto

@@ -27,8 +27,8 @@ constexpr std::array<CurveName, 3> kCurves = {{
 
 const CurveName* curve_for_group(std::string_view group) {
   // OpenSSL may report a NIST name ("P-256") or the SEC/X9.62 short name.
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAliases = {{
-      {"P-256", SN_X9_62_prime256v1}, {"P-384", SN_secp384r1}, {"P-521", SN_secp521r1}}};
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kAliases = {
+      {{"P-256", SN_X9_62_prime256v1}, {"P-384", SN_secp384r1}, {"P-521", SN_secp521r1}}};
   for (const auto& [alias, name] : kAliases) {
     if (group == alias) group = name;
   }

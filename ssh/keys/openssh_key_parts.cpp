@@ -64,7 +64,9 @@ PkeyPtr pkey_from_params(const char* algorithm, OSSL_PARAM_BLD* bld) {
   return PkeyPtr(pkey);
 }
 
-bool same_bytes(ByteView a, ByteView b) { return std::equal(a.begin(), a.end(), b.begin(), b.end()); }
+bool same_bytes(ByteView a, ByteView b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end());
+}
 
 // Fields: string public key (32) | string private key (seed 32 | public 32) (RFC 8709, PROTOCOL.key).
 PkeyResult ed25519_key(wire::Reader& r) {

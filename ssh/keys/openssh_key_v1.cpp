@@ -122,8 +122,7 @@ bool parse_container(ByteView blob, Container& c, LoadResult& error) {
     error = failure(LoadStatus::unsupported, "key files holding " + std::to_string(keys) + " keys are not supported");
     return false;
   }
-  if (!r.string(c.public_blob) || !r.string(c.private_section) || !r.bytes(c.cipher->tag_size, c.tag) ||
-      !r.empty()) {
+  if (!r.string(c.public_blob) || !r.string(c.private_section) || !r.bytes(c.cipher->tag_size, c.tag) || !r.empty()) {
     error = failure(LoadStatus::malformed, "truncated or trailing data in key");
     return false;
   }
@@ -156,8 +155,8 @@ std::optional<SecretBytes> decrypt_section(const Container& c, std::string_view 
   const bool aead = cipher.tag_size != 0;
   // PROTOCOL.key: with aes-gcm the section is encrypted with no additional data and the tag
   // follows it; the derived 12-byte IV is used as is.
-  bool ok = ctx && EVP_DecryptInit_ex(ctx.get(), cipher.evp(), nullptr, key_iv.data(),
-                                      key_iv.data() + cipher.key_size) == 1 &&
+  bool ok = ctx &&
+            EVP_DecryptInit_ex(ctx.get(), cipher.evp(), nullptr, key_iv.data(), key_iv.data() + cipher.key_size) == 1 &&
             EVP_CIPHER_CTX_set_padding(ctx.get(), 0) == 1 &&
             EVP_DecryptUpdate(ctx.get(), plain.data(), &len, c.private_section.data(),
                               static_cast<int>(c.private_section.size())) == 1;
@@ -211,7 +210,9 @@ LoadResult parse_private_section(ByteView section, const Container& c, bool encr
 
 }  // namespace
 
-bool looks_like_openssh_key_v1(ByteView file) { return as_string(file).find(kBegin) != std::string_view::npos; }
+bool looks_like_openssh_key_v1(ByteView file) {
+  return as_string(file).find(kBegin) != std::string_view::npos;
+}
 
 bool openssh_key_v1_is_encrypted(ByteView file) {
   const std::optional<SecretBytes> blob = unarmor(file);

@@ -27,8 +27,7 @@ struct PassphraseRequest {
 int passphrase_callback(char* buf, int size, int /*rwflag*/, void* user) {
   auto* request = static_cast<PassphraseRequest*>(user);
   request->asked = true;
-  if (request->passphrase.empty() || size <= 0 ||
-      request->passphrase.size() > static_cast<std::size_t>(size)) {
+  if (request->passphrase.empty() || size <= 0 || request->passphrase.size() > static_cast<std::size_t>(size)) {
     return -1;
   }
   std::memcpy(buf, request->passphrase.data(), request->passphrase.size());

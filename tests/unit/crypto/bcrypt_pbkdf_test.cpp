@@ -77,8 +77,8 @@ TEST(BcryptPbkdf, DecryptsAKeySshKeygenEncrypted) {
   text = text.substr(begin.size(), text.find("-----END") - begin.size());
   std::erase(text, '\n');
   ssh::Bytes blob(text.size());
-  const int n = EVP_DecodeBlock(blob.data(), reinterpret_cast<const unsigned char*>(text.data()),
-                                static_cast<int>(text.size()));
+  const int n =
+      EVP_DecodeBlock(blob.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   ASSERT_GT(n, 0);
   blob.resize(static_cast<std::size_t>(n));
 

@@ -28,18 +28,21 @@ ssh::Bytes unarmor(const std::string& file) {
   std::string body = file.substr(b + kBegin.size(), e - b - kBegin.size());
   std::erase(body, '\n');
   ssh::Bytes out(body.size());
-  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(body.data()),
-                                static_cast<int>(body.size()));
+  const int n =
+      EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(body.data()), static_cast<int>(body.size()));
   std::size_t len = static_cast<std::size_t>(n);
-  if (body.ends_with("==")) len -= 2;
-  else if (body.ends_with("=")) len -= 1;
+  if (body.ends_with("=="))
+    len -= 2;
+  else if (body.ends_with("="))
+    len -= 1;
   out.resize(len);
   return out;
 }
 
 std::string armor(ssh::ByteView blob) {
   std::string b64(4 * ((blob.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), blob.data(), static_cast<int>(blob.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()), blob.data(), static_cast<int>(blob.size()));
   b64.resize(static_cast<std::size_t>(n));
   std::string out(kBegin);
   for (std::size_t i = 0; i < b64.size(); i += 70) out += b64.substr(i, 70) + "\n";
@@ -57,8 +60,7 @@ Parts split(ssh::ByteView blob) {
   Parts p;
   ssh::ByteView opts, pub, priv;
   std::uint32_t n = 0;
-  EXPECT_TRUE(r.string(p.cipher) && r.string(p.kdf) && r.string(opts) && r.u32(n) && r.string(pub) &&
-              r.string(priv));
+  EXPECT_TRUE(r.string(p.cipher) && r.string(p.kdf) && r.string(opts) && r.u32(n) && r.string(pub) && r.string(priv));
   p.kdf_options.assign(opts.begin(), opts.end());
   p.public_blob.assign(pub.begin(), pub.end());
   p.private_section.assign(priv.begin(), priv.end());
@@ -93,8 +95,9 @@ class OpensshKeyV1 : public ::testing::Test {
 // ciphers it uses by default, 2 rounds for the others to keep the (debug-build) test quick.
 TEST_F(OpensshKeyV1, EncryptedWithEveryCipher) {
   const std::vector<std::pair<std::string, int>> ciphers = {
-      {"aes256-ctr", 16}, {"aes256-gcm@openssh.com", 16}, {"aes128-ctr", 2}, {"aes192-ctr", 2},
-      {"aes128-gcm@openssh.com", 2}, {"aes256-cbc", 2}, {"aes128-cbc", 2}};
+      {"aes256-ctr", 16}, {"aes256-gcm@openssh.com", 16}, {"aes128-ctr", 2},
+      {"aes192-ctr", 2},  {"aes128-gcm@openssh.com", 2},  {"aes256-cbc", 2},
+      {"aes128-cbc", 2}};
   for (const auto& [cipher, rounds] : ciphers) {
     SCOPED_TRACE(cipher);
     const std::string text =
@@ -139,7 +142,10 @@ TEST_F(OpensshKeyV1, TamperedUnencryptedContainersAreMalformed) {
       {"section not block aligned", [](Parts& p) { p.private_section.pop_back(); }},
       {"public key differs", [](Parts& p) { p.public_blob.back() ^= 1; }},
       {"private scalar changed", [](Parts& p) { p.private_section[p.private_section.size() - 60] ^= 1; }},
-      {"kdf options without cipher", [](Parts& p) { p.kdf_options = {0, 0, 0, 0}; }},
+      {"kdf options without cipher",
+       [](Parts& p) {
+         p.kdf_options = {0, 0, 0, 0};
+       }},
       {"cipher without kdf", [](Parts& p) { p.cipher = "aes256-ctr"; }},
   };
   for (const auto& [name, mutate] : cases) {

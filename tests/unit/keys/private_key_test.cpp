@@ -5,8 +5,8 @@
 #include <map>
 #include <vector>
 
-#include "unit/keys/key_test_support.hpp"
 #include "ssh/keys/public_key.hpp"
+#include "unit/keys/key_test_support.hpp"
 
 namespace {
 
@@ -52,8 +52,8 @@ class PrivateKeyFiles : public ::testing::Test {
                       quote(base + ".pem")));
       ASSERT_TRUE(run("cp " + quote(base) + " " + quote(base + ".pem.enc") + " && ssh-keygen -q -p -m PEM -N " +
                       quote(kPass) + " -P '' -f " + quote(base + ".pem.enc")));
-      ASSERT_TRUE(run("cp " + quote(base) + " " + quote(base + ".p8") + " && ssh-keygen -q -p -m PKCS8 -N '' -P '' -f " +
-                      quote(base + ".p8")));
+      ASSERT_TRUE(run("cp " + quote(base) + " " + quote(base + ".p8") +
+                      " && ssh-keygen -q -p -m PKCS8 -N '' -P '' -f " + quote(base + ".p8")));
       ASSERT_TRUE(run("cp " + quote(base) + " " + quote(base + ".p8.enc") + " && ssh-keygen -q -p -m PKCS8 -N " +
                       quote(kPass) + " -P '' -f " + quote(base + ".p8.enc")));
     }

@@ -12,8 +12,7 @@ namespace {
 using ssh::keys::parse_public_key_line;
 
 // A real ed25519 line (ssh-keygen output) and its parts.
-constexpr std::string_view kEd25519Blob64 =
-    "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
+constexpr std::string_view kEd25519Blob64 = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
 
 TEST(PublicKeyLine, ParsesTypeBlobAndComment) {
   const auto key = parse_public_key_line("ssh-ed25519 " + std::string(kEd25519Blob64) + " user@host with spaces\n");
@@ -38,12 +37,15 @@ TEST(PublicKeyLine, CommentIsOptionalAndBlanksAreTolerated) {
 TEST(PublicKeyLine, RejectsMalformedLines) {
   const std::string blob(kEd25519Blob64);
   for (const std::string& line : std::vector<std::string>{
-           "", "ssh-ed25519", "ssh-ed25519  ", "ssh-rsa " + blob,  // type mismatch
+           "", "ssh-ed25519", "ssh-ed25519  ", "ssh-rsa " + blob,                            // type mismatch
            "ecdsa-sha2-nistp256 " + blob, "ssh-ed25519 " + blob.substr(0, blob.size() - 4),  // truncated blob
-           "ssh-ed25519 " + blob + "AAAA",                                                    // trailing bytes
+           "ssh-ed25519 " + blob + "AAAA",                                                   // trailing bytes
            "ssh-ed25519 " + blob.substr(0, 10) + "*" + blob.substr(11),                      // bad base64
-           "ssh-ed25519 " + blob + "=",                                                       // bad padding
-           "ssh-ed25519 AAAA", "ssh-ed25519 ====", "ssh-ed\x01" "25519 " + blob}) {
+           "ssh-ed25519 " + blob + "=",                                                      // bad padding
+           "ssh-ed25519 AAAA", "ssh-ed25519 ====",
+           "ssh-ed\x01"
+           "25519 " +
+               blob}) {
     SCOPED_TRACE(line);
     EXPECT_FALSE(parse_public_key_line(line));
   }
@@ -65,12 +67,12 @@ TEST(PublicKeyLine, UnknownTypesOnlyNeedAMatchingTypeString) {
 
 TEST(PublicKeyLine, ParsesEveryKeyTypeSshKeygenWrites) {
   keytest::ScratchDir dir;
-  for (const auto& [args, type] : std::vector<std::pair<std::string, std::string>>{
-           {"-t ed25519", "ssh-ed25519"},
-           {"-t ecdsa -b 256", "ecdsa-sha2-nistp256"},
-           {"-t ecdsa -b 384", "ecdsa-sha2-nistp384"},
-           {"-t ecdsa -b 521", "ecdsa-sha2-nistp521"},
-           {"-t rsa -b 2048", "ssh-rsa"}}) {
+  for (const auto& [args, type] :
+       std::vector<std::pair<std::string, std::string>>{{"-t ed25519", "ssh-ed25519"},
+                                                        {"-t ecdsa -b 256", "ecdsa-sha2-nistp256"},
+                                                        {"-t ecdsa -b 384", "ecdsa-sha2-nistp384"},
+                                                        {"-t ecdsa -b 521", "ecdsa-sha2-nistp521"},
+                                                        {"-t rsa -b 2048", "ssh-rsa"}}) {
     const std::string file = dir.file(type);
     ASSERT_TRUE(keytest::run("ssh-keygen -q " + args + " -N '' -C 'c o' -f " + keytest::quote(file)));
     const auto key = parse_public_key_line(keytest::read_file(file + ".pub"));
