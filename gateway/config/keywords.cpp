@@ -133,6 +133,13 @@ std::string kw_identity_file(Ctx& c) {
   return {};
 }
 
+// Stored for when host/user certificates are supported; accumulates like IdentityFile.
+std::string kw_certificate_file(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.active) c.b.certificate_files.push_back(c.pending(c.args[0]));
+  return {};
+}
+
 std::string kw_identities_only(Ctx& c) {
   return bool_kw(c, &Options::identities_only);
 }
@@ -408,6 +415,7 @@ constexpr Keyword kKeywords[] = {
     {"Port", kw_port},
     {"User", kw_user},
     {"IdentityFile", kw_identity_file},
+    {"CertificateFile", kw_certificate_file},
     {"IdentitiesOnly", kw_identities_only},
     {"IdentityAgent", kw_identity_agent},
     {"LocalForward", kw_local_forward},

@@ -27,6 +27,7 @@ struct OptionsBuilder {
   std::vector<std::string> warnings;
   std::vector<PendingValue> hostname;
   std::vector<PendingValue> identity_files;
+  std::vector<PendingValue> certificate_files;
   std::vector<PendingValue> user_known_hosts_files;
   std::vector<PendingValue> global_known_hosts_files;
   std::vector<PendingValue> identity_agent;

@@ -22,7 +22,8 @@ struct Options {
   std::uint16_t port = 22;
   std::string user;  // default: the local login name
   std::vector<std::string> identity_files;
-  bool identity_files_defaulted = false;  // ssh's default list: missing files are not an error
+  bool identity_files_defaulted = false;       // ssh's default list: missing files are not an error
+  std::vector<std::string> certificate_files;  // stored only: certificates are not supported yet
   bool identities_only = false;
   // "SSH_AUTH_SOCK" (use that environment variable), "none", "$VAR" or an expanded socket path.
   std::string identity_agent = "SSH_AUTH_SOCK";

@@ -225,6 +225,7 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
 
   const TokenValues tokens{env.home, env.local_user, o.hostname, input.host, o.user, std::to_string(o.port)};
   expand_list(b, b.identity_files, tokens, "IdentityFile", o.identity_files);
+  expand_list(b, b.certificate_files, tokens, "CertificateFile", o.certificate_files);
   if (b.identity_files.empty()) {
     // Only the key types we implement (no DSA, no security keys).
     for (const char* name : {"id_rsa", "id_ecdsa", "id_ed25519"})

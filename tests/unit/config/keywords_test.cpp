@@ -34,6 +34,7 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"Port", {"ssh"}, "got 'ssh'"},
       {"User", {}, "cfg:7: User: missing argument"},
       {"IdentityFile", {}, "cfg:7: IdentityFile: missing argument"},
+      {"CertificateFile", {}, "cfg:7: CertificateFile: missing argument"},
       {"IdentitiesOnly", {"maybe"}, "cfg:7: IdentitiesOnly: expected yes or no, got 'maybe'"},
       {"IdentityAgent", {}, "cfg:7: IdentityAgent: missing argument"},
       {"LocalForward", {"8080"}, "cfg:7: LocalForward: expected"},

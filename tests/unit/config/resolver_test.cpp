@@ -238,13 +238,16 @@ TEST(Resolver, TokenAndTildeExpansion) {
       "  IdentityFile %d/k\n"
       "  UserKnownHostsFile ~/kh1 /abs/kh2\n"
       "  GlobalKnownHostsFile none\n"
-      "  IdentityAgent ~/agent.sock\n";
+      "  IdentityAgent ~/agent.sock\n"
+      "  CertificateFile ~/c1\n"
+      "  CertificateFile %d/c2-%r\n";
   const Options o = ok(run(fs, "h"));
   EXPECT_EQ(o.hostname, "real.h");
   EXPECT_EQ(o.identity_files, (std::vector<std::string>{"/home/al/.ssh/bob@real.h-2222_al_h%", "/home/al/k"}));
   EXPECT_EQ(o.user_known_hosts_files, (std::vector<std::string>{"/home/al/kh1", "/abs/kh2"}));
   EXPECT_TRUE(o.global_known_hosts_files.empty());
   EXPECT_EQ(o.identity_agent, "/home/al/agent.sock");
+  EXPECT_EQ(o.certificate_files, (std::vector<std::string>{"/home/al/c1", "/home/al/c2-bob"}));
 
   FakeFs bad;
   bad.files["/home/al/.ssh/config"] = "IdentityFile ~/x%z\nHostName %r\nUserKnownHostsFile ~other/kh\n";
