@@ -67,6 +67,9 @@ class KnownHosts {
   // Sources are searched in the order added: UserKnownHostsFile list, then GlobalKnownHostsFile list.
   void add_source(std::string_view file_name, std::string_view text);
 
+  // ssh's rules: a @revoked line whose patterns match the host and whose key is this key wins (write
+  // "@revoked * ..." to revoke a key everywhere); then any unmarked line with this key is a match; then
+  // an unmarked line for the host with a key of the same family is a mismatch; else not_found.
   HostKeyCheck check(std::string_view host, std::uint16_t port, ByteView key_blob) const;
   // Key types of usable (unmarked) lines for this host, in file order without repeats, so the
   // caller can put those host key algorithms first as ssh does.
