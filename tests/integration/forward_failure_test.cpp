@@ -3,8 +3,11 @@
 // carry on) promptly and with the ssh-compatible exit status, never hang.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <vector>
 
 #include "support/client_run.hpp"
 #include "support/forward_check.hpp"
@@ -106,6 +109,34 @@ TEST_F(ForwardFailureWithSshd, ServerGoneEndsClientWith255) {
   ProcessResult r = client.wait_exit(kBound);
   EXPECT_FALSE(r.timed_out) << "client did not notice the server went away";
   EXPECT_EQ(r.exit_code, 255);
+}
+
+TEST_F(ForwardFailureWithSshd, ServerAliveDetectsAFrozenServer) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientOptions o = options();
+  o.local_forwards = {fwd.spec};
+  o.options.push_back("ServerAliveInterval=1");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  // Freeze the session processes: the TCP connection stays up but nothing answers.
+  std::vector<pid_t> frozen = sshd_.connection_pids();
+  ASSERT_FALSE(frozen.empty());
+  for (pid_t p : frozen) ::kill(p, SIGSTOP);
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult r = client.wait_exit(kBound);
+  for (pid_t p : frozen) ::kill(p, SIGCONT);
+  EXPECT_FALSE(r.timed_out) << "ServerAliveInterval=1 did not detect the unresponsive server";
+  EXPECT_EQ(r.exit_code, 255);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+}
+
+TEST_F(ForwardFailureWithSshd, LoginNameFromDashL) {
+  ClientOptions o = options();
+  o.user.clear();
+  o.extra_args = {"-l", "root"};
+  EXPECT_TRUE(forward_and_verify(o, tcp_forward_to(echo_.endpoint()), 64 * 1024));
+  EXPECT_NE(sshd_.log().find("Accepted publickey for root"), std::string::npos);
 }
 
 }  // namespace

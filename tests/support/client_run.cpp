@@ -102,11 +102,11 @@ std::string ClientRun::command_line() const {
   if (options_.no_command) argv_.push_back("-N");
   for (const auto& l : options_.local_forwards) argv_.insert(argv_.end(), {"-L", l});
   argv_.insert(argv_.end(), options_.extra_args.begin(), options_.extra_args.end());
-  argv_.push_back(options_.user + "@" + options_.host);
+  argv_.push_back(options_.user.empty() ? options_.host : options_.user + "@" + options_.host);
 
   Env env = base_env();
   env.push_back("HOME=" + home_.str());
-  env.push_back("USER=" + options_.user);
+  env.push_back("USER=" + (options_.user.empty() ? std::string("root") : options_.user));
   if (options_.auth_sock) env.push_back("SSH_AUTH_SOCK=" + *options_.auth_sock);
   if (use_askpass) {
     const std::string script = home_.file("askpass.sh");

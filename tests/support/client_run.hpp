@@ -23,7 +23,7 @@ std::string client_binary();
 std::string client_unavailable_reason();
 
 struct ClientOptions {
-  std::string user = "root";
+  std::string user = "root";  // empty: destination is the bare host (use -l in extra_args)
   std::string host = "127.0.0.1";
   int port = 22;
   std::string known_hosts_file;  // -o UserKnownHostsFile=; empty = <home>/known_hosts

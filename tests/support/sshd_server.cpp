@@ -142,6 +142,10 @@ void SshdServer::stop() {
   process_.stop();
 }
 
+std::vector<pid_t> SshdServer::connection_pids() const {
+  return process_.pid() > 0 ? descendants(process_.pid()) : std::vector<pid_t>{};
+}
+
 std::vector<std::string> SshdServer::known_hosts_lines() const {
   std::vector<std::string> lines;
   for (const auto& k : host_keys_) lines.push_back(host_pattern() + " " + k.public_line);

@@ -63,6 +63,8 @@ class SshdServer {
   // Writes the config, starts sshd and waits until it accepts connections.
   ::testing::AssertionResult start();
   void stop();
+  // The per-connection sshd processes (children of the listener), e.g. to freeze a session.
+  std::vector<pid_t> connection_pids() const;
 
   int port() const { return port_; }
   const std::string& dir() const { return dir_.path().native(); }
