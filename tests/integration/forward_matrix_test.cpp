@@ -31,7 +31,8 @@ class ForwardTest : public ::testing::Test {
 struct AlgoCase {
   std::string name;  // gtest parameter name
   SshdOptions sshd;
-  std::string log_needle;  // must appear in the sshd log once the connection is up
+  std::string log_needle;                        // must appear in the sshd log once the connection is up
+  std::vector<std::string> client_options = {};  // -o settings forcing the choice from the client side
 };
 
 // Readable parameter in failure messages instead of a byte dump.
@@ -58,8 +59,9 @@ TEST_P(AlgorithmMatrix, TcpForwardCarriesDataIntact) {
   EchoServer echo;
   ASSERT_TRUE(echo.start_tcp());
 
-  EXPECT_TRUE(forward_and_verify(client_options_for(sshd.port(), tmp.file("known_hosts"), user_key),
-                                 tcp_forward_to(echo.endpoint()), kBytes));
+  ClientOptions options = client_options_for(sshd.port(), tmp.file("known_hosts"), user_key);
+  options.options = c.client_options;
+  EXPECT_TRUE(forward_and_verify(options, tcp_forward_to(echo.endpoint()), kBytes));
   EXPECT_NE(sshd.log().find(c.log_needle), std::string::npos) << "sshd log lacks: " << c.log_needle;
 }
 
@@ -122,6 +124,38 @@ INSTANTIATE_TEST_SUITE_P(Kex, AlgorithmMatrix, ::testing::ValuesIn(kex_cases()),
 INSTANTIATE_TEST_SUITE_P(Cipher, AlgorithmMatrix, ::testing::ValuesIn(cipher_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(Mac, AlgorithmMatrix, ::testing::ValuesIn(mac_cases()), case_name);
 INSTANTIATE_TEST_SUITE_P(HostKey, AlgorithmMatrix, ::testing::ValuesIn(host_key_cases()), case_name);
+
+// The same choices made by the client's -o options against sshd's full default lists.
+std::vector<AlgoCase> client_forced_cases() {
+  return {
+      {"KexAlgorithms_ecdh_sha2_nistp384",
+       {},
+       "kex: algorithm: ecdh-sha2-nistp384",
+       {"KexAlgorithms=ecdh-sha2-nistp384"}},
+      {"KexAlgorithms_dh_group16_sha512",
+       {},
+       "kex: algorithm: diffie-hellman-group16-sha512",
+       {"KexAlgorithms=diffie-hellman-group16-sha512"}},
+      {"Ciphers_aes256_gcm",
+       {},
+       "kex: client->server cipher: aes256-gcm@openssh.com ",
+       {"Ciphers=aes256-gcm@openssh.com"}},
+      {"Ciphers_aes192_ctr_MACs_hmac_sha2_512_etm",
+       {},
+       "kex: client->server cipher: aes192-ctr MAC: hmac-sha2-512-etm@openssh.com ",
+       {"Ciphers=aes192-ctr", "MACs=hmac-sha2-512-etm@openssh.com"}},
+      {"HostKeyAlgorithms_ecdsa_sha2_nistp521",
+       {},
+       "kex: host key algorithm: ecdsa-sha2-nistp521",
+       {"HostKeyAlgorithms=ecdsa-sha2-nistp521"}},
+      {"HostKeyAlgorithms_rsa_sha2_256",
+       {},
+       "kex: host key algorithm: rsa-sha2-256",
+       {"HostKeyAlgorithms=rsa-sha2-256"}},
+  };
+}
+
+INSTANTIATE_TEST_SUITE_P(ClientForced, AlgorithmMatrix, ::testing::ValuesIn(client_forced_cases()), case_name);
 
 struct UserKeyCase {
   std::string name;

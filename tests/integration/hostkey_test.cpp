@@ -179,4 +179,21 @@ TEST_F(HostKey, RevokedKeyRefusedEvenIfAlsoListed) {
   EXPECT_NE(lower(err).find("revoked"), std::string::npos) << "stderr does not say the key is revoked";
 }
 
+// known_hosts holds only one of the server's five keys: the client must ask for that key's algorithm
+// (ordering its host key algorithms by what it already knows) rather than fail on another type.
+TEST_F(HostKey, KnownKeyTypeIsTheOneNegotiated) {
+  SshdServer sshd;  // every host key type
+  sshd.authorize_key(user_key().public_line);
+  ASSERT_TRUE(sshd.start());
+  const std::string known_hosts = tmp_.file("known_hosts");
+  std::string line;
+  for (const auto& k : sshd.host_keys()) {
+    if (k.type == KeyType::Ecdsa384) line = sshd.host_pattern() + " " + k.public_line + "\n";
+  }
+  ASSERT_FALSE(line.empty());
+  ASSERT_TRUE(write_file(known_hosts, line, 0644));
+  EXPECT_TRUE(forward_and_verify(options(sshd, known_hosts), tcp_forward_to(echo_.endpoint()), kBytes));
+  EXPECT_NE(sshd.log().find("kex: host key algorithm: ecdsa-sha2-nistp384"), std::string::npos);
+}
+
 }  // namespace
