@@ -74,6 +74,7 @@ struct Probe {
   uv_connect_t connect{};
   uv_write_t write{};
   App* app = nullptr;
+  uv_tcp_t* echo_server = nullptr;
   ssh::Bytes payload;
   ssh::crypto::Hash received_hash{ssh::crypto::HashAlg::sha256};
   std::size_t received = 0;
@@ -83,8 +84,11 @@ struct Probe {
 
   void finish(bool ok, const std::string& message) {
     std::printf("%s\n", message.c_str());
+    std::fflush(stdout);
     exit_code = ok ? 0 : 1;
     uv_close(reinterpret_cast<uv_handle_t*>(&tcp), nullptr);
+    // The demo is over: the echo service stops listening so the loop can run out.
+    uv_close(reinterpret_cast<uv_handle_t*>(echo_server), nullptr);
     app->stop(exit_code, "demo finished");
   }
 };
@@ -135,6 +139,10 @@ int run_demo(int verbosity) {
               sshd.identity_file().c_str(), sshd.port(), forward.listen.port, echo_port, sshd.user().c_str());
 
   Probe probe;
+  probe.echo_server = &echo->server;
+  std::fflush(stdout);
+  int status = kExitFailure;
+  {
   App app(&loop, options);
   app.on_ready([&probe, &loop](App& a) {
     probe.app = &a;
@@ -148,10 +156,10 @@ int run_demo(int verbosity) {
     sockaddr_in to{};
     uv_ip4_addr("127.0.0.1", port, &to);
     probe.connect.data = &probe;
-    uv_tcp_connect(&probe.connect, &probe.tcp, reinterpret_cast<const sockaddr*>(&to), [](uv_connect_t* c, int status) {
+    uv_tcp_connect(&probe.connect, &probe.tcp, reinterpret_cast<const sockaddr*>(&to), [](uv_connect_t* c, int rc) {
       auto* p = static_cast<Probe*>(c->data);
-      if (status < 0) {
-        p->finish(false, std::string("  FAILED: cannot connect to the forward: ") + uv_strerror(status));
+      if (rc < 0) {
+        p->finish(false, std::string("  FAILED: cannot connect to the forward: ") + uv_strerror(rc));
         return;
       }
       uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(p->payload.data()), static_cast<unsigned>(p->payload.size()));
@@ -185,13 +193,17 @@ int run_demo(int verbosity) {
           });
     });
   });
-  int status = kExitFailure;
   if (app.start()) {
     uv_run(&loop, UV_RUN_DEFAULT);
     status = app.exit_code();
+  } else {
+    uv_close(reinterpret_cast<uv_handle_t*>(&echo->server), nullptr);
   }
-  uv_close(reinterpret_cast<uv_handle_t*>(&echo->server), nullptr);
-  uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  // Let the close callbacks of everything released above run, then free what they used.
+  uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  delete echo;
   return status;
 }
 
