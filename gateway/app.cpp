@@ -113,6 +113,17 @@ bool App::start() {
   auth_settings.identities_only = options_.identities_only;
   auth_settings.agent_socket = agent_socket(options_);
   if (!options_.preferred_authentications.empty()) auth_settings.preferred = options_.preferred_authentications;
+  if (!options_.pubkey_accepted_algorithms.empty()) {
+    auto accepted = ssh::transport::apply_algorithm_list(
+        ssh::transport::AlgorithmKind::host_key,
+        ssh::transport::default_algorithm_list(ssh::transport::AlgorithmKind::host_key),
+        options_.pubkey_accepted_algorithms);
+    if (!accepted.error.empty()) {
+      log::error("PubkeyAcceptedAlgorithms: %s", accepted.error.c_str());
+      return false;
+    }
+    auth_settings.accepted_algorithms = std::move(accepted.list);
+  }
   auth_settings.pubkey = options_.pubkey_authentication;
   auth_settings.password = options_.password_authentication;
   auth_settings.kbd_interactive = options_.kbd_interactive_authentication;

@@ -158,12 +158,16 @@ void Authenticator::try_next(SshSession& session) {
 }
 
 std::string Authenticator::signature_algorithm(const Identity& id, const ssh::Client& client) const {
-  if (id.key_type != "ssh-rsa") return id.key_type;
+  auto accepted = [&](const std::string& alg) {
+    return settings_.accepted_algorithms.empty() || contains(settings_.accepted_algorithms, alg);
+  };
+  if (id.key_type != "ssh-rsa") return accepted(id.key_type) ? id.key_type : std::string();
   // RFC 8332 §3.3: use rsa-sha2-* when the server lists it in server-sig-algs.
   const auto& sig_algs = client.server_sig_algs();
-  if (contains(sig_algs, "rsa-sha2-512")) return "rsa-sha2-512";
-  if (contains(sig_algs, "rsa-sha2-256")) return "rsa-sha2-256";
-  return sig_algs.empty() ? "rsa-sha2-512" : "ssh-rsa";
+  for (const char* alg : {"rsa-sha2-512", "rsa-sha2-256"}) {
+    if ((sig_algs.empty() || contains(sig_algs, alg)) && accepted(alg)) return alg;
+  }
+  return accepted("ssh-rsa") && (sig_algs.empty() || contains(sig_algs, "ssh-rsa")) ? "ssh-rsa" : std::string();
 }
 
 bool Authenticator::try_publickey(SshSession& session) {
@@ -171,8 +175,13 @@ bool Authenticator::try_publickey(SshSession& session) {
   while (next_identity_ < identities_.size()) {
     Identity& id = *identities_[next_identity_++];
     if (id.key_type.empty()) continue;
-    current_identity_ = &id;
     current_algorithm_ = signature_algorithm(id, session.client());
+    if (current_algorithm_.empty()) {
+      log::verbose("Skipping %s: no acceptable signature algorithm for a %s key", id.source.c_str(),
+                   id.key_type.c_str());
+      continue;
+    }
+    current_identity_ = &id;
     log::verbose("Offering public key: %s %s %s", id.source.c_str(), id.key_type.c_str(),
                  ssh::crypto::sha256_fingerprint(id.public_blob).c_str());
     session.client().auth_publickey_query(current_algorithm_, id.public_blob);

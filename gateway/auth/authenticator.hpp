@@ -27,6 +27,8 @@ struct AuthSettings {
   bool identities_only = false;
   std::string agent_socket;  // empty: no agent
   std::vector<std::string> preferred = {"publickey", "keyboard-interactive", "password"};
+  // Signature algorithms we may use for user keys (PubkeyAcceptedAlgorithms); empty: all.
+  std::vector<std::string> accepted_algorithms;
   bool pubkey = true;
   bool kbd_interactive = true;
   bool password = true;

@@ -212,6 +212,9 @@ std::string kw_host_key_algorithms(Ctx& c) {
 std::string kw_macs(Ctx& c) {
   return algorithm_kw(c, &Options::macs);
 }
+std::string kw_pubkey_accepted_algorithms(Ctx& c) {
+  return algorithm_kw(c, &Options::pubkey_accepted_algorithms);
+}
 
 std::string kw_connect_timeout(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -431,6 +434,8 @@ constexpr Keyword kKeywords[] = {
     {"KexAlgorithms", kw_kex},
     {"HostKeyAlgorithms", kw_host_key_algorithms},
     {"MACs", kw_macs},
+    {"PubkeyAcceptedAlgorithms", kw_pubkey_accepted_algorithms},
+    {"PubkeyAcceptedKeyTypes", kw_pubkey_accepted_algorithms},
     {"ConnectTimeout", kw_connect_timeout},
     {"ExitOnForwardFailure", kw_exit_on_forward_failure},
     {"BatchMode", kw_batch_mode},

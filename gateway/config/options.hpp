@@ -42,6 +42,7 @@ struct Options {
   std::string kex_algorithms;
   std::string host_key_algorithms;
   std::string macs;
+  std::string pubkey_accepted_algorithms;  // signature algorithms for user keys (same list syntax)
   std::optional<std::chrono::seconds> connect_timeout;  // nullopt: none (the system's TCP timeout)
   bool exit_on_forward_failure = false;
   bool batch_mode = false;

@@ -107,8 +107,13 @@ void SshSession::connect_next() {
     return;
   }
   if (target_.connect_timeout.count() > 0) {
+    // As in ssh, ConnectTimeout covers the TCP connect and the server's version banner.
     uv_timer_start(connect_timer_, [](uv_timer_t* t) {
       auto* self = static_cast<SshSession*>(t->data);
+      if (self->client_) {
+        self->fail("Connection timed out during banner exchange");
+        return;
+      }
       self->last_error_ = "Connection timed out";
       self->connect_next();
     }, static_cast<std::uint64_t>(target_.connect_timeout.count()), 0);
@@ -116,8 +121,8 @@ void SshSession::connect_next() {
 }
 
 void SshSession::on_connected(int status) {
-  uv_timer_stop(connect_timer_);
   if (status != 0) {
+    uv_timer_stop(connect_timer_);
     last_error_ = status == UV_ECONNREFUSED ? "Connection refused" : uv_strerror(status);
     connect_next();
     return;
@@ -144,7 +149,8 @@ void SshSession::on_read(ssize_t nread, const uv_buf_t* buf) {
     fail(why);
     return;
   }
-  client_->handle_bytes(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)));
+  client_->handle_bytes(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)),
+                        now_of(loop_));
   pump();
 }
 
@@ -226,6 +232,7 @@ void SshSession::dispatch(ssh::Event& event) {
         if constexpr (std::is_same_v<T, ssh::event::HostKey>) {
           client_->host_key_verdict(delegate_.verify_host_key(*this, e));
         } else if constexpr (std::is_same_v<T, ssh::event::ServerVersion>) {
+          uv_timer_stop(connect_timer_);
           for (const auto& line : e.banner_lines) log::verbose("Server banner line: %s", line.c_str());
           log::verbose("Remote protocol version: %s", e.version.c_str());
         } else if constexpr (std::is_same_v<T, ssh::event::KexComplete>) {
@@ -304,8 +311,14 @@ std::size_t SshSession::send_capacity(ssh::ChannelId id) const {
 
 std::size_t SshSession::send(ssh::ChannelId id, ssh::ByteView data) {
   if (!client_ || finished_) return 0;
-  const std::size_t limit = send_capacity(id);
-  const std::size_t n = client_->send(id, data.first(std::min(limit, data.size())));
+  if (write_queue_bytes_ >= kOutputHighWatermark) {
+    // The socket is the bottleneck: resume this channel once it drains.
+    want_writable_.insert(id);
+    return 0;
+  }
+  // The core limits the send to the peer's window and remembers that it did, so that a later
+  // WINDOW_ADJUST raises ChannelWritable; hand it everything rather than pre-trimming.
+  const std::size_t n = client_->send(id, data);
   pump();
   return n;
 }
