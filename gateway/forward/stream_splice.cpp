@@ -33,6 +33,16 @@ void StreamSplice::abort() {
 void StreamSplice::on_open_confirmed() {
   open_ = true;
   log::debug("%s: channel %u open", label_.c_str(), channel_);
+  start_reading();
+}
+
+void StreamSplice::on_open_failed(std::uint32_t reason, const std::string& description) {
+  log::info("%s: channel open failed: %s (reason %u)", label_.c_str(), description.c_str(), reason);
+  channel_closed_ = true;
+  close_local();
+}
+
+void StreamSplice::start_reading() {
   reading_ = true;
   uv_read_start(
       stream_,
@@ -44,12 +54,6 @@ void StreamSplice::on_open_confirmed() {
         static_cast<StreamSplice*>(s->data)->on_read(nread, buf);
         delete[] buf->base;
       });
-}
-
-void StreamSplice::on_open_failed(std::uint32_t reason, const std::string& description) {
-  log::info("%s: channel open failed: %s (reason %u)", label_.c_str(), description.c_str(), reason);
-  channel_closed_ = true;
-  close_local();
 }
 
 void StreamSplice::on_read(ssize_t nread, const uv_buf_t* buf) {
@@ -97,17 +101,7 @@ void StreamSplice::flush_to_channel() {
     return;
   }
   if (!reading_ && !local_closing_) {
-    reading_ = true;
-    uv_read_start(
-        stream_,
-        [](uv_handle_t*, size_t, uv_buf_t* buf) {
-          buf->base = new char[kReadChunk];
-          buf->len = kReadChunk;
-        },
-        [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-          static_cast<StreamSplice*>(s->data)->on_read(nread, buf);
-          delete[] buf->base;
-        });
+    start_reading();
   }
 }
 

@@ -37,6 +37,7 @@ class StreamSplice final : public ChannelHandler {
   void on_closed() override;
 
  private:
+  void start_reading();
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void flush_to_channel();
   void on_local_write_done(std::size_t bytes, int status);

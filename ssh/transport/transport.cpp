@@ -108,8 +108,15 @@ struct Transport::Impl {
       Bytes p = std::move(queued.front());
       queued.pop_front();
       queued_bytes -= p.size();
-      send_packet(p);
+      send_upper(p);
     }
+  }
+
+  // User authentication payloads (RFC 4252 messages 50-79) can hold a password or
+  // keyboard-interactive answers: wipe the plaintext once it has been sealed.
+  void send_upper(Bytes& payload) {
+    send_packet(payload);
+    if (!payload.empty() && payload[0] >= 50 && payload[0] <= 79) wipe(payload.data(), payload.size());
   }
 
   void fail(std::uint32_t reason, std::string description) {
@@ -350,7 +357,7 @@ struct Transport::Impl {
   }
 
   void enqueue_upper(Bytes payload) {
-    if (can_send_upper() && queued.empty()) return send_packet(payload);
+    if (can_send_upper() && queued.empty()) return send_upper(payload);
     queued_bytes += payload.size();
     queued.push_back(std::move(payload));
   }
