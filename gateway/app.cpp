@@ -46,12 +46,17 @@ std::string agent_socket(const config::Options& o) {
   return o.identity_agent;
 }
 
+bool is_loopback(const std::string& address) {
+  return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1" || address == "[::1]";
+}
+
 }  // namespace
 
 App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::move(options)), resolver_(loop) {}
 
 App::~App() {
   forwards_.clear();
+  socks_forwards_.clear();
   session_.reset();
   resolver_.close();
   for (uv_signal_t* s : {sigint_, sigterm_}) {
@@ -165,7 +170,9 @@ void App::on_auth_event(SshSession& session, const ssh::Event& event) { authenti
 void App::on_authenticated(SshSession& session, const std::string& method) {
   log::info("Authenticated to %s port %u using \"%s\".", session.target().connect_host.c_str(), session.target().port,
             method.c_str());
-  if (!open_forwards() && options_.exit_on_forward_failure) {
+  const bool local_ok = open_forwards();
+  const bool socks_ok = open_socks_forwards();
+  if (!(local_ok && socks_ok) && options_.exit_on_forward_failure) {
     stop(kExitFailure, "forward failed and ExitOnForwardFailure is set");
     return;
   }
@@ -188,9 +195,7 @@ bool App::open_forwards() {
       local.target_host = spec.target->host;
       local.target_port = spec.target->port;
     }
-    auto forward = std::make_unique<LocalForward>(loop_, local, [this]() -> SshSession* {
-      return session_ && session_->authenticated() ? session_.get() : nullptr;
-    });
+    auto forward = std::make_unique<LocalForward>(loop_, local, [this] { return ready_session(); });
     std::string error;
     if (!forward->listen(error)) {
       log::error("%s", error.c_str());
@@ -199,6 +204,40 @@ bool App::open_forwards() {
     }
     log::info("Local forward ready: %s", forward->spec().describe().c_str());
     forwards_.push_back(std::move(forward));
+  }
+  return all_ok;
+}
+
+SshSession* App::ready_session() { return session_ && session_->authenticated() ? session_.get() : nullptr; }
+
+bool App::open_socks_forwards() {
+  bool all_ok = true;
+  for (const auto& spec : options_.dynamic_forwards) {
+    SocksForwardSpec socks;
+    if (spec.listen.is_socket()) {
+      socks.listen_path = spec.listen.socket_path;
+    } else {
+      socks.listen_address = spec.listen.host.empty() ? "127.0.0.1" : spec.listen.host;
+      if (socks.listen_address == "*" && !options_.gateway_ports) socks.listen_address = "127.0.0.1";
+      socks.listen_port = spec.listen.port;
+      if (!is_loopback(socks.listen_address)) {
+        // An open proxy on a reachable address lets anyone in through the server.
+        log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
+                   "authentication, which this version does not offer; bind it to 127.0.0.1",
+                   socks.listen_address.c_str());
+        all_ok = false;
+        continue;
+      }
+    }
+    auto forward = std::make_unique<SocksForward>(loop_, socks, [this] { return ready_session(); });
+    std::string error;
+    if (!forward->listen(error)) {
+      log::error("%s", error.c_str());
+      all_ok = false;
+      continue;
+    }
+    log::info("Dynamic forward ready: %s", forward->spec().describe().c_str());
+    socks_forwards_.push_back(std::move(forward));
   }
   return all_ok;
 }
@@ -221,6 +260,7 @@ void App::stop(int exit_code, const std::string& why) {
   exit_code_ = exit_code;
   log::debug("stopping: %s", why.c_str());
   for (auto& f : forwards_) f->close();
+  for (auto& f : socks_forwards_) f->close();
   if (session_) session_->shutdown(why);
   for (uv_signal_t* s : {sigint_, sigterm_}) {
     if (s != nullptr) uv_signal_stop(s);

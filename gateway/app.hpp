@@ -14,6 +14,7 @@
 #include "gateway/config/options.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/local_forward.hpp"
+#include "gateway/forward/socks_forward.hpp"
 #include "gateway/net/resolver.hpp"
 
 namespace gateway {
@@ -35,6 +36,7 @@ class App final : public SessionDelegate {
   void stop(int exit_code, const std::string& why);
   int exit_code() const { return exit_code_; }
   const std::vector<std::unique_ptr<LocalForward>>& local_forwards() const { return forwards_; }
+  const std::vector<std::unique_ptr<SocksForward>>& socks_forwards() const { return socks_forwards_; }
 
   bool verify_host_key(SshSession& session, const ssh::event::HostKey& key) override;
   void on_auth_event(SshSession& session, const ssh::Event& event) override;
@@ -44,6 +46,8 @@ class App final : public SessionDelegate {
  private:
   bool build_client_config(ssh::ClientConfig& out);
   bool open_forwards();
+  bool open_socks_forwards();
+  SshSession* ready_session();
 
   uv_loop_t* loop_;
   config::Options options_;
@@ -52,6 +56,7 @@ class App final : public SessionDelegate {
   std::unique_ptr<auth::Authenticator> authenticator_;
   std::unique_ptr<SshSession> session_;
   std::vector<std::unique_ptr<LocalForward>> forwards_;
+  std::vector<std::unique_ptr<SocksForward>> socks_forwards_;
   uv_signal_t* sigint_ = nullptr;
   uv_signal_t* sigterm_ = nullptr;
   std::function<void(App&)> ready_callback_;

@@ -10,6 +10,7 @@
 
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/stream_splice.hpp"
+#include "gateway/net/listener.hpp"
 
 namespace gateway {
 
@@ -39,7 +40,7 @@ class LocalForward {
   // Binds and listens. On failure returns false with a message naming what failed.
   bool listen(std::string& error);
   // The bound port (useful when the spec asked for port 0).
-  std::uint16_t bound_port() const { return bound_port_; }
+  std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
   std::size_t active_connections() const { return splices_.size(); }
   // Stops listening and aborts every splice.
@@ -51,9 +52,7 @@ class LocalForward {
   uv_loop_t* loop_;
   LocalForwardSpec spec_;
   SessionSource session_source_;
-  uv_stream_t* listener_ = nullptr;
-  std::uint16_t bound_port_ = 0;
-  bool unix_ = false;
+  net::Listener listener_;
   std::unordered_set<StreamSplice*> splices_;
 };
 

@@ -14,6 +14,7 @@ struct LocalWrite {
   uv_write_t req{};
   ssh::Bytes bytes;
   StreamSplice* splice;
+  bool channel_data;  // acknowledged to the channel (window credit) once written
 };
 
 }  // namespace
@@ -30,15 +31,31 @@ void StreamSplice::abort() {
   close_local();
 }
 
+void StreamSplice::set_open_replies(ssh::Bytes on_success, FailureReply on_failure, ssh::Bytes early_data) {
+  success_reply_ = std::move(on_success);
+  failure_reply_ = std::move(on_failure);
+  pending_ = std::move(early_data);
+  pending_offset_ = 0;
+}
+
 void StreamSplice::on_open_confirmed() {
   open_ = true;
   log::debug("%s: channel %u open", label_.c_str(), channel_);
-  start_reading();
+  if (!success_reply_.empty()) write_local(std::move(success_reply_), false);
+  failure_reply_ = nullptr;
+  // Sends any early data, then starts reading the local side.
+  flush_to_channel();
 }
 
 void StreamSplice::on_open_failed(std::uint32_t reason, const std::string& description) {
   log::info("%s: channel open failed: %s (reason %u)", label_.c_str(), description.c_str(), reason);
   channel_closed_ = true;
+  if (failure_reply_ && !local_closing_) {
+    // The client hears why before the connection closes (maybe_finish closes after the write).
+    write_local(failure_reply_(reason, description), false);
+    failure_reply_ = nullptr;
+    return;
+  }
   close_local();
 }
 
@@ -113,23 +130,27 @@ void StreamSplice::on_data(ssh::Bytes data, std::uint32_t extended_type) {
     session_.consume(channel_, data.size());
     return;
   }
-  auto* w = new LocalWrite{{}, std::move(data), this};
+  write_local(std::move(data), true);
+}
+
+void StreamSplice::write_local(ssh::Bytes bytes, bool channel_data) {
+  auto* w = new LocalWrite{{}, std::move(bytes), this, channel_data};
   uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
   ++local_writes_in_flight_;
   const int rc = uv_write(&w->req, stream_, &b, 1, [](uv_write_t* req, int status) {
     std::unique_ptr<LocalWrite> lw(reinterpret_cast<LocalWrite*>(req));
-    lw->splice->on_local_write_done(lw->bytes.size(), status);
+    lw->splice->on_local_write_done(lw->bytes.size(), status, lw->channel_data);
   });
   if (rc != 0) {
     const std::size_t n = w->bytes.size();
     delete w;
-    on_local_write_done(n, rc);
+    on_local_write_done(n, rc, channel_data);
   }
 }
 
-void StreamSplice::on_local_write_done(std::size_t bytes, int status) {
+void StreamSplice::on_local_write_done(std::size_t bytes, int status, bool channel_data) {
   --local_writes_in_flight_;
-  if (!channel_closed_) session_.consume(channel_, bytes);
+  if (channel_data && !channel_closed_) session_.consume(channel_, bytes);
   if (status < 0 && status != UV_ECANCELED) {
     log::debug("%s: local write error: %s", label_.c_str(), uv_strerror(status));
     abort();

@@ -26,6 +26,12 @@ class StreamSplice final : public ChannelHandler {
 
   // Associates the channel opened for this splice; data flows once the open is confirmed.
   void attach(ssh::ChannelId id) { channel_ = id; }
+
+  // For proxies that answer the client once the channel's fate is known (SOCKS): `on_success` is
+  // written to the local side before any channel data, `on_failure` builds the reply written before
+  // the local side is closed, and `early_data` (bytes the client sent ahead) goes to the channel first.
+  using FailureReply = std::function<ssh::Bytes(std::uint32_t reason, const std::string& description)>;
+  void set_open_replies(ssh::Bytes on_success, FailureReply on_failure, ssh::Bytes early_data);
   // Closes the local side and the channel (e.g. the forward is being removed).
   void abort();
 
@@ -40,7 +46,8 @@ class StreamSplice final : public ChannelHandler {
   void start_reading();
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void flush_to_channel();
-  void on_local_write_done(std::size_t bytes, int status);
+  void write_local(ssh::Bytes bytes, bool channel_data);
+  void on_local_write_done(std::size_t bytes, int status, bool channel_data);
   void maybe_shutdown_local();
   void close_local();
   void maybe_finish();
@@ -51,6 +58,8 @@ class StreamSplice final : public ChannelHandler {
   std::string label_;
   OnFinished on_finished_;
   ssh::ChannelId channel_ = 0;
+  ssh::Bytes success_reply_;
+  FailureReply failure_reply_;
   ssh::Bytes pending_;  // read from the local socket, not yet taken by the channel
   std::size_t pending_offset_ = 0;
   std::size_t local_writes_in_flight_ = 0;

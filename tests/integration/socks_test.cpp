@@ -1,0 +1,141 @@
+// End-to-end: -D (SOCKS4/4a/5) through a real sshd. curl fetches a file from a local web server
+// through the proxy in every SOCKS flavour (names resolved by the server), and raw SOCKS5 requests
+// check the error replies.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/client_run.hpp"
+#include "support/forward_check.hpp"
+#include "support/keys.hpp"
+#include "support/net.hpp"
+#include "support/process.hpp"
+#include "support/sshd_server.hpp"
+
+namespace {
+
+using namespace testsupport;
+
+class SocksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TESTSUPPORT_SKIP_IF(SshdServer::unavailable_reason());
+    TESTSUPPORT_SKIP_IF(client_unavailable_reason());
+    if (find_program("curl").empty() || find_program("python3").empty()) GTEST_SKIP() << "curl and python3 needed";
+    const KeyPair& user_key = cached_key(KeyType::Ed25519, "user");
+    sshd_.authorize_key(user_key.public_line);
+    ASSERT_TRUE(sshd_.start());
+    ASSERT_TRUE(sshd_.write_known_hosts(tmp_.file("known_hosts")));
+
+    // A 1 MiB file of random bytes behind a local web server.
+    std::mt19937 rng(7);
+    content_.resize(1 << 20);
+    for (auto& c : content_) c = static_cast<char>(rng());
+    std::filesystem::create_directories(tmp_.path() / "www");
+    std::ofstream(tmp_.path() / "www" / "blob.bin", std::ios::binary) << content_;
+    web_port_ = free_tcp_port();
+    ASSERT_TRUE(web_.start({find_program("python3"), "-m", "http.server", "--bind", "127.0.0.1",
+                            "--directory", tmp_.file("www"), std::to_string(web_port_)},
+                           base_env(), "", tmp_.file("web.log")));
+    ASSERT_TRUE(wait_for_port(web_port_, std::chrono::seconds(20)));
+
+    socks_port_ = free_tcp_port();
+    ClientOptions options = client_options_for(sshd_.port(), tmp_.file("known_hosts"), user_key);
+    options.extra_args = {"-D", "127.0.0.1:" + std::to_string(socks_port_)};
+    client_ = std::make_unique<ClientRun>(options);
+    ASSERT_TRUE(client_->start());
+    ASSERT_TRUE(wait_for_port(socks_port_, std::chrono::seconds(20))) << client_->stderr_text();
+  }
+
+  // curl through the proxy; returns the body (empty on failure).
+  std::string fetch(const std::string& proxy_scheme, const std::string& host) {
+    const std::string out = tmp_.file("fetched-" + proxy_scheme);
+    std::string log;
+    const bool ok = run_quiet({find_program("curl"), "-sS", "--max-time", "30", "-o", out, "--proxy",
+                               proxy_scheme + "://127.0.0.1:" + std::to_string(socks_port_),
+                               "http://" + host + ":" + std::to_string(web_port_) + "/blob.bin"},
+                              &log);
+    EXPECT_TRUE(ok) << proxy_scheme << ": " << log;
+    return read_file(out);
+  }
+
+  SshdServer sshd_;
+  TempDir tmp_{"sshplex-socks"};
+  Process web_;
+  std::string content_;
+  int web_port_ = 0;
+  int socks_port_ = 0;
+  std::unique_ptr<ClientRun> client_;
+};
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool read_exact(int fd, std::uint8_t* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::recv(fd, out + got, n - got, 0);
+    if (r <= 0) return false;
+    got += static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+// SOCKS5 no-auth greeting then a request with `command` to 127.0.0.1:port; returns the reply code.
+int socks5_reply_code(int proxy_port, std::uint8_t command, int port) {
+  const int fd = connect_to(proxy_port);
+  if (fd < 0) return -1;
+  const std::uint8_t hello[] = {5, 1, 0};
+  std::array<std::uint8_t, 2> choice{};
+  int code = -1;
+  if (::send(fd, hello, sizeof hello, 0) == 3 && read_exact(fd, choice.data(), 2) && choice[1] == 0) {
+    const std::uint8_t request[] = {5, command, 0, 1, 127, 0, 0, 1, static_cast<std::uint8_t>(port >> 8),
+                                    static_cast<std::uint8_t>(port & 0xff)};
+    std::array<std::uint8_t, 10> reply{};
+    if (::send(fd, request, sizeof request, 0) == sizeof request && read_exact(fd, reply.data(), 2)) code = reply[1];
+  }
+  ::close(fd);
+  return code;
+}
+
+TEST_F(SocksTest, CurlFetchesThroughEverySocksFlavour) {
+  EXPECT_EQ(fetch("socks5h", "localhost"), content_) << "SOCKS5, name resolved by the server";
+  EXPECT_EQ(fetch("socks5", "127.0.0.1"), content_) << "SOCKS5 with an IPv4 address";
+  EXPECT_EQ(fetch("socks4a", "localhost"), content_) << "SOCKS4a";
+  EXPECT_EQ(fetch("socks4", "127.0.0.1"), content_) << "SOCKS4";
+}
+
+TEST_F(SocksTest, RefusedDestinationGetsConnectionRefusedReply) {
+  const int closed_port = free_tcp_port();
+  EXPECT_EQ(socks5_reply_code(socks_port_, 1, closed_port), 5) << client_->stderr_text();
+  // The proxy keeps serving after the failure.
+  EXPECT_EQ(fetch("socks5h", "localhost"), content_);
+}
+
+TEST_F(SocksTest, BindIsNotSupported) {
+  EXPECT_EQ(socks5_reply_code(socks_port_, 2, web_port_), 7);
+  EXPECT_EQ(socks5_reply_code(socks_port_, 3, web_port_), 7);
+}
+
+}  // namespace
