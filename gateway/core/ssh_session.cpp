@@ -62,7 +62,7 @@ void SshSession::start() {
   resolver_.resolve(target_.connect_host, target_.port, [this, alive](net::ResolveResult result) {
     if (alive.expired() || !*alive.lock()) return;
     if (result.addresses.empty()) {
-      fail("ssh: Could not resolve hostname " + target_.connect_host + ": " + result.error);
+      fail("sshplex: Could not resolve hostname " + target_.connect_host + ": " + result.error);
       return;
     }
     addresses_ = std::move(result.addresses);
@@ -73,7 +73,7 @@ void SshSession::start() {
 
 void SshSession::connect_next() {
   if (next_address_ >= addresses_.size()) {
-    fail("ssh: connect to host " + target_.connect_host + " port " + std::to_string(target_.port) + ": " +
+    fail("sshplex: connect to host " + target_.connect_host + " port " + std::to_string(target_.port) + ": " +
          (last_error_.empty() ? "no usable address" : last_error_));
     return;
   }

@@ -38,6 +38,20 @@ struct LibraryInit {
 
 }  // namespace
 
+// Marks a call into c-ares, so that close() requested from a callback waits until it returns.
+struct Resolver::AresCall {
+  explicit AresCall(Resolver& r) : resolver(r) { ++resolver.ares_depth_; }
+  ~AresCall() {
+    if (--resolver.ares_depth_ == 0 && resolver.close_pending_) {
+      resolver.close_pending_ = false;
+      resolver.close();
+    }
+  }
+  AresCall(const AresCall&) = delete;
+  AresCall& operator=(const AresCall&) = delete;
+  Resolver& resolver;
+};
+
 struct Resolver::SocketWatch {
   uv_poll_t poll{};
   int fd = -1;
@@ -64,10 +78,18 @@ Resolver::Resolver(uv_loop_t* loop) : loop_(loop) {
 Resolver::~Resolver() { close(); }
 
 void Resolver::close() {
+  if (ares_depth_ > 0) {
+    // Called from inside a c-ares callback: destroying the channel now would free what c-ares is
+    // still using. The outermost c-ares call finishes the close.
+    close_pending_ = true;
+    return;
+  }
   if (channel_ != nullptr) {
-    // Cancels outstanding queries: their callbacks run now with ARES_EDESTRUCTION.
-    ares_destroy(static_cast<ares_channel>(channel_));
+    // Cancels outstanding queries: their callbacks run now with ARES_EDESTRUCTION (and may call
+    // close() again, which then finds no channel).
+    auto* channel = static_cast<ares_channel>(channel_);
     channel_ = nullptr;
+    ares_destroy(channel);
   }
   for (SocketWatch* w : watches_) {
     uv_poll_stop(&w->poll);
@@ -92,7 +114,10 @@ void Resolver::resolve(const std::string& host, std::uint16_t port, Callback cal
   hints.ai_flags = ARES_AI_NUMERICSERV;
   const std::string service = std::to_string(port);
   auto* query = new Query{std::move(callback)};
-  ares_getaddrinfo(static_cast<ares_channel>(channel_), host.c_str(), service.c_str(), &hints, on_addrinfo, query);
+  {
+    AresCall call(*this);
+    ares_getaddrinfo(static_cast<ares_channel>(channel_), host.c_str(), service.c_str(), &hints, on_addrinfo, query);
+  }
   reschedule_timer();
 }
 
@@ -128,23 +153,31 @@ void Resolver::on_sock_state(void* data, int fd, int readable, int writable) {
 void Resolver::on_poll(uv_poll_t* handle, int status, int events) {
   auto* w = static_cast<SocketWatch*>(handle->data);
   Resolver* self = w->owner;
+  if (self->channel_ == nullptr) return;
   const int fd = w->fd;
   ares_socket_t rfd = ARES_SOCKET_BAD;
   ares_socket_t wfd = ARES_SOCKET_BAD;
   if (status < 0 || (events & UV_READABLE) != 0) rfd = fd;
   if (status < 0 || (events & UV_WRITABLE) != 0) wfd = fd;
-  ares_process_fd(static_cast<ares_channel>(self->channel_), rfd, wfd);
+  {
+    AresCall call(*self);
+    ares_process_fd(static_cast<ares_channel>(self->channel_), rfd, wfd);
+  }
   self->reschedule_timer();
 }
 
 void Resolver::on_timer(uv_timer_t* timer) {
   auto* self = static_cast<Resolver*>(timer->data);
-  ares_process_fd(static_cast<ares_channel>(self->channel_), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  if (self->channel_ == nullptr) return;
+  {
+    AresCall call(*self);
+    ares_process_fd(static_cast<ares_channel>(self->channel_), ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  }
   self->reschedule_timer();
 }
 
 void Resolver::reschedule_timer() {
-  if (channel_ == nullptr || timer_ == nullptr) return;
+  if (channel_ == nullptr || timer_ == nullptr || ares_depth_ > 0) return;
   timeval tv{};
   timeval* next = ares_timeout(static_cast<ares_channel>(channel_), nullptr, &tv);
   if (next == nullptr) {

@@ -42,6 +42,7 @@ class Resolver {
 
  private:
   struct SocketWatch;
+  struct AresCall;
   static void on_sock_state(void* data, int fd, int readable, int writable);
   static void on_poll(uv_poll_t* handle, int status, int events);
   static void on_timer(uv_timer_t* timer);
@@ -52,6 +53,8 @@ class Resolver {
   uv_timer_t* timer_ = nullptr;
   std::vector<SocketWatch*> watches_;
   std::string init_error_;
+  int ares_depth_ = 0;
+  bool close_pending_ = false;
 };
 
 }  // namespace gateway::net
