@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -127,6 +128,8 @@ TEST_F(SocksTest, CurlFetchesThroughEverySocksFlavour) {
 }
 
 TEST_F(SocksTest, RefusedDestinationGetsConnectionRefusedReply) {
+  // OpenSSH's ssh closes the client without a SOCKS reply here; this checks sshplex's behaviour.
+  if (std::getenv("SSHPLEX_TEST_CLIENT") != nullptr) GTEST_SKIP() << "sshplex-specific SOCKS error replies";
   const int closed_port = free_tcp_port();
   EXPECT_EQ(socks5_reply_code(socks_port_, 1, closed_port), 5) << client_->stderr_text();
   // The proxy keeps serving after the failure.
@@ -134,6 +137,7 @@ TEST_F(SocksTest, RefusedDestinationGetsConnectionRefusedReply) {
 }
 
 TEST_F(SocksTest, BindIsNotSupported) {
+  if (std::getenv("SSHPLEX_TEST_CLIENT") != nullptr) GTEST_SKIP() << "sshplex-specific SOCKS error replies";
   EXPECT_EQ(socks5_reply_code(socks_port_, 2, web_port_), 7);
   EXPECT_EQ(socks5_reply_code(socks_port_, 3, web_port_), 7);
 }
