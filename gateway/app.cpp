@@ -212,21 +212,35 @@ SshSession* App::ready_session() { return session_ && session_->authenticated() 
 
 bool App::open_socks_forwards() {
   bool all_ok = true;
+  if (!options_.dynamic_forwards.empty() && !options_.socks_credentials_file.empty() && !socks_credentials_) {
+    std::string error;
+    auto loaded = auth::SocksCredentials::load(options_.socks_credentials_file, error);
+    if (!loaded) {
+      log::error("%s; not opening SOCKS listeners", error.c_str());
+      return false;
+    }
+    socks_credentials_ = std::make_unique<auth::SocksCredentials>(std::move(*loaded));
+  }
   for (const auto& spec : options_.dynamic_forwards) {
     SocksForwardSpec socks;
+    socks.credentials = socks_credentials_.get();
     if (spec.listen.is_socket()) {
       socks.listen_path = spec.listen.socket_path;
     } else {
       socks.listen_address = spec.listen.host.empty() ? "127.0.0.1" : spec.listen.host;
       if (socks.listen_address == "*" && !options_.gateway_ports) socks.listen_address = "127.0.0.1";
       socks.listen_port = spec.listen.port;
-      if (!is_loopback(socks.listen_address)) {
+      if (!is_loopback(socks.listen_address) && socks.credentials == nullptr) {
         // An open proxy on a reachable address lets anyone in through the server.
-        log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
-                   "authentication, which this version does not offer; bind it to 127.0.0.1",
+        if (!options_.socks_allow_open_proxy) {
+          log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
+                     "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
+                     socks.listen_address.c_str());
+          all_ok = false;
+          continue;
+        }
+        log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
                    socks.listen_address.c_str());
-        all_ok = false;
-        continue;
       }
     }
     auto forward = std::make_unique<SocksForward>(loop_, socks, [this] { return ready_session(); });

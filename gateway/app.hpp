@@ -57,6 +57,7 @@ class App final : public SessionDelegate {
   std::unique_ptr<SshSession> session_;
   std::vector<std::unique_ptr<LocalForward>> forwards_;
   std::vector<std::unique_ptr<SocksForward>> socks_forwards_;
+  std::unique_ptr<auth::SocksCredentials> socks_credentials_;
   uv_signal_t* sigint_ = nullptr;
   uv_signal_t* sigterm_ = nullptr;
   std::function<void(App&)> ready_callback_;

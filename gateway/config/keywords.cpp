@@ -150,6 +150,16 @@ std::string kw_identity_agent(Ctx& c) {
   return {};
 }
 
+// sshplex's own: "user:password" lines for SOCKS username/password authentication (RFC 1929).
+std::string kw_socks_credentials_file(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first()) c.b.socks_credentials_file.push_back(c.pending(c.args[0]));
+  return {};
+}
+std::string kw_socks_allow_open_proxy(Ctx& c) {
+  return bool_kw(c, &Options::socks_allow_open_proxy);
+}
+
 std::string kw_local_forward(Ctx& c) {
   return forward_kw(c, ForwardKind::local, &Options::local_forwards);
 }
@@ -420,6 +430,8 @@ constexpr Keyword kKeywords[] = {
     {"IdentityFile", kw_identity_file},
     {"CertificateFile", kw_certificate_file},
     {"IdentitiesOnly", kw_identities_only},
+    {"SocksCredentialsFile", kw_socks_credentials_file},
+    {"SocksAllowOpenProxy", kw_socks_allow_open_proxy},
     {"IdentityAgent", kw_identity_agent},
     {"LocalForward", kw_local_forward},
     {"RemoteForward", kw_remote_forward},

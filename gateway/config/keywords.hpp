@@ -31,6 +31,7 @@ struct OptionsBuilder {
   std::vector<PendingValue> user_known_hosts_files;
   std::vector<PendingValue> global_known_hosts_files;
   std::vector<PendingValue> identity_agent;
+  std::vector<PendingValue> socks_credentials_file;
 };
 
 struct Origin {

@@ -30,6 +30,10 @@ struct Options {
   std::vector<ForwardSpec> local_forwards;
   std::vector<ForwardSpec> remote_forwards;
   std::vector<ForwardSpec> dynamic_forwards;
+  // sshplex's own: SOCKS username/password credentials ("user:password" lines; empty: no
+  // authentication), and the explicit opt-in for an unauthenticated SOCKS listener off loopback.
+  std::string socks_credentials_file;
+  bool socks_allow_open_proxy = false;
   std::chrono::seconds server_alive_interval{0};
   std::uint32_t server_alive_count_max = 3;
   StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;

@@ -242,6 +242,11 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
   } else {
     o.global_known_hosts_files = {"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"};
   }
+  if (!b.socks_credentials_file.empty()) {
+    std::vector<std::string> one;
+    expand_list(b, {b.socks_credentials_file.front()}, tokens, "SocksCredentialsFile", one);
+    if (!one.empty()) o.socks_credentials_file = one.front();
+  }
   if (!b.identity_agent.empty()) {
     const std::string& raw = b.identity_agent.front().raw;
     if (raw == "SSH_AUTH_SOCK" || to_lower_ascii(raw) == "none" || raw.starts_with("$")) {

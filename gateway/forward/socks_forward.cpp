@@ -23,7 +23,8 @@ std::string SocksForwardSpec::describe() const {
 // One client between accept and its CONNECT request: reads, feeds the codec, writes its answers.
 class SocksForward::Handshake {
  public:
-  Handshake(SocksForward& owner, uv_stream_t* stream) : owner_(owner), stream_(stream) {
+  Handshake(SocksForward& owner, uv_stream_t* stream)
+      : owner_(owner), stream_(stream), codec_(config_for(owner.spec_)) {
     stream_->data = this;
     timer_ = new uv_timer_t;
     uv_timer_init(owner_.loop_, timer_);
@@ -66,15 +67,28 @@ class SocksForward::Handshake {
       fail("client closed during the SOCKS handshake");
       return;
     }
-    socks::Step step = codec_.feed(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(n)));
+    handle(codec_.feed(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(n))));
+  }
+
+  static socks::ServerConfig config_for(const SocksForwardSpec& spec) {
+    socks::ServerConfig config;
+    if (spec.credentials != nullptr) config.auth = socks::AuthMode::username_password;
+    return config;
+  }
+
+  void handle(socks::Step step) {
     if (!step.send.empty()) write(std::move(step.send));
     switch (step.kind) {
       case socks::Step::Kind::need_more:
         return;
-      case socks::Step::Kind::credentials:
-        // Password authentication is not configured on this listener, so the codec never asks.
-        fail("unexpected credentials");
+      case socks::Step::Kind::credentials: {
+        const auto& c = step.credentials;
+        const bool ok = owner_.spec_.credentials != nullptr &&
+                        owner_.spec_.credentials->check(c.username, std::string_view(c.password.data(), c.password.size()));
+        if (!ok) log::info("%s: SOCKS authentication failed for user '%s'", owner_.spec_.describe().c_str(), c.username.c_str());
+        handle(codec_.answer_credentials(ok));
         return;
+      }
       case socks::Step::Kind::error:
         fail(socks::to_string(step.error));
         return;

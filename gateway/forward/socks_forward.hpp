@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "gateway/auth/socks_credentials.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/stream_splice.hpp"
 #include "gateway/net/listener.hpp"
@@ -19,6 +20,8 @@ struct SocksForwardSpec {
   std::string listen_path;
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 0;
+  // When set, clients must authenticate with username/password (RFC 1929); must outlive the forward.
+  const auth::SocksCredentials* credentials = nullptr;
   std::string describe() const;
 };
 

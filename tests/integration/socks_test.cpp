@@ -10,6 +10,7 @@
 #include <array>
 #include <cstdlib>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -52,20 +53,29 @@ class SocksTest : public ::testing::Test {
     socks_port_ = free_tcp_port();
     ClientOptions options = client_options_for(sshd_.port(), tmp_.file("known_hosts"), user_key);
     options.extra_args = {"-D", "127.0.0.1:" + std::to_string(socks_port_)};
+    for (const auto& o : extra_options()) options.options.push_back(o);
     client_ = std::make_unique<ClientRun>(options);
     ASSERT_TRUE(client_->start());
     ASSERT_TRUE(wait_for_port(socks_port_, std::chrono::seconds(20))) << client_->stderr_text();
   }
 
+  virtual std::vector<std::string> extra_options() { return {}; }
+
   // curl through the proxy; returns the body (empty on failure).
-  std::string fetch(const std::string& proxy_scheme, const std::string& host) {
+  std::string fetch(const std::string& proxy_scheme, const std::string& host, const std::string& user = {},
+                    bool expect_ok = true) {
     const std::string out = tmp_.file("fetched-" + proxy_scheme);
+    std::filesystem::remove(out);
     std::string log;
-    const bool ok = run_quiet({find_program("curl"), "-sS", "--max-time", "30", "-o", out, "--proxy",
-                               proxy_scheme + "://127.0.0.1:" + std::to_string(socks_port_),
-                               "http://" + host + ":" + std::to_string(web_port_) + "/blob.bin"},
-                              &log);
-    EXPECT_TRUE(ok) << proxy_scheme << ": " << log;
+    std::vector<std::string> argv = {find_program("curl"), "-sS", "--max-time", "30", "-o", out, "--proxy",
+                                     proxy_scheme + "://127.0.0.1:" + std::to_string(socks_port_)};
+    if (!user.empty()) {
+      argv.push_back("--proxy-user");
+      argv.push_back(user);
+    }
+    argv.push_back("http://" + host + ":" + std::to_string(web_port_) + "/blob.bin");
+    const bool ok = run_quiet(argv, &log);
+    EXPECT_EQ(ok, expect_ok) << proxy_scheme << ": " << log;
     return read_file(out);
   }
 
@@ -140,6 +150,28 @@ TEST_F(SocksTest, BindIsNotSupported) {
   if (std::getenv("SSHPLEX_TEST_CLIENT") != nullptr) GTEST_SKIP() << "sshplex-specific SOCKS error replies";
   EXPECT_EQ(socks5_reply_code(socks_port_, 2, web_port_), 7);
   EXPECT_EQ(socks5_reply_code(socks_port_, 3, web_port_), 7);
+}
+
+// SocksCredentialsFile: RFC 1929 username/password required (an sshplex directive).
+class SocksAuthTest : public SocksTest {
+ protected:
+  void SetUp() override {
+    if (std::getenv("SSHPLEX_TEST_CLIENT") != nullptr) GTEST_SKIP() << "SocksCredentialsFile is sshplex's own";
+    std::ofstream(creds_.file("socks_users")) << "# user:password\nalice:correct horse\nbob:battery staple\n";
+    std::filesystem::permissions(creds_.file("socks_users"), std::filesystem::perms::owner_read |
+                                                                std::filesystem::perms::owner_write);
+    SocksTest::SetUp();
+  }
+  std::vector<std::string> extra_options() override { return {"SocksCredentialsFile=" + creds_.file("socks_users")}; }
+  TempDir creds_{"sshplex-socks-creds"};
+};
+
+TEST_F(SocksAuthTest, RightCredentialsFetchWrongOnesAreRefused) {
+  EXPECT_EQ(fetch("socks5h", "localhost", "alice:correct horse"), content_);
+  EXPECT_EQ(fetch("socks5h", "localhost", "bob:battery staple"), content_);
+  EXPECT_EQ(fetch("socks5h", "localhost", "alice:battery staple", false), "");
+  EXPECT_EQ(fetch("socks5h", "localhost", "", false), "") << "no credentials";
+  EXPECT_EQ(fetch("socks4a", "localhost", "", false), "") << "SOCKS4 has no password";
 }
 
 }  // namespace
