@@ -3,48 +3,10 @@
 #include <cstdlib>
 
 #include "gateway/core/log.hpp"
-#include "ssh/crypto/host_key.hpp"
-#include "ssh/transport/algorithms.hpp"
-
-#include <algorithm>
+#include "gateway/core/session_settings.hpp"
 
 namespace gateway {
 namespace {
-
-auth::StrictHostKeyChecking to_policy(config::StrictHostKeyChecking s) {
-  switch (s) {
-    case config::StrictHostKeyChecking::yes: return auth::StrictHostKeyChecking::yes;
-    case config::StrictHostKeyChecking::no: return auth::StrictHostKeyChecking::no;
-    case config::StrictHostKeyChecking::accept_new: return auth::StrictHostKeyChecking::accept_new;
-    case config::StrictHostKeyChecking::ask: break;
-  }
-  return auth::StrictHostKeyChecking::ask;
-}
-
-// Moves the host key algorithms that match key types already in known_hosts to the front,
-// keeping their relative order (ssh does the same so a known host is not asked for another key).
-void prefer_known_types(std::vector<std::string>& algorithms, const std::vector<std::string>& known_types) {
-  auto matches = [&](const std::string& alg) {
-    for (const auto& t : known_types) {
-      if (ssh::crypto::algorithm_matches_key_type(alg, t)) return true;
-    }
-    return false;
-  };
-  std::stable_partition(algorithms.begin(), algorithms.end(), matches);
-}
-
-std::string agent_socket(const config::Options& o) {
-  if (o.identity_agent == "none") return {};
-  if (o.identity_agent == "SSH_AUTH_SOCK") {
-    const char* v = std::getenv("SSH_AUTH_SOCK");
-    return v != nullptr ? v : "";
-  }
-  if (!o.identity_agent.empty() && o.identity_agent[0] == '$') {
-    const char* v = std::getenv(o.identity_agent.c_str() + 1);
-    return v != nullptr ? v : "";
-  }
-  return o.identity_agent;
-}
 
 bool is_loopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1" || address == "[::1]";
@@ -64,84 +26,16 @@ App::~App() {
   }
 }
 
-bool App::build_client_config(ssh::ClientConfig& out) {
-  using ssh::transport::AlgorithmKind;
-  auto& algs = out.transport.algorithms;
-  struct Edit {
-    AlgorithmKind kind;
-    const std::string& spec;
-    std::vector<std::string>& list;
-    const char* keyword;
-  };
-  const Edit edits[] = {{AlgorithmKind::kex, options_.kex_algorithms, algs.kex, "KexAlgorithms"},
-                        {AlgorithmKind::host_key, options_.host_key_algorithms, algs.host_key, "HostKeyAlgorithms"},
-                        {AlgorithmKind::cipher, options_.ciphers, algs.ciphers, "Ciphers"},
-                        {AlgorithmKind::mac, options_.macs, algs.macs, "MACs"}};
-  for (const auto& e : edits) {
-    if (e.spec.empty()) continue;
-    auto edited = ssh::transport::apply_algorithm_list(e.kind, e.list, e.spec);
-    if (!edited.error.empty()) {
-      log::error("%s: %s", e.keyword, edited.error.c_str());
-      return false;
-    }
-    if (edited.list.empty()) {
-      log::error("%s \"%s\" leaves no algorithm to use", e.keyword, e.spec.c_str());
-      return false;
-    }
-    e.list = std::move(edited.list);
-  }
-  if (options_.host_key_algorithms.empty()) prefer_known_types(algs.host_key, auth::known_host_key_types(host_key_settings_));
-  if (options_.rekey_limit_bytes != 0) out.transport.rekey.max_bytes = options_.rekey_limit_bytes;
-  if (options_.rekey_limit_time.count() != 0) out.transport.rekey.max_time = options_.rekey_limit_time;
-  out.user = options_.user;
-  out.server_alive_interval = options_.server_alive_interval;
-  out.server_alive_count_max = options_.server_alive_count_max;
-  return true;
-}
-
 bool App::start() {
-  host_key_settings_.host = options_.host == options_.hostname ? options_.host : options_.hostname;
-  host_key_settings_.port = options_.port;
-  host_key_settings_.user_files = options_.user_known_hosts_files;
-  host_key_settings_.global_files = options_.global_known_hosts_files;
-  host_key_settings_.strict = to_policy(options_.strict_host_key_checking);
-  host_key_settings_.hash_known_hosts = options_.hash_known_hosts;
-  host_key_settings_.prompt.batch_mode = options_.batch_mode;
-
-  ssh::ClientConfig client_config;
-  if (!build_client_config(client_config)) return false;
-
-  auth::AuthSettings auth_settings;
-  auth_settings.user = options_.user;
-  auth_settings.host = options_.hostname;
-  auth_settings.identity_files = options_.identity_files;
-  auth_settings.identities_only = options_.identities_only;
-  auth_settings.agent_socket = agent_socket(options_);
-  if (!options_.preferred_authentications.empty()) auth_settings.preferred = options_.preferred_authentications;
-  if (!options_.pubkey_accepted_algorithms.empty()) {
-    auto accepted = ssh::transport::apply_algorithm_list(
-        ssh::transport::AlgorithmKind::host_key,
-        ssh::transport::default_algorithm_list(ssh::transport::AlgorithmKind::host_key),
-        options_.pubkey_accepted_algorithms);
-    if (!accepted.error.empty()) {
-      log::error("PubkeyAcceptedAlgorithms: %s", accepted.error.c_str());
-      return false;
-    }
-    auth_settings.accepted_algorithms = std::move(accepted.list);
+  std::string error;
+  auto hop = hop_settings(options_, error);
+  if (!hop) {
+    log::error("%s", error.c_str());
+    return false;
   }
-  auth_settings.pubkey = options_.pubkey_authentication;
-  auth_settings.password = options_.password_authentication;
-  auth_settings.kbd_interactive = options_.kbd_interactive_authentication;
-  auth_settings.password_prompts = static_cast<int>(options_.number_of_password_prompts);
-  auth_settings.prompt.batch_mode = options_.batch_mode;
-  authenticator_ = std::make_unique<auth::Authenticator>(std::move(auth_settings));
-
-  SessionTarget target;
-  target.host = options_.host;
-  target.connect_host = options_.hostname;
-  target.port = options_.port;
-  if (options_.connect_timeout) target.connect_timeout = *options_.connect_timeout;
-  session_ = std::make_unique<SshSession>(loop_, resolver_, std::move(target), std::move(client_config), *this);
+  host_key_settings_ = hop->host_keys;
+  authenticator_ = std::make_unique<auth::Authenticator>(hop->auth);
+  session_ = std::make_unique<SshSession>(loop_, resolver_, hop->target, hop->client, *this);
 
   auto on_signal = [](uv_signal_t* handle, int signum) {
     auto* self = static_cast<App*>(handle->data);

@@ -44,7 +44,6 @@ class App final : public SessionDelegate {
   void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) override;
 
  private:
-  bool build_client_config(ssh::ClientConfig& out);
   bool open_forwards();
   bool open_socks_forwards();
   SshSession* ready_session();

@@ -34,7 +34,21 @@ struct Options {
   // authentication), and the explicit opt-in for an unauthenticated SOCKS listener off loopback.
   std::string socks_credentials_file;
   bool socks_allow_open_proxy = false;
-  std::chrono::seconds server_alive_interval{0};
+  // sshplex's own headless directives (see conf/ and README.md):
+  std::uint32_t pool_size = 2;  // PoolSize: SSH connections kept to the destination
+  bool reconnect = true;        // Reconnect: re-establish lost connections (no: exit 255 as ssh)
+  std::chrono::seconds reconnect_max_delay{60};  // ReconnectMaxDelay: backoff ceiling
+  // TransportWaitTimeout: how long a new client waits for a connection while none is up.
+  std::chrono::seconds transport_wait_timeout{15};
+  std::uint32_t max_clients = 4096;      // MaxClients: concurrent clients per listener
+  std::uint32_t max_pending_opens = 256;  // MaxPendingOpens: channel opens in flight per listener
+  std::chrono::seconds drain_timeout{10};  // DrainTimeout: SIGTERM/SIGINT grace for open channels
+  enum class LogTarget { standard_error, syslog, file };
+  LogTarget log_target = LogTarget::standard_error;  // LogTarget stderr|syslog, -y, -E file
+  std::string log_file;                              // for LogTarget::file (-E)
+  std::string syslog_facility = "USER";              // SyslogFacility
+  // Dead-peer detection is on by default, unlike ssh (ServerAliveInterval 0 turns it off).
+  std::chrono::seconds server_alive_interval{15};
   std::uint32_t server_alive_count_max = 3;
   StrictHostKeyChecking strict_host_key_checking = StrictHostKeyChecking::ask;
   std::vector<std::string> user_known_hosts_files;

@@ -37,6 +37,10 @@ std::string address_string(const sockaddr_storage& ss) {
 
 }  // namespace
 
+void SessionDelegate::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
+  session.reject_channel(request.id, 1, "no forward for this connection");
+}
+
 SshSession::SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget target, ssh::ClientConfig config,
                        SessionDelegate& delegate)
     : loop_(loop), resolver_(resolver), target_(std::move(target)), config_(std::move(config)), delegate_(delegate) {
@@ -276,6 +280,14 @@ void SshSession::dispatch(ssh::Event& event) {
             want_writable_.erase(e.id);
             h->on_closed();
           }
+        } else if constexpr (std::is_same_v<T, ssh::event::ChannelOpenRequest>) {
+          delegate_.on_channel_open_request(*this, e);
+        } else if constexpr (std::is_same_v<T, ssh::event::GlobalRequestResult>) {
+          if (auto it = global_replies_.find(e.token); it != global_replies_.end()) {
+            GlobalReply reply = std::move(it->second);
+            global_replies_.erase(it);
+            reply(e);
+          }
         } else if constexpr (std::is_same_v<T, ssh::event::Disconnected>) {
           std::string why = e.description;
           if (e.by_peer) why = "Received disconnect from " + target_.connect_host + " port " +
@@ -302,6 +314,28 @@ std::optional<ssh::ChannelId> SshSession::open_direct_streamlocal(const std::str
   if (id) handlers_[*id] = &handler;
   pump();
   return id;
+}
+
+void SshSession::accept_channel(ssh::ChannelId id, ChannelHandler& handler) {
+  if (!client_ || finished_) return;
+  handlers_[id] = &handler;
+  client_->accept_channel(id);
+  pump();
+}
+
+void SshSession::reject_channel(ssh::ChannelId id, std::uint32_t reason, const std::string& description) {
+  if (!client_ || finished_) return;
+  client_->reject_channel(id, reason, description);
+  pump();
+}
+
+bool SshSession::global_request(const std::function<std::uint64_t(ssh::Client&)>& send, GlobalReply on_reply) {
+  if (!client_ || finished_ || !authenticated_) return false;
+  const std::uint64_t token = send(*client_);
+  if (token == 0) return false;
+  global_replies_[token] = std::move(on_reply);
+  pump();
+  return true;
 }
 
 std::size_t SshSession::send_capacity(ssh::ChannelId id) const {
@@ -368,6 +402,7 @@ void SshSession::fail(const std::string& why) {
   auto handlers = std::move(handlers_);
   handlers_.clear();
   want_writable_.clear();
+  global_replies_.clear();
   for (auto& [id, handler] : handlers) handler->on_closed();
   delegate_.on_disconnected(*this, why, authenticated_);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "gateway/core/channel_handler.hpp"
 #include "gateway/net/resolver.hpp"
@@ -18,6 +19,7 @@
 namespace gateway {
 
 class SshSession;
+struct HopSettings;
 
 // Decisions the session leaves to its owner.
 class SessionDelegate {
@@ -30,6 +32,9 @@ class SessionDelegate {
   virtual void on_authenticated(SshSession& session, const std::string& method) = 0;
   // The connection is gone (after on_authenticated or not). `reason` is for the user.
   virtual void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) = 0;
+  // The server opens a channel to us (a remote forward's connection). Answer, now or later, with
+  // SshSession::accept_channel() or reject_channel(); the default refuses it.
+  virtual void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request);
 };
 
 struct SessionTarget {
@@ -37,6 +42,9 @@ struct SessionTarget {
   std::string connect_host;  // HostName
   std::uint16_t port = 22;
   std::chrono::milliseconds connect_timeout{0};  // 0: the OS default
+  // ProxyJump hops in order (the first is reached directly); each next hop, and finally this
+  // target, is reached through a direct-tcpip channel of the previous hop's connection.
+  std::vector<std::shared_ptr<const HopSettings>> jumps;
 };
 
 class SshSession {
@@ -59,6 +67,16 @@ class SshSession {
                                                   const std::string& originator, std::uint32_t originator_port,
                                                   ChannelHandler& handler);
   std::optional<ssh::ChannelId> open_direct_streamlocal(const std::string& path, ChannelHandler& handler);
+  // Answers a ChannelOpenRequest: the handler takes the channel as for one we opened.
+  void accept_channel(ssh::ChannelId id, ChannelHandler& handler);
+  void reject_channel(ssh::ChannelId id, std::uint32_t reason, const std::string& description);
+  // Sends a want-reply global request through `send` (e.g. Client::request_tcpip_forward) and calls
+  // `on_reply` with its answer. false when nothing was sent; `on_reply` is dropped if the
+  // connection dies first.
+  using GlobalReply = std::function<void(const ssh::event::GlobalRequestResult&)>;
+  bool global_request(const std::function<std::uint64_t(ssh::Client&)>& send, GlobalReply on_reply);
+  // Channels with a handler (opening, open or closing): the pool's measure of load.
+  std::size_t channel_count() const { return handlers_.size(); }
   std::size_t send_capacity(ssh::ChannelId id) const;
   std::size_t send(ssh::ChannelId id, ssh::ByteView data);
   void consume(ssh::ChannelId id, std::size_t n);
@@ -101,6 +119,7 @@ class SshSession {
   std::string last_error_;
   std::unordered_map<ssh::ChannelId, ChannelHandler*> handlers_;
   std::unordered_set<ssh::ChannelId> want_writable_;
+  std::unordered_map<std::uint64_t, GlobalReply> global_replies_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

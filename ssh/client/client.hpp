@@ -114,13 +114,28 @@ struct GlobalRequestResult {
   bool success;
   Bytes data;  // e.g. the allocated port for tcpip-forward with port 0
 };
+// The server opens a channel to us (RFC 4254 §7.2 forwarded-tcpip, OpenSSH PROTOCOL §2.4
+// forwarded-streamlocal@openssh.com). `id` is reserved for it: answer with accept_channel() or
+// reject_channel(). Other types (x11, auth-agent@openssh.com, session) are refused by the core
+// and never reported, since we never ask for them.
+struct ChannelOpenRequest {
+  ChannelId id;
+  std::string type;  // "forwarded-tcpip" or "forwarded-streamlocal@openssh.com"
+  // forwarded-tcpip: the address and port the server listened on, and where the connection came from.
+  std::string connected_address;
+  std::uint32_t connected_port = 0;
+  std::string originator_address;
+  std::uint32_t originator_port = 0;
+  // forwarded-streamlocal@openssh.com: the socket path the server listened on.
+  std::string socket_path;
+};
 }  // namespace event
 
 using Event = std::variant<event::HostKey, event::ServerVersion, event::KexComplete, event::Debug, event::AuthBanner,
                            event::AuthMethods, event::AuthPublicKeyOk, event::AuthPrompts, event::Authenticated,
                            event::ChannelOpened, event::ChannelOpenFailed, event::ChannelData, event::ChannelWritable,
                            event::ChannelEof, event::ChannelClosed, event::ChannelExit, event::ChannelRequestResult,
-                           event::GlobalRequestResult, event::Disconnected>;
+                           event::GlobalRequestResult, event::ChannelOpenRequest, event::Disconnected>;
 
 class Client {
  public:
@@ -179,6 +194,21 @@ class Client {
   // Session channel requests (RFC 4254 §6): exec, subsystem, shell, env, pty-req omitted for now.
   void channel_exec(ChannelId id, std::string_view command, bool want_reply);
   void channel_subsystem(ChannelId id, std::string_view name, bool want_reply);
+
+  // Answers a ChannelOpenRequest. Accepting confirms with our window and max packet; the channel
+  // then behaves like one we opened (ChannelData, ChannelEof, ChannelClosed ...). Rejecting sends
+  // OPEN_FAILURE with an RFC 4254 §5.1 reason code and frees the id.
+  void accept_channel(ChannelId id);
+  void reject_channel(ChannelId id, std::uint32_t reason, std::string_view description);
+
+  // ---- remote forwarding (RFC 4254 §7.1, OpenSSH PROTOCOL §2.4), all want-reply: the answer is a
+  // GlobalRequestResult with the returned token (0 when nothing could be sent). For a tcpip-forward
+  // with port 0, allocated_port() reads the port the server chose from the result's data.
+  std::uint64_t request_tcpip_forward(std::string_view bind_address, std::uint32_t port);
+  std::uint64_t cancel_tcpip_forward(std::string_view bind_address, std::uint32_t port);
+  std::uint64_t request_streamlocal_forward(std::string_view socket_path);
+  std::uint64_t cancel_streamlocal_forward(std::string_view socket_path);
+  static std::optional<std::uint32_t> allocated_port(ByteView reply_data);
 
   // ---- global requests (RFC 4254 §4), replies in order. Returns a token matched by
   // GlobalRequestResult (only when want_reply); 0 when nothing was sent (not authenticated, closed).

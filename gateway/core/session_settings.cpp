@@ -1,0 +1,131 @@
+#include "gateway/core/session_settings.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "ssh/crypto/host_key.hpp"
+#include "ssh/transport/algorithms.hpp"
+
+namespace gateway {
+namespace {
+
+auth::StrictHostKeyChecking to_policy(config::StrictHostKeyChecking s) {
+  switch (s) {
+    case config::StrictHostKeyChecking::yes: return auth::StrictHostKeyChecking::yes;
+    case config::StrictHostKeyChecking::no: return auth::StrictHostKeyChecking::no;
+    case config::StrictHostKeyChecking::accept_new: return auth::StrictHostKeyChecking::accept_new;
+    case config::StrictHostKeyChecking::ask: break;
+  }
+  return auth::StrictHostKeyChecking::ask;
+}
+
+// Moves the host key algorithms that match key types already in known_hosts to the front,
+// keeping their relative order (ssh does the same so a known host is not asked for another key).
+void prefer_known_types(std::vector<std::string>& algorithms, const std::vector<std::string>& known_types) {
+  auto matches = [&](const std::string& alg) {
+    for (const auto& t : known_types) {
+      if (ssh::crypto::algorithm_matches_key_type(alg, t)) return true;
+    }
+    return false;
+  };
+  std::stable_partition(algorithms.begin(), algorithms.end(), matches);
+}
+
+std::string agent_socket(const config::Options& o) {
+  if (o.identity_agent == "none") return {};
+  if (o.identity_agent == "SSH_AUTH_SOCK") {
+    const char* v = std::getenv("SSH_AUTH_SOCK");
+    return v != nullptr ? v : "";
+  }
+  if (!o.identity_agent.empty() && o.identity_agent[0] == '$') {
+    const char* v = std::getenv(o.identity_agent.c_str() + 1);
+    return v != nullptr ? v : "";
+  }
+  return o.identity_agent;
+}
+
+bool apply_algorithms(const config::Options& options, const auth::HostKeyPolicySettings& host_keys,
+                      ssh::ClientConfig& out, std::string& error) {
+  using ssh::transport::AlgorithmKind;
+  auto& algs = out.transport.algorithms;
+  struct Edit {
+    AlgorithmKind kind;
+    const std::string& spec;
+    std::vector<std::string>& list;
+    const char* keyword;
+  };
+  const Edit edits[] = {{AlgorithmKind::kex, options.kex_algorithms, algs.kex, "KexAlgorithms"},
+                        {AlgorithmKind::host_key, options.host_key_algorithms, algs.host_key, "HostKeyAlgorithms"},
+                        {AlgorithmKind::cipher, options.ciphers, algs.ciphers, "Ciphers"},
+                        {AlgorithmKind::mac, options.macs, algs.macs, "MACs"}};
+  for (const auto& e : edits) {
+    if (e.spec.empty()) continue;
+    auto edited = ssh::transport::apply_algorithm_list(e.kind, e.list, e.spec);
+    if (!edited.error.empty()) {
+      error = std::string(e.keyword) + ": " + edited.error;
+      return false;
+    }
+    if (edited.list.empty()) {
+      error = std::string(e.keyword) + " \"" + e.spec + "\" leaves no algorithm to use";
+      return false;
+    }
+    e.list = std::move(edited.list);
+  }
+  if (options.host_key_algorithms.empty()) prefer_known_types(algs.host_key, auth::known_host_key_types(host_keys));
+  return true;
+}
+
+}  // namespace
+
+std::optional<HopSettings> hop_settings(const config::Options& options, std::string& error) {
+  HopSettings hop;
+  auto& hk = hop.host_keys;
+  hk.host = options.host == options.hostname ? options.host : options.hostname;
+  hk.port = options.port;
+  hk.user_files = options.user_known_hosts_files;
+  hk.global_files = options.global_known_hosts_files;
+  hk.strict = to_policy(options.strict_host_key_checking);
+  hk.hash_known_hosts = options.hash_known_hosts;
+  hk.prompt.batch_mode = options.batch_mode;
+
+  auto& client = hop.client;
+  if (!apply_algorithms(options, hk, client, error)) return std::nullopt;
+  if (options.rekey_limit_bytes != 0) client.transport.rekey.max_bytes = options.rekey_limit_bytes;
+  if (options.rekey_limit_time.count() != 0) client.transport.rekey.max_time = options.rekey_limit_time;
+  client.user = options.user;
+  client.server_alive_interval = options.server_alive_interval;
+  client.server_alive_count_max = options.server_alive_count_max;
+
+  auto& a = hop.auth;
+  a.user = options.user;
+  a.host = options.hostname;
+  a.identity_files = options.identity_files;
+  a.identities_only = options.identities_only;
+  a.agent_socket = agent_socket(options);
+  if (!options.preferred_authentications.empty()) a.preferred = options.preferred_authentications;
+  if (!options.pubkey_accepted_algorithms.empty()) {
+    auto accepted = ssh::transport::apply_algorithm_list(
+        ssh::transport::AlgorithmKind::host_key,
+        ssh::transport::default_algorithm_list(ssh::transport::AlgorithmKind::host_key),
+        options.pubkey_accepted_algorithms);
+    if (!accepted.error.empty()) {
+      error = "PubkeyAcceptedAlgorithms: " + accepted.error;
+      return std::nullopt;
+    }
+    a.accepted_algorithms = std::move(accepted.list);
+  }
+  a.pubkey = options.pubkey_authentication;
+  a.password = options.password_authentication;
+  a.kbd_interactive = options.kbd_interactive_authentication;
+  a.password_prompts = static_cast<int>(options.number_of_password_prompts);
+  a.prompt.batch_mode = options.batch_mode;
+
+  auto& t = hop.target;
+  t.host = options.host;
+  t.connect_host = options.hostname;
+  t.port = options.port;
+  if (options.connect_timeout) t.connect_timeout = *options.connect_timeout;
+  return hop;
+}
+
+}  // namespace gateway
