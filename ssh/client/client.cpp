@@ -10,6 +10,7 @@
 #include "ssh/connection/connection.hpp"
 #include "ssh/connection/keepalive.hpp"
 #include "ssh/connection/message_numbers.hpp"
+#include "ssh/connection/remote_forward.hpp"
 #include "ssh/crypto/host_key.hpp"
 
 namespace ssh {
@@ -73,6 +74,17 @@ Event from_connection(connection::ConnectionEvent e) {
                         },
                         [](ce::GlobalRequestResult& g) -> Event {
                           return event::GlobalRequestResult{g.token, g.success, std::move(g.data)};
+                        },
+                        [](ce::OpenRequest& o) -> Event {
+                          event::ChannelOpenRequest out;
+                          out.id = o.id;
+                          out.type = std::move(o.type);
+                          out.connected_address = std::move(o.connected_address);
+                          out.connected_port = o.connected_port;
+                          out.originator_address = std::move(o.originator_address);
+                          out.originator_port = o.originator_port;
+                          out.socket_path = std::move(o.socket_path);
+                          return out;
                         },
                     },
                     e);
@@ -418,6 +430,40 @@ void Client::channel_subsystem(ChannelId id, std::string_view name, bool want_re
   if (!impl_->ready_for_channels()) return;
   impl_->conn.subsystem(id, name, want_reply);
   impl_->after_command();
+}
+
+void Client::accept_channel(ChannelId id) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.accept(id);
+  impl_->after_command();
+}
+
+void Client::reject_channel(ChannelId id, std::uint32_t reason, std::string_view description) {
+  if (!impl_->ready_for_channels()) return;
+  impl_->conn.reject(id, reason, description);
+  impl_->after_command();
+}
+
+// Remote forwarding (RFC 4254 §7.1, OpenSSH PROTOCOL §2.4): plain want-reply global requests.
+std::uint64_t Client::request_tcpip_forward(std::string_view bind_address, std::uint32_t port) {
+  return global_request(connection::kTcpipForward, connection::tcpip_forward_data(bind_address, port), true);
+}
+
+std::uint64_t Client::cancel_tcpip_forward(std::string_view bind_address, std::uint32_t port) {
+  return global_request(connection::kCancelTcpipForward, connection::tcpip_forward_data(bind_address, port), true);
+}
+
+std::uint64_t Client::request_streamlocal_forward(std::string_view socket_path) {
+  return global_request(connection::kStreamlocalForward, connection::streamlocal_forward_data(socket_path), true);
+}
+
+std::uint64_t Client::cancel_streamlocal_forward(std::string_view socket_path) {
+  return global_request(connection::kCancelStreamlocalForward, connection::streamlocal_forward_data(socket_path),
+                        true);
+}
+
+std::optional<std::uint32_t> Client::allocated_port(ByteView reply_data) {
+  return connection::parse_allocated_port(reply_data);
 }
 
 std::uint64_t Client::global_request(std::string_view name, ByteView request_data, bool want_reply) {

@@ -9,7 +9,10 @@
 namespace ssh::connection {
 
 struct Channel {
-  enum class Phase : std::uint8_t { opening, open };
+  // opening: we sent CHANNEL_OPEN and wait for the answer. incoming: the server opened it and
+  // the application has not yet accepted or rejected it (remote_* already known). open: both
+  // sides know each other's ids.
+  enum class Phase : std::uint8_t { opening, incoming, open };
 
   Phase phase = Phase::opening;
   std::uint32_t remote_id = 0;
@@ -26,7 +29,7 @@ struct Channel {
   std::uint32_t pending_replies = 0;
   HalfClose half_close;
   bool send_limited = false;      // the last send() could not take everything
-  bool eof_after_open = false;    // send_eof() before the open was confirmed
+  bool eof_after_open = false;    // send_eof() before the open was confirmed (or accepted)
   bool close_after_open = false;  // close() before the open was confirmed
 };
 

@@ -140,7 +140,7 @@ void Connection::consume(ChannelId id, std::size_t n) {
 void Connection::send_eof(ChannelId id) {
   Channel* ch = find(id);
   if (ch == nullptr) return;
-  if (ch->phase == Channel::Phase::opening) {
+  if (ch->phase != Channel::Phase::open) {
     ch->eof_after_open = true;
     return;
   }
@@ -173,7 +173,33 @@ void Connection::close(ChannelId id) {
     ch->close_after_open = true;
     return;
   }
+  if (ch->phase == Channel::Phase::incoming) {
+    // Never confirmed, so the peer expects OPEN_FAILURE rather than CLOSE (RFC 4254 §5.1).
+    reject(id, msg::kOpenConnectFailed, "channel closed before it was accepted");
+    return;
+  }
   send_close(id, *ch);
+}
+
+bool Connection::accept(ChannelId id) {
+  Channel* ch = find(id);
+  if (ch == nullptr || ch->phase != Channel::Phase::incoming) return false;
+  // RFC 4254 §5.1: recipient channel, sender channel, initial window, maximum packet size.
+  wire::Writer w(msg::kChannelOpenConfirmation);
+  w.u32(ch->remote_id).u32(id).u32(config_.window).u32(config_.max_packet);
+  push(w.take());
+  ch->phase = Channel::Phase::open;
+  events_.emplace_back(cevent::Opened{id});
+  if (ch->eof_after_open) send_eof(id);
+  return true;
+}
+
+bool Connection::reject(ChannelId id, std::uint32_t reason, std::string_view description) {
+  Channel* ch = find(id);
+  if (ch == nullptr || ch->phase != Channel::Phase::incoming) return false;
+  refuse_open(ch->remote_id, reason, description);
+  release(id);
+  return true;
 }
 
 bool Connection::session_request(ChannelId id, std::string_view name, std::string_view arg, bool want_reply) {

@@ -35,8 +35,7 @@ struct HandleResult {
   bool unimplemented = false;  // message number we do not know: answer SSH_MSG_UNIMPLEMENTED
 };
 
-// A CHANNEL_OPEN from the server (RFC 4254 §5.1), parsed. Every such open is refused for now;
-// remote forwarding will decide here instead.
+// A CHANNEL_OPEN from the server (RFC 4254 §5.1), its common fields parsed.
 struct IncomingOpen {
   std::string type;
   std::uint32_t sender_channel = 0;
@@ -69,6 +68,15 @@ class Connection {
   // Session requests (RFC 4254 §6.5); false when the channel cannot take requests.
   bool exec(ChannelId id, std::string_view command, bool want_reply);
   bool subsystem(ChannelId id, std::string_view name, bool want_reply);
+
+  // ---- channels the server opens (RFC 4254 §7.2 forwarded-tcpip, OpenSSH PROTOCOL §2.4
+  // forwarded-streamlocal@openssh.com), reported as cevent::OpenRequest with a reserved id.
+  // accept() confirms with our window and max packet and reports Opened: the channel is then
+  // like one we opened. reject() sends OPEN_FAILURE and frees the id. Both ignore ids that are
+  // not awaiting an answer, and return whether they acted. close() on an unanswered channel
+  // rejects it (connect failed); send_eof() on one takes effect when it is accepted.
+  bool accept(ChannelId id);
+  bool reject(ChannelId id, std::uint32_t reason, std::string_view description);
 
   // ---- global requests (RFC 4254 §4). Tokens start at 1 and only want-reply requests are
   // answered (GlobalRequestResult), in the order sent.
@@ -111,7 +119,7 @@ class Connection {
   HandleResult handle_close(ByteView body);
   HandleResult handle_channel_request(ByteView body);
   HandleResult handle_channel_reply(bool success, ByteView body);
-  void refuse_open(const IncomingOpen& open);
+  void refuse_open(std::uint32_t sender_channel, std::uint32_t reason, std::string_view description);
   // Reads the recipient channel and returns it when open; otherwise sets `error`.
   Channel* recipient(wire::Reader& r, ChannelId& id, std::string_view what, HandleResult& error);
 

@@ -13,6 +13,24 @@ HandleResult fail(std::string why) {
   return HandleResult{false, std::move(why), false};
 }
 
+constexpr std::string_view kForwardedTcpip = "forwarded-tcpip";
+constexpr std::string_view kForwardedStreamlocal = "forwarded-streamlocal@openssh.com";
+
+// Type-specific data of a server-opened channel. Trailing bytes are tolerated as for the other
+// messages; missing fields are not.
+bool parse_forwarded(std::string_view type, ByteView data, cevent::OpenRequest& out) {
+  wire::Reader r(data);
+  if (type == kForwardedTcpip) {
+    // RFC 4254 §7.2: address that was connected, port that was connected, originator IP
+    // address, originator port.
+    return r.string(out.connected_address) && r.u32(out.connected_port) && r.string(out.originator_address) &&
+           r.u32(out.originator_port);
+  }
+  // OpenSSH PROTOCOL §2.4: socket path, then a reserved string.
+  std::string_view reserved;
+  return r.string(out.socket_path) && r.string(reserved);
+}
+
 }  // namespace
 
 HandleResult Connection::handle(ByteView payload) {
@@ -85,18 +103,38 @@ HandleResult Connection::handle_channel_open(ByteView body) {
   }
   const ByteView rest = r.rest();
   open.type_specific.assign(rest.begin(), rest.end());
-  refuse_open(open);
+  // Only the types a remote forward produces are offered to the application. x11,
+  // auth-agent@openssh.com, session and anything else are never requested by us (RFC 4254 §5.1).
+  if (open.type != kForwardedTcpip && open.type != kForwardedStreamlocal) {
+    refuse_open(open.sender_channel, msg::kOpenUnknownChannelType, "unknown channel type");
+    return {};
+  }
+  cevent::OpenRequest request;
+  request.type = open.type;
+  if (!parse_forwarded(open.type, open.type_specific, request)) {
+    // A bad open costs the server this channel, not the connection.
+    refuse_open(open.sender_channel, msg::kOpenAdministrativelyProhibited, "malformed " + open.type + " data");
+    return {};
+  }
+  const auto id = allocate();
+  if (!id) {
+    refuse_open(open.sender_channel, msg::kOpenResourceShortage, "too many channels");
+    return {};
+  }
+  Channel& ch = *slots_[*id];
+  ch.phase = Channel::Phase::incoming;
+  ch.remote_id = open.sender_channel;
+  ch.remote_window = open.initial_window;
+  ch.remote_max_packet = open.max_packet;
+  request.id = *id;
+  events_.emplace_back(std::move(request));
   return {};
 }
 
-void Connection::refuse_open(const IncomingOpen& open) {
-  // forwarded-tcpip, x11, auth-agent and anything else: we requested no forwarding, so the
-  // server has no business opening channels to us (RFC 4254 §5.1).
+void Connection::refuse_open(std::uint32_t sender_channel, std::uint32_t reason, std::string_view description) {
+  // RFC 4254 §5.1: recipient channel, reason code, description, language tag.
   wire::Writer w(msg::kChannelOpenFailure);
-  w.u32(open.sender_channel)
-      .u32(msg::kOpenAdministrativelyProhibited)
-      .string(std::string_view("open refused: no forwarding was requested"))
-      .string(std::string_view(""));
+  w.u32(sender_channel).u32(reason).string(description).string(std::string_view(""));
   push(w.take());
 }
 

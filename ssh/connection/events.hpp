@@ -49,9 +49,21 @@ struct GlobalRequestResult {
   bool success;
   Bytes data;
 };
+// The server opened a forwarded-tcpip (RFC 4254 §7.2) or forwarded-streamlocal@openssh.com
+// (OpenSSH PROTOCOL §2.4) channel; `id` is reserved until Connection::accept() or reject().
+struct OpenRequest {
+  ChannelId id;
+  std::string type;
+  std::string connected_address;
+  std::uint32_t connected_port = 0;
+  std::string originator_address;
+  std::uint32_t originator_port = 0;
+  std::string socket_path;
+};
 }  // namespace cevent
 
 using ConnectionEvent = std::variant<cevent::Opened, cevent::OpenFailed, cevent::Data, cevent::Writable, cevent::Eof,
-                                     cevent::Closed, cevent::Exit, cevent::RequestResult, cevent::GlobalRequestResult>;
+                                     cevent::Closed, cevent::Exit, cevent::RequestResult, cevent::GlobalRequestResult,
+                                     cevent::OpenRequest>;
 
 }  // namespace ssh::connection

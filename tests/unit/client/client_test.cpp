@@ -101,5 +101,28 @@ TEST(Client, HandshakeTimeoutComesFromTransport) {
   EXPECT_TRUE(std::holds_alternative<event::Disconnected>(events.back()));
 }
 
+TEST(Client, AllocatedPortFromTcpipForwardReply) {
+  EXPECT_EQ(Client::allocated_port(Bytes{0, 0, 0x9c, 0x40}), 40000u);
+  EXPECT_EQ(Client::allocated_port(Bytes{0, 0, 0xff, 0xff}), 65535u);
+  EXPECT_FALSE(Client::allocated_port({}));
+  EXPECT_FALSE(Client::allocated_port(Bytes{0, 0, 0x9c}));
+  EXPECT_FALSE(Client::allocated_port(Bytes{0, 0, 0x9c, 0x40, 0}));
+  EXPECT_FALSE(Client::allocated_port(Bytes{0, 0, 0, 0}));
+  EXPECT_FALSE(Client::allocated_port(Bytes{0, 1, 0, 0}));
+}
+
+TEST(Client, RemoteForwardingNeedsAuthentication) {
+  Client c(config(), TimePoint{});
+  c.take_transmit();
+  EXPECT_EQ(c.request_tcpip_forward("localhost", 0), 0u);
+  EXPECT_EQ(c.cancel_tcpip_forward("localhost", 80), 0u);
+  EXPECT_EQ(c.request_streamlocal_forward("/tmp/s"), 0u);
+  EXPECT_EQ(c.cancel_streamlocal_forward("/tmp/s"), 0u);
+  c.accept_channel(0);
+  c.reject_channel(0, 1, "no");
+  EXPECT_FALSE(c.has_transmit());
+  EXPECT_TRUE(drain(c).empty());
+}
+
 }  // namespace
 }  // namespace ssh

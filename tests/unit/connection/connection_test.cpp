@@ -42,6 +42,28 @@ Bytes channel_request(ChannelId id, std::string_view name, bool want_reply, Byte
   return w.take();
 }
 
+Bytes forwarded_tcpip_open(std::uint32_t sender, std::uint32_t window, std::uint32_t max_packet,
+                           std::string_view connected, std::uint32_t connected_port, std::string_view originator,
+                           std::uint32_t originator_port) {
+  wire::Writer w(msg::kChannelOpen);
+  w.string(std::string_view("forwarded-tcpip")).u32(sender).u32(window).u32(max_packet);
+  w.string(connected).u32(connected_port).string(originator).u32(originator_port);
+  return w.take();
+}
+
+Bytes streamlocal_open(std::uint32_t sender, std::uint32_t window, std::uint32_t max_packet, std::string_view path) {
+  wire::Writer w(msg::kChannelOpen);
+  w.string(std::string_view("forwarded-streamlocal@openssh.com")).u32(sender).u32(window).u32(max_packet);
+  w.string(path).string(std::string_view(""));
+  return w.take();
+}
+
+Bytes open_failure(std::uint32_t recipient, std::uint32_t reason, std::string_view description) {
+  wire::Writer w(msg::kChannelOpenFailure);
+  w.u32(recipient).u32(reason).string(description).string(std::string_view(""));
+  return w.take();
+}
+
 struct Harness {
   explicit Harness(ConnectionConfig cfg = {64 * 1024, 16 * 1024, 8}) : c(cfg) {}
 
@@ -405,23 +427,72 @@ TEST(Connection, UnknownChannelRequestWithReplyGetsFailure) {
   EXPECT_TRUE(h.events().empty());
 }
 
-TEST(Connection, ServerInitiatedOpenIsRefused) {
+TEST(Connection, ForwardedTcpipOpenIsReportedAndAccepted) {
   Harness h;
-  for (std::string_view type : {"forwarded-tcpip", "x11", "auth-agent@openssh.com", "whatever"}) {
+  h.ok(forwarded_tcpip_open(31, 5000, 700, "127.0.0.1", 8080, "10.0.0.9", 4711));
+  EXPECT_TRUE(h.sent().empty());
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  auto* req = std::get_if<cevent::OpenRequest>(&ev[0]);
+  ASSERT_NE(req, nullptr);
+  EXPECT_EQ(req->id, 0u);
+  EXPECT_EQ(req->type, "forwarded-tcpip");
+  EXPECT_EQ(req->connected_address, "127.0.0.1");
+  EXPECT_EQ(req->connected_port, 8080u);
+  EXPECT_EQ(req->originator_address, "10.0.0.9");
+  EXPECT_EQ(req->originator_port, 4711u);
+  EXPECT_TRUE(req->socket_path.empty());
+  EXPECT_EQ(h.c.open_channel_count(), 1u);
+
+  ASSERT_TRUE(h.c.accept(0));
+  wire::Writer expect(msg::kChannelOpenConfirmation);
+  expect.u32(31).u32(0).u32(64 * 1024).u32(16 * 1024);
+  EXPECT_EQ(h.sent(), std::vector<Bytes>{expect.take()});
+  ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_TRUE(std::holds_alternative<cevent::Opened>(ev[0]));
+  EXPECT_EQ(h.c.send_capacity(0), 5000u);
+  // A second answer for the same id changes nothing.
+  EXPECT_FALSE(h.c.accept(0));
+  EXPECT_FALSE(h.c.reject(0, msg::kOpenConnectFailed, "x"));
+  EXPECT_TRUE(h.sent().empty());
+}
+
+TEST(Connection, StreamlocalOpenIsReportedAndRejectFreesTheId) {
+  Harness h;
+  h.ok(streamlocal_open(44, 1000, 1000, "/run/app.sock"));
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 1u);
+  auto* req = std::get_if<cevent::OpenRequest>(&ev[0]);
+  ASSERT_NE(req, nullptr);
+  EXPECT_EQ(req->type, "forwarded-streamlocal@openssh.com");
+  EXPECT_EQ(req->socket_path, "/run/app.sock");
+  EXPECT_TRUE(req->connected_address.empty());
+  EXPECT_EQ(req->connected_port, 0u);
+  ASSERT_TRUE(h.c.reject(req->id, msg::kOpenConnectFailed, "connect refused"));
+  EXPECT_EQ(h.sent(), std::vector<Bytes>{open_failure(44, msg::kOpenConnectFailed, "connect refused")});
+  EXPECT_TRUE(h.events().empty());
+  EXPECT_EQ(h.c.open_channel_count(), 0u);
+  EXPECT_EQ(h.c.channel(req->id), nullptr);
+  // The id is free again, and answering it twice does nothing.
+  EXPECT_FALSE(h.c.accept(req->id));
+  EXPECT_FALSE(h.c.reject(req->id, 1, "again"));
+  EXPECT_TRUE(h.sent().empty());
+  EXPECT_EQ(h.c.open_session(), req->id);
+}
+
+TEST(Connection, UnrequestedChannelTypesAreRefusedAsUnknown) {
+  Harness h;
+  for (std::string_view type : {"x11", "auth-agent@openssh.com", "session", "whatever", "direct-tcpip"}) {
     wire::Writer w(msg::kChannelOpen);
     w.string(type).u32(31).u32(1000).u32(1000).string(std::string_view("extra"));
     h.ok(w.take());
-    auto out = h.sent();
-    ASSERT_EQ(out.size(), 1u);
-    wire::Reader r(out[0]);
-    std::uint8_t t = 0;
-    std::uint32_t recipient = 0, reason = 0;
-    ASSERT_TRUE(r.u8(t) && r.u32(recipient) && r.u32(reason));
-    EXPECT_EQ(t, msg::kChannelOpenFailure);
-    EXPECT_EQ(recipient, 31u);
-    EXPECT_EQ(reason, msg::kOpenAdministrativelyProhibited);
+    EXPECT_EQ(h.sent(), std::vector<Bytes>{open_failure(31, msg::kOpenUnknownChannelType, "unknown channel type")})
+        << type;
+    EXPECT_TRUE(h.events().empty()) << type;
   }
   EXPECT_EQ(h.c.open_channel_count(), 0u);
+  // Without even the common fields there is no channel to refuse: that stays a protocol error.
   EXPECT_FALSE(h.c.handle(Bytes{msg::kChannelOpen, 0, 0}).ok);
 }
 
