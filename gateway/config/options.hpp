@@ -73,6 +73,9 @@ struct Options {
   std::chrono::seconds rekey_limit_time{0};  // 0: no time-based rekeying
   LogLevel log_level = LogLevel::info;
   std::string proxy_jump;  // empty: direct connection ("none" is stored as empty)
+  // The -F file these options came from (nullopt: the default files); ProxyJump hops are
+  // resolved from the same files.
+  std::optional<std::string> config_file;
   bool compression = false;
   bool gateway_ports = false;
   AddressFamily address_family = AddressFamily::any;

@@ -208,6 +208,7 @@ void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const 
 void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env) {
   Options& o = b.options;
   o.host = input.host;
+  o.config_file = input.config_file;
   o.hostname = input.host;
   if (!b.hostname.empty()) {
     std::string err;
