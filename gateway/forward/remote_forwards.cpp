@@ -1,0 +1,372 @@
+#include "gateway/forward/remote_forwards.hpp"
+
+#include "gateway/core/log.hpp"
+#include "gateway/net/listener.hpp"
+
+namespace gateway {
+namespace {
+
+// A forward the server refuses after a reconnect, although it granted it before, is most likely
+// still held by the previous connection's server process (it has not noticed the loss yet).
+constexpr std::uint64_t kRetryIntervalMs = 2000;
+constexpr std::uint64_t kRetryWindowMs = 60000;
+
+constexpr std::uint32_t kProhibited = 1;    // RFC 4254 §5.1 SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
+constexpr std::uint32_t kConnectFailed = 2;  // SSH_OPEN_CONNECT_FAILED
+constexpr std::uint32_t kUnknownType = 3;    // SSH_OPEN_UNKNOWN_CHANNEL_TYPE
+
+std::string host_port(const std::string& host, std::uint32_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+// What tcpip-forward carries as "address to bind" for the spec's listen host: ssh sends
+// "localhost" when none was given and "" (every interface) for "*".
+std::string bind_address_for(const config::ForwardEndpoint& listen) {
+  if (listen.host.empty()) return "localhost";
+  if (listen.host == "*") return "";
+  return listen.host;
+}
+
+void close_timer(uv_timer_t*& timer) {
+  if (timer == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  timer = nullptr;
+}
+
+}  // namespace
+
+struct RemoteForwards::Forward {
+  RemoteForwards* owner = nullptr;
+  config::ForwardSpec spec;
+  std::string bind_address;   // as sent in tcpip-forward
+  std::uint32_t allocated = 0;  // port-0 forwards: the port the server chose
+  bool ready = false;           // granted on the attached connection
+  bool granted_before = false;  // granted on some connection
+  bool settled = true;          // its request on the attached connection has a final answer
+  bool retrying = false;
+  std::uint64_t retry_started_ms = 0;
+  uv_timer_t* retry_timer = nullptr;
+
+  std::uint32_t asked_port() const { return spec.listen.port != 0 ? spec.listen.port : allocated; }
+  std::string target() const {
+    if (!spec.target) return "SOCKS";
+    return spec.target->is_socket() ? spec.target->socket_path : host_port(spec.target->host, spec.target->port);
+  }
+  std::string describe() const {
+    std::string from;
+    if (spec.listen.is_socket()) {
+      from = spec.listen.socket_path;
+    } else {
+      from = host_port(bind_address.empty() ? "*" : bind_address, asked_port());
+    }
+    return from + " -> " + target();
+  }
+};
+
+struct RemoteForwards::PendingConnect {
+  SshSession* session;
+  ssh::ChannelId id;
+  std::shared_ptr<net::ConnectAttempt> attempt;
+};
+
+RemoteForwards::RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::vector<config::ForwardSpec> specs,
+                               bool /*gateway_ports: as ssh, no effect on remote forwards*/)
+    : loop_(loop), resolver_(resolver) {
+  for (auto& spec : specs) {
+    auto f = std::make_unique<Forward>();
+    f->owner = this;
+    f->bind_address = bind_address_for(spec.listen);
+    f->spec = std::move(spec);
+    forwards_.push_back(std::move(f));
+  }
+}
+
+RemoteForwards::~RemoteForwards() {
+  close();
+  *alive_ = false;
+}
+
+std::size_t RemoteForwards::active_connections() const { return pending_.size() + splices_.size() + socks_.size(); }
+
+std::optional<std::uint16_t> RemoteForwards::listen_port(std::size_t i) const {
+  if (i >= forwards_.size() || forwards_[i]->spec.listen.is_socket()) return std::nullopt;
+  const std::uint32_t port = forwards_[i]->asked_port();
+  if (port == 0) return std::nullopt;
+  return static_cast<std::uint16_t>(port);
+}
+
+bool RemoteForwards::ready(std::size_t i) const { return i < forwards_.size() && forwards_[i]->ready; }
+
+std::string RemoteForwards::describe(std::size_t i) const {
+  return i < forwards_.size() ? forwards_[i]->describe() : std::string();
+}
+
+void RemoteForwards::attach(SshSession& session, std::function<void(bool all_ok)> done) {
+  if (closed_) return;
+  session_ = &session;
+  const std::uint64_t generation = ++generation_;
+  ++attach_count_;
+  all_ok_ = true;
+  done_ = std::move(done);
+  unsettled_ = forwards_.size();
+  for (auto& f : forwards_) f->settled = false;
+  if (forwards_.empty()) {
+    auto callback = std::move(done_);
+    done_ = nullptr;
+    if (callback) callback(true);
+    return;
+  }
+  for (auto& f : forwards_) {
+    if (generation != generation_) break;  // a callback detached or closed meanwhile
+    request(*f);
+  }
+}
+
+void RemoteForwards::request(Forward& f) {
+  f.ready = false;
+  if (session_ == nullptr || closed_) {
+    settle(f, false);
+    return;
+  }
+  const std::uint64_t generation = generation_;
+  Forward* fp = &f;
+  std::weak_ptr<bool> alive = alive_;
+  const bool sent = session_->global_request(
+      [fp](ssh::Client& client) {
+        if (fp->spec.listen.is_socket()) return client.request_streamlocal_forward(fp->spec.listen.socket_path);
+        return client.request_tcpip_forward(fp->bind_address, fp->asked_port());
+      },
+      [this, fp, generation, alive](const ssh::event::GlobalRequestResult& result) {
+        if (alive.expired() || !*alive.lock()) return;
+        on_reply(*fp, generation, result);
+      });
+  if (!sent) {
+    log::error("Warning: remote forward %s: the request could not be sent", f.describe().c_str());
+    settle(f, false);
+    return;
+  }
+  log::verbose("Requesting remote forward %s", f.describe().c_str());
+}
+
+void RemoteForwards::on_reply(Forward& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result) {
+  if (generation != generation_ || closed_) return;
+  if (!result.success) {
+    on_refused(f);
+    return;
+  }
+  if (!f.spec.listen.is_socket() && f.asked_port() == 0) {
+    // RFC 4254 §7.1: the reply to a port-0 request carries the port the server allocated.
+    const auto port = ssh::Client::allocated_port(result.data);
+    if (!port || *port == 0 || *port > 65535) {
+      log::error("Warning: remote forward %s: the server allocated an invalid port", f.describe().c_str());
+      settle(f, false);
+      return;
+    }
+    f.allocated = *port;
+    log::info("Allocated port %u for remote forward to %s", *port, f.target().c_str());
+  }
+  stop_retry(f);
+  f.ready = true;
+  f.granted_before = true;
+  log::info("Remote forward ready: %s", f.describe().c_str());
+  settle(f, true);
+}
+
+void RemoteForwards::on_refused(Forward& f) {
+  if (attach_count_ > 1 && f.granted_before) {
+    const std::uint64_t now = uv_now(loop_);
+    if (!f.retrying) {
+      f.retrying = true;
+      f.retry_started_ms = now;
+      log::info("Remote forward %s refused by the server; the previous connection may still hold it. "
+                "Retrying every %llu s for up to %llu s.",
+                f.describe().c_str(), static_cast<unsigned long long>(kRetryIntervalMs / 1000),
+                static_cast<unsigned long long>(kRetryWindowMs / 1000));
+    }
+    if (now - f.retry_started_ms < kRetryWindowMs) {
+      if (f.retry_timer == nullptr) {
+        f.retry_timer = new uv_timer_t;
+        uv_timer_init(loop_, f.retry_timer);
+        f.retry_timer->data = &f;
+      }
+      uv_timer_start(f.retry_timer, [](uv_timer_t* t) {
+        auto* fwd = static_cast<Forward*>(t->data);
+        fwd->owner->request(*fwd);
+      }, kRetryIntervalMs, 0);
+      return;
+    }
+    stop_retry(f);
+    if (f.spec.listen.port == 0 && f.allocated != 0) {
+      // The port chosen earlier stays taken: let the server choose again.
+      f.allocated = 0;
+      request(f);
+      return;
+    }
+  }
+  if (f.spec.listen.is_socket()) {
+    log::error("Warning: remote port forwarding failed for listen path %s (%s): the server refused the request",
+               f.spec.listen.socket_path.c_str(), f.describe().c_str());
+  } else {
+    log::error("Warning: remote port forwarding failed for listen port %u (%s): the server refused the request",
+               f.asked_port(), f.describe().c_str());
+  }
+  settle(f, false);
+}
+
+void RemoteForwards::stop_retry(Forward& f) {
+  f.retrying = false;
+  if (f.retry_timer != nullptr) uv_timer_stop(f.retry_timer);
+}
+
+void RemoteForwards::settle(Forward& f, bool ok) {
+  if (f.settled) return;
+  f.settled = true;
+  if (!ok) all_ok_ = false;
+  if (unsettled_ > 0 && --unsettled_ == 0 && done_) {
+    auto callback = std::move(done_);
+    done_ = nullptr;
+    callback(all_ok_);
+  }
+}
+
+void RemoteForwards::detach(SshSession& session) {
+  if (&session != session_) return;
+  session_ = nullptr;
+  ++generation_;
+  done_ = nullptr;
+  unsettled_ = 0;
+  for (auto& f : forwards_) {
+    f->ready = false;
+    f->settled = true;
+    stop_retry(*f);
+  }
+  // Connects not yet answered belong to channels of that connection.
+  for (PendingConnect* pc : std::unordered_set<PendingConnect*>(pending_)) {
+    pc->attempt->cancel();
+    pc->session->reject_channel(pc->id, kConnectFailed, "connection going away");
+    pending_.erase(pc);
+    delete pc;
+  }
+}
+
+RemoteForwards::Forward* RemoteForwards::match(const ssh::event::ChannelOpenRequest& request) {
+  if (request.type == "forwarded-streamlocal@openssh.com") {
+    for (auto& f : forwards_) {
+      if (f->ready && f->spec.listen.is_socket() && f->spec.listen.socket_path == request.socket_path) return f.get();
+    }
+    return nullptr;
+  }
+  // The server names the address and port it listened on (RFC 4254 §7.2). It may spell the address
+  // differently from our request (a server normalising "localhost"), so a unique port match is
+  // accepted too.
+  Forward* by_port = nullptr;
+  std::size_t port_matches = 0;
+  for (auto& f : forwards_) {
+    if (!f->ready || f->spec.listen.is_socket() || f->asked_port() != request.connected_port) continue;
+    if (f->bind_address == request.connected_address) return f.get();
+    by_port = f.get();
+    ++port_matches;
+  }
+  return port_matches == 1 ? by_port : nullptr;
+}
+
+void RemoteForwards::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
+  if (closed_ || &session != session_) {
+    session.reject_channel(request.id, kProhibited, "no remote forwards on this connection");
+    return;
+  }
+  if (request.type != "forwarded-tcpip" && request.type != "forwarded-streamlocal@openssh.com") {
+    session.reject_channel(request.id, kUnknownType, "unknown channel type");
+    return;
+  }
+  Forward* f = match(request);
+  const std::string where = request.type == "forwarded-tcpip"
+                                ? host_port(request.connected_address, request.connected_port)
+                                : request.socket_path;
+  if (f == nullptr) {
+    log::info("Refusing a %s channel for %s: no such remote forward", request.type.c_str(), where.c_str());
+    session.reject_channel(request.id, kProhibited, "no such remote forward");
+    return;
+  }
+  std::string label = "remote forward " + f->describe();
+  if (request.type == "forwarded-tcpip") label += " from " + host_port(request.originator_address, request.originator_port);
+  log::debug("%s: connection", label.c_str());
+  if (!f->spec.target) {
+    std::weak_ptr<bool> alive = alive_;
+    auto* socks = new RemoteSocks(loop_, resolver_, session, request.id, label, [this, alive](RemoteSocks* s) {
+      if (!alive.expired() && *alive.lock()) socks_.erase(s);
+      delete s;
+    });
+    socks_.insert(socks);
+    session.accept_channel(request.id, *socks);
+    return;
+  }
+  connect_then_accept(session, *f, request, std::move(label));
+}
+
+void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, const ssh::event::ChannelOpenRequest& request,
+                                         std::string label) {
+  auto* pc = new PendingConnect{&session, request.id, nullptr};
+  pending_.insert(pc);
+  const std::string target = f.target();
+  auto on_connected = [this, pc, label, target](net::ConnectResult result) {
+    pending_.erase(pc);
+    SshSession& s = *pc->session;
+    const ssh::ChannelId id = pc->id;
+    delete pc;
+    if (result.stream == nullptr) {
+      log::info("%s: connect to %s failed: %s", label.c_str(), target.c_str(), result.error.c_str());
+      s.reject_channel(id, kConnectFailed, "connect failed");
+      return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    auto* splice = new StreamSplice(s, result.stream, label, [this, alive](StreamSplice* done) {
+      if (!alive.expired() && *alive.lock()) splices_.erase(done);
+      delete done;
+    });
+    splices_.insert(splice);
+    s.accept_channel(id, *splice);
+    splice->attach(id);
+    splice->on_open_confirmed();
+  };
+  const config::ForwardEndpoint& t = *f.spec.target;
+  pc->attempt = t.is_socket() ? net::connect_unix(loop_, t.socket_path, std::move(on_connected))
+                              : net::connect_tcp(loop_, resolver_, t.host, t.port, std::move(on_connected));
+}
+
+void RemoteForwards::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (session_ != nullptr && session_->authenticated()) {
+    // Best effort: the server stops listening; nobody waits for the answers.
+    for (auto& f : forwards_) {
+      if (!f->ready) continue;
+      Forward* fp = f.get();
+      session_->global_request(
+          [fp](ssh::Client& client) {
+            if (fp->spec.listen.is_socket()) return client.cancel_streamlocal_forward(fp->spec.listen.socket_path);
+            return client.cancel_tcpip_forward(fp->bind_address, fp->asked_port());
+          },
+          [](const ssh::event::GlobalRequestResult&) {});
+    }
+  }
+  for (PendingConnect* pc : std::unordered_set<PendingConnect*>(pending_)) {
+    pc->attempt->cancel();
+    pc->session->reject_channel(pc->id, kConnectFailed, "forward closing");
+    delete pc;
+  }
+  pending_.clear();
+  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) s->abort();
+  for (RemoteSocks* s : std::unordered_set<RemoteSocks*>(socks_)) s->abort();
+  for (auto& f : forwards_) {
+    f->ready = false;
+    f->retrying = false;
+    close_timer(f->retry_timer);
+  }
+  session_ = nullptr;
+  done_ = nullptr;
+  ++generation_;
+}
+
+}  // namespace gateway

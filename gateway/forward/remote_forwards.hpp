@@ -1,0 +1,93 @@
+#pragma once
+// RemoteForward (-R): the server listens (RFC 4254 §7.1 tcpip-forward, OpenSSH PROTOCOL §2.4
+// streamlocal-forward@openssh.com) and opens a forwarded-tcpip / forwarded-streamlocal channel per
+// connection; we connect locally and splice. Forms, as ssh(1):
+//   -R [bind:]port:host:hostport    -R [bind:]port:/local/socket
+//   -R /remote/socket:host:hostport -R /remote/socket:/local/socket
+//   -R [bind:]port                  (no target: each connection is a SOCKS4/4a/5 client we serve)
+// Port 0 lets the server choose; it is reported as ssh does ("Allocated port N for remote forward
+// to host:hostport") and kept across reconnects where possible.
+//
+// The forwards live on one connection at a time (attach / detach). As ssh, the local connect is
+// made first and the channel accepted only when it succeeded (else OPEN_FAILURE "connect failed").
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "gateway/config/forward_spec.hpp"
+#include "gateway/core/ssh_session.hpp"
+#include "gateway/forward/remote_socks.hpp"
+#include "gateway/forward/stream_splice.hpp"
+#include "gateway/net/connector.hpp"
+#include "gateway/net/resolver.hpp"
+
+namespace gateway {
+
+class RemoteForwards {
+ public:
+  // `gateway_ports` is ssh's GatewayPorts. As in ssh it does not change what is asked of the server:
+  // a forward without a bind address asks for "localhost", "*" or an empty one for every interface
+  // (which the server's own GatewayPorts may still restrict).
+  RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::vector<config::ForwardSpec> specs, bool gateway_ports);
+  ~RemoteForwards();
+  RemoteForwards(const RemoteForwards&) = delete;
+  RemoteForwards& operator=(const RemoteForwards&) = delete;
+
+  // An authenticated connection: request every forward on it. `done(all_ok)` runs once every
+  // request has its final answer (after any retries; not at all if detach() comes first).
+  void attach(SshSession& session, std::function<void(bool all_ok)> done);
+  // The connection is gone: forget it (the session closes its channels). A later attach()
+  // requests everything again; a forward the server then refuses although it had granted it before
+  // (the old server process may still hold the port) is retried every 2 s for up to 60 s.
+  void detach(SshSession& session);
+  // Routed from SessionDelegate::on_channel_open_request for the attached session.
+  void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request);
+  // Stops: cancels the forwards on the server (best effort), pending connects and every splice.
+  void close();
+  // Forwarded connections being set up or carrying data.
+  std::size_t active_connections() const;
+
+  std::size_t size() const { return forwards_.size(); }
+  // The port the server listens on for forward i (the allocated one for port 0); nullopt for a
+  // socket path or while unknown.
+  std::optional<std::uint16_t> listen_port(std::size_t i) const;
+  bool ready(std::size_t i) const;
+  // "localhost:8080 -> 127.0.0.1:80", "/run/x.sock -> SOCKS" for log lines.
+  std::string describe(std::size_t i) const;
+
+ private:
+  struct Forward;
+  struct PendingConnect;
+  void request(Forward& f);
+  void on_reply(Forward& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result);
+  void on_refused(Forward& f);
+  void settle(Forward& f, bool ok);
+  Forward* match(const ssh::event::ChannelOpenRequest& request);
+  void connect_then_accept(SshSession& session, Forward& f, const ssh::event::ChannelOpenRequest& request,
+                           std::string label);
+  void stop_retry(Forward& f);
+
+  uv_loop_t* loop_;
+  net::Resolver& resolver_;
+  std::vector<std::unique_ptr<Forward>> forwards_;
+  SshSession* session_ = nullptr;
+  std::uint64_t generation_ = 0;  // bumped by attach/detach: stale replies are ignored
+  std::size_t attach_count_ = 0;
+  std::size_t unsettled_ = 0;
+  bool all_ok_ = true;
+  std::function<void(bool)> done_;
+  bool closed_ = false;
+  std::unordered_set<PendingConnect*> pending_;
+  std::unordered_set<StreamSplice*> splices_;
+  std::unordered_set<RemoteSocks*> socks_;
+  // Replies and finishing splices may arrive after destruction; they check this first.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gateway
