@@ -5,8 +5,8 @@
 namespace gateway::cli {
 namespace {
 
-constexpr std::string_view kFlags = "vqNVh";
-constexpr std::string_view kWithArgument = "FopliLRDJ";
+constexpr std::string_view kFlags = "vqyNVh";
+constexpr std::string_view kWithArgument = "FEopliLRDJ";
 
 const char* keyword_for(char option) {
   switch (option) {
@@ -137,6 +137,7 @@ class Parser {
       const char* level = cl_.verbosity == 1 ? "DEBUG1" : cl_.verbosity == 2 ? "DEBUG2" : "DEBUG3";
       front.push_back({"LogLevel", {level}, "-v"});
     }
+    if (cl_.syslog) front.push_back({"LogTarget", {"syslog"}, "-y"});
     cl_.overrides.insert(cl_.overrides.begin(), front.begin(), front.end());
 
     if (destination) {
@@ -192,6 +193,9 @@ class Parser {
         cl_.quiet = true;
         level_flag_ = 'q';
         break;
+      case 'y':
+        cl_.syslog = true;
+        break;
       case 'N':
         cl_.no_command = true;
         break;
@@ -214,6 +218,14 @@ class Parser {
         return false;
       }
       cl_.config_file = value;
+      return true;
+    }
+    if (opt == 'E') {
+      if (value.empty()) {
+        error = "option '-E' needs a file name";
+        return false;
+      }
+      cl_.log_file = value;  // the last -E wins, as in ssh
       return true;
     }
     if (opt == 'o') {
@@ -254,11 +266,13 @@ ParseResult parse(int argc, const char* const* argv) {
 std::string usage(std::string_view program) {
   const std::string p(program);
   return "usage: " + p +
-         " [-v...] [-q] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user]\n"
-         "       [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump] [-V] [-h] [--demo]\n"
+         " [-v...] [-q] [-y] [-E logfile] [-N] [-F configfile] [-o Option=value]...\n"
+         "       [-p port] [-l user] [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump]\n"
+         "       [-V] [-h] [--demo]\n"
          "       [user@]host | ssh://[user@]host[:port]\n"
          "\n"
          "  -v            more verbose (repeat for more)    -q  quiet\n"
+         "  -y            log to syslog                     -E file  append the log to file\n"
          "  -N            no remote command, forwards only  -V  print version\n"
          "  -F file       configuration file (\"none\": read no configuration)\n"
          "  -o Opt=value  any ssh_config option, overriding the configuration files\n"
@@ -269,6 +283,12 @@ std::string usage(std::string_view program) {
          "  -D [bind:]port                 SOCKS proxy\n"
          "  -J [user@]host[:port]          connect through a jump host\n"
          "  -h            this help                         --demo  run the built-in demonstration\n";
+}
+
+void apply_log_file(const CommandLine& command_line, config::Options& options) {
+  if (!command_line.log_file || command_line.syslog) return;
+  options.log_target = config::Options::LogTarget::file;
+  options.log_file = *command_line.log_file;
 }
 
 }  // namespace gateway::cli

@@ -1,7 +1,8 @@
 #pragma once
 // sshplex's command line, ssh(1)-compatible where the flags overlap:
-//   sshplex [-v...] [-q] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user] [-i identity]...
-//           [-L spec]... [-R spec]... [-D spec]... [-J jump] [-V] [-h] [--demo] [user@]host | ssh://[user@]host[:port]
+//   sshplex [-v...] [-q] [-y] [-E logfile] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user]
+//           [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump] [-V] [-h] [--demo]
+//           [user@]host | ssh://[user@]host[:port]
 // getopt-style: flags combine (-vvN), arguments attach or follow (-p22 / -p 22), "--" ends options.
 // Flags that correspond to ssh_config keywords become overrides that the resolver applies first.
 #include <optional>
@@ -18,6 +19,8 @@ struct CommandLine {
   std::string host;  // destination host without user@ or :port; empty only with -V, -h or --demo
   int verbosity = 0;
   bool quiet = false;
+  bool syslog = false;                     // -y (also an override: LogTarget syslog)
+  std::optional<std::string> log_file;     // -E: append log lines to this file
   bool no_command = false;                 // -N
   bool version = false;                    // -V
   bool help = false;                       // -h
@@ -39,5 +42,9 @@ ParseResult parse(std::span<const std::string> args);
 ParseResult parse(int argc, const char* const* argv);
 
 std::string usage(std::string_view program = "sshplex");
+
+// Applies -E to resolved options: the log goes to the file unless -y asked for syslog (ssh gives -y
+// precedence too). -E is not a keyword, so it cannot come from a configuration file.
+void apply_log_file(const CommandLine& command_line, config::Options& options);
 
 }  // namespace gateway::cli

@@ -170,12 +170,21 @@ std::string kw_dynamic_forward(Ctx& c) {
   return forward_kw(c, ForwardKind::dynamic, &Options::dynamic_forwards);
 }
 
-std::string kw_server_alive_interval(Ctx& c) {
+// A time in ssh_config(5) "TIME FORMATS"; `positive` rejects 0 where 0 would mean nonsense.
+std::string time_kw(Ctx& c, std::chrono::seconds Options::*field, bool positive) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
   auto v = parse_time(c.args[0]);
-  if (!v) return "expected a time interval (e.g. 30, 5m), got " + quoted(c.args[0]);
-  if (c.first()) c.o().server_alive_interval = *v;
+  if (!v || (positive && v->count() == 0)) {
+    return std::string("expected a time interval") + (positive ? " greater than 0" : "") + " (e.g. 30, 5m), got " +
+           quoted(c.args[0]);
+  }
+  if (c.first()) c.o().*field = *v;
   return {};
+}
+
+// 0 turns dead-peer detection off (on by default in sshplex, see Options).
+std::string kw_server_alive_interval(Ctx& c) {
+  return time_kw(c, &Options::server_alive_interval, false);
 }
 
 std::string kw_server_alive_count_max(Ctx& c) {
@@ -413,6 +422,59 @@ std::string kw_update_host_keys(Ctx& c) {
   return {};
 }
 
+// sshplex's own headless directives (see Options for what each controls).
+std::string kw_pool_size(Ctx& c) {
+  return uint_kw(c, &Options::pool_size, 1, 64);
+}
+std::string kw_reconnect(Ctx& c) {
+  return bool_kw(c, &Options::reconnect);
+}
+std::string kw_reconnect_max_delay(Ctx& c) {
+  return time_kw(c, &Options::reconnect_max_delay, true);
+}
+// 0 is allowed: a client then fails at once while no connection is up.
+std::string kw_transport_wait_timeout(Ctx& c) {
+  return time_kw(c, &Options::transport_wait_timeout, false);
+}
+std::string kw_max_clients(Ctx& c) {
+  return uint_kw(c, &Options::max_clients, 1, 1000000);
+}
+std::string kw_max_pending_opens(Ctx& c) {
+  return uint_kw(c, &Options::max_pending_opens, 1, 1000000);
+}
+std::string kw_drain_timeout(Ctx& c) {
+  return time_kw(c, &Options::drain_timeout, false);
+}
+
+// "file" is not a value here: a log file is given with -E on the command line, as with ssh.
+std::string kw_log_target(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  Options::LogTarget target;
+  if (v == "stderr") {
+    target = Options::LogTarget::standard_error;
+  } else if (v == "syslog") {
+    target = Options::LogTarget::syslog;
+  } else {
+    return "expected stderr or syslog, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().log_target = target;
+  return {};
+}
+
+// The facility names ssh_config(5) SyslogFacility accepts, stored upper case.
+std::string kw_syslog_facility(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  std::string v = c.args[0];
+  for (char& ch : v) ch = (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
+  const bool local = v.size() == 6 && v.starts_with("LOCAL") && v[5] >= '0' && v[5] <= '7';
+  if (!local && v != "DAEMON" && v != "USER" && v != "AUTH") {
+    return "expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().syslog_facility = v;
+  return {};
+}
+
 std::string kw_ignore_unknown(Ctx& c) {
   if (c.args.empty()) return "missing argument";
   if (c.first()) {
@@ -472,6 +534,15 @@ constexpr Keyword kKeywords[] = {
     {"TCPKeepAlive", kw_tcp_keep_alive},
     {"UpdateHostKeys", kw_update_host_keys},
     {"IgnoreUnknown", kw_ignore_unknown},
+    {"PoolSize", kw_pool_size},
+    {"Reconnect", kw_reconnect},
+    {"ReconnectMaxDelay", kw_reconnect_max_delay},
+    {"TransportWaitTimeout", kw_transport_wait_timeout},
+    {"MaxClients", kw_max_clients},
+    {"MaxPendingOpens", kw_max_pending_opens},
+    {"DrainTimeout", kw_drain_timeout},
+    {"LogTarget", kw_log_target},
+    {"SyslogFacility", kw_syslog_facility},
 };
 
 const Keyword* find_keyword(std::string_view keyword) {

@@ -97,6 +97,53 @@ TEST(CommandLine, CombinedFlagsAndAttachedArguments) {
   EXPECT_EQ(pairs(d), (Pairs{{"DynamicForward", "1080"}}));
 }
 
+TEST(CommandLine, QuietMapsToLogLevelQuiet) {
+  auto c = ok({"-q", "h"});
+  EXPECT_TRUE(c.quiet);
+  EXPECT_EQ(pairs(c), (Pairs{{"LogLevel", "QUIET"}}));
+  EXPECT_EQ(c.overrides[0].origin, "-q");
+}
+
+TEST(CommandLine, SyslogAndLogFile) {
+  auto y = ok({"-y", "-p", "2", "h"});
+  EXPECT_TRUE(y.syslog);
+  EXPECT_FALSE(y.log_file.has_value());
+  // A front override, so it beats LogTarget from any configuration file.
+  EXPECT_EQ(pairs(y), (Pairs{{"LogTarget", "syslog"}, {"Port", "2"}}));
+  EXPECT_EQ(y.overrides[0].origin, "-y");
+
+  auto e = ok({"-E", "/var/log/a.log", "-qyE/var/log/b.log", "h"});
+  EXPECT_EQ(e.log_file, "/var/log/b.log");  // the last -E wins, as in ssh
+  EXPECT_EQ(pairs(e), (Pairs{{"LogLevel", "QUIET"}, {"LogTarget", "syslog"}}));
+  auto f = ok({"-vE", "log.txt", "h"});
+  EXPECT_EQ(f.log_file, "log.txt");
+  EXPECT_FALSE(f.syslog);
+  EXPECT_EQ(pairs(f), (Pairs{{"LogLevel", "DEBUG1"}}));
+
+  EXPECT_EQ(err({"-E", "", "h"}), "option '-E' needs a file name");
+  EXPECT_EQ(err({"h", "-E"}), "option '-E' requires an argument");
+}
+
+TEST(CommandLine, ApplyLogFile) {
+  gateway::config::Options o;
+  apply_log_file(ok({"h"}), o);
+  EXPECT_EQ(o.log_target, gateway::config::Options::LogTarget::standard_error);
+  EXPECT_TRUE(o.log_file.empty());
+
+  // -E beats a configuration file's LogTarget (the command line wins)...
+  o.log_target = gateway::config::Options::LogTarget::syslog;
+  apply_log_file(ok({"-E", "/tmp/x.log", "h"}), o);
+  EXPECT_EQ(o.log_target, gateway::config::Options::LogTarget::file);
+  EXPECT_EQ(o.log_file, "/tmp/x.log");
+
+  // ... but -y beats -E, as in ssh.
+  gateway::config::Options p2;
+  p2.log_target = gateway::config::Options::LogTarget::syslog;  // what -y resolves to
+  apply_log_file(ok({"-y", "-E", "/tmp/x.log", "h"}), p2);
+  EXPECT_EQ(p2.log_target, gateway::config::Options::LogTarget::syslog);
+  EXPECT_TRUE(p2.log_file.empty());
+}
+
 TEST(CommandLine, DestinationForms) {
   auto a = ok({"alice@host"});
   EXPECT_EQ(a.host, "host");
@@ -161,7 +208,7 @@ TEST(CommandLine, ArgvOverloadAndUsage) {
   EXPECT_EQ(r.command_line->host, "gw");
   const std::string u = usage();
   for (const char* flag :
-       {"-v", "-q", "-N", "-F", "-o", "-p", "-l", "-i", "-L", "-R", "-D", "-J", "-V", "-h", "--demo"}) {
+       {"-v", "-q", "-y", "-E", "-N", "-F", "-o", "-p", "-l", "-i", "-L", "-R", "-D", "-J", "-V", "-h", "--demo"}) {
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
   }
   EXPECT_EQ(u.rfind("usage: sshplex ", 0), 0u);

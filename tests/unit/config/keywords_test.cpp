@@ -86,6 +86,26 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"UpdateHostKeys", {"always"}, "cfg:7: UpdateHostKeys: expected yes, no or ask"},
       {"IgnoreUnknown", {}, "cfg:7: IgnoreUnknown: missing argument"},
       {"NoSuchKeyword", {"x"}, "cfg:7: unknown keyword 'NoSuchKeyword'"},
+      {"PoolSize", {"0"}, "cfg:7: PoolSize: expected a number 1..64, got '0'"},
+      {"PoolSize", {"65"}, "cfg:7: PoolSize: expected a number 1..64, got '65'"},
+      {"PoolSize", {}, "cfg:7: PoolSize: missing argument"},
+      {"Reconnect", {"always"}, "cfg:7: Reconnect: expected yes or no, got 'always'"},
+      {"ReconnectMaxDelay", {"0"}, "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0 (e.g. 30, 5m), got '0'"},
+      {"ReconnectMaxDelay", {"1x"}, "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0"},
+      {"TransportWaitTimeout", {"-1"}, "cfg:7: TransportWaitTimeout: expected a time interval (e.g. 30, 5m), got '-1'"},
+      {"TransportWaitTimeout", {"1", "2"}, "cfg:7: TransportWaitTimeout: expected 1 argument, got 2"},
+      {"MaxClients", {"0"}, "cfg:7: MaxClients: expected a number 1..1000000, got '0'"},
+      {"MaxClients", {"1000001"}, "cfg:7: MaxClients: expected a number 1..1000000, got '1000001'"},
+      {"MaxPendingOpens", {"0"}, "cfg:7: MaxPendingOpens: expected a number 1..1000000, got '0'"},
+      {"MaxPendingOpens", {"lots"}, "cfg:7: MaxPendingOpens: expected a number 1..1000000, got 'lots'"},
+      {"DrainTimeout", {"10 s"}, "cfg:7: DrainTimeout: expected a time interval (e.g. 30, 5m), got '10 s'"},
+      {"DrainTimeout", {}, "cfg:7: DrainTimeout: missing argument"},
+      {"LogTarget", {"file"}, "cfg:7: LogTarget: expected stderr or syslog, got 'file'"},
+      {"LogTarget", {}, "cfg:7: LogTarget: missing argument"},
+      {"SyslogFacility", {"LOCAL8"}, "cfg:7: SyslogFacility: expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got 'LOCAL8'"},
+      {"SyslogFacility", {"KERN"}, "cfg:7: SyslogFacility: expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got 'KERN'"},
+      {"SyslogFacility", {"LOCAL"}, "got 'LOCAL'"},
+      {"ServerAliveInterval", {"-5"}, "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got '-5'"},
   };
   for (const auto& c : cases) {
     const std::string msg = error_of(c.keyword, c.args);
@@ -171,6 +191,80 @@ TEST(Keywords, ValuesParsed) {
   apply_directive(d, ConfigLine{"RekeyLimit", {"default", "none"}}, Origin{"f", 1}, true);
   EXPECT_TRUE(d.errors.empty());
   EXPECT_EQ(d.options.rekey_limit_bytes, 0u);
+}
+
+// sshplex's headless directives: defaults, good values, and the first value winning.
+TEST(Keywords, HeadlessDirectives) {
+  const Options defaults;
+  EXPECT_EQ(defaults.pool_size, 2u);
+  EXPECT_TRUE(defaults.reconnect);
+  EXPECT_EQ(defaults.server_alive_interval.count(), 15);
+  EXPECT_EQ(defaults.log_target, Options::LogTarget::standard_error);
+  EXPECT_EQ(defaults.syslog_facility, "USER");
+
+  OptionsBuilder b;
+  int line = 0;
+  auto a = [&](std::string k, std::vector<std::string> v) {
+    apply_directive(b, ConfigLine{k, v}, Origin{"f", static_cast<std::size_t>(++line)}, true);
+  };
+  a("PoolSize", {"64"});
+  a("Reconnect", {"no"});
+  a("ReconnectMaxDelay", {"5m"});
+  a("TransportWaitTimeout", {"0"});
+  a("MaxClients", {"1000000"});
+  a("MaxPendingOpens", {"1"});
+  a("DrainTimeout", {"1m30s"});
+  a("LogTarget", {"SysLog"});
+  a("SyslogFacility", {"local7"});
+  a("ServerAliveInterval", {"0"});
+  // Second values for each: all ignored.
+  a("poolsize", {"3"});
+  a("Reconnect", {"yes"});
+  a("ReconnectMaxDelay", {"1"});
+  a("TransportWaitTimeout", {"30"});
+  a("MaxClients", {"5"});
+  a("MaxPendingOpens", {"5"});
+  a("DrainTimeout", {"0"});
+  a("LogTarget", {"stderr"});
+  a("SyslogFacility", {"AUTH"});
+  a("ServerAliveInterval", {"30"});
+  ASSERT_TRUE(b.errors.empty()) << b.errors[0].to_string();
+  EXPECT_EQ(b.options.pool_size, 64u);
+  EXPECT_FALSE(b.options.reconnect);
+  EXPECT_EQ(b.options.reconnect_max_delay.count(), 300);
+  EXPECT_EQ(b.options.transport_wait_timeout.count(), 0);
+  EXPECT_EQ(b.options.max_clients, 1000000u);
+  EXPECT_EQ(b.options.max_pending_opens, 1u);
+  EXPECT_EQ(b.options.drain_timeout.count(), 90);
+  EXPECT_EQ(b.options.log_target, Options::LogTarget::syslog);
+  EXPECT_EQ(b.options.syslog_facility, "LOCAL7");
+  EXPECT_EQ(b.options.server_alive_interval.count(), 0);  // 0 turns dead-peer detection off
+
+  OptionsBuilder other;
+  apply_directive(other, ConfigLine{"PoolSize", {"1"}}, Origin{"f", 1}, true);
+  apply_directive(other, ConfigLine{"SyslogFacility", {"daemon"}}, Origin{"f", 2}, true);
+  apply_directive(other, ConfigLine{"LogTarget", {"stderr"}}, Origin{"f", 3}, true);
+  apply_directive(other, ConfigLine{"LogTarget", {"syslog"}}, Origin{"f", 4}, true);
+  apply_directive(other, ConfigLine{"ServerAliveInterval", {"2m"}}, Origin{"f", 5}, true);
+  ASSERT_TRUE(other.errors.empty());
+  EXPECT_EQ(other.options.pool_size, 1u);
+  EXPECT_EQ(other.options.syslog_facility, "DAEMON");
+  EXPECT_EQ(other.options.log_target, Options::LogTarget::standard_error);
+  EXPECT_EQ(other.options.server_alive_interval.count(), 120);
+
+  // A bad value in a block that does not apply is still an error; a good one is not applied.
+  auto inactive = apply("MaxClients", {"10"}, false);
+  EXPECT_TRUE(inactive.errors.empty());
+  EXPECT_EQ(inactive.options.max_clients, 4096u);
+  EXPECT_EQ(apply("PoolSize", {"99"}, false).errors.size(), 1u);
+  // An invalid first value does not block a later valid one from being first.
+  OptionsBuilder bad_first;
+  apply_directive(bad_first, ConfigLine{"PoolSize", {"0"}}, Origin{"f", 1}, true);
+  apply_directive(bad_first, ConfigLine{"PoolSize", {"4"}}, Origin{"f", 2}, true);
+  EXPECT_EQ(bad_first.errors.size(), 1u);
+  EXPECT_EQ(bad_first.options.pool_size, 4u);
+  EXPECT_EQ(canonical_keyword("maxpendingopens"), "MaxPendingOpens");
+  EXPECT_EQ(canonical_keyword("SYSLOGFACILITY"), "SyslogFacility");
 }
 
 TEST(Keywords, IgnoreUnknown) {

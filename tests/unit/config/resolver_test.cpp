@@ -60,8 +60,18 @@ TEST(Resolver, DefaultsLikeSsh) {
   EXPECT_EQ(o.global_known_hosts_files,
             (std::vector<std::string>{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}));
   EXPECT_EQ(o.strict_host_key_checking, StrictHostKeyChecking::ask);
-  EXPECT_EQ(o.server_alive_interval.count(), 0);
+  // Unlike ssh, dead-peer detection is on by default.
+  EXPECT_EQ(o.server_alive_interval.count(), 15);
   EXPECT_EQ(o.server_alive_count_max, 3u);
+  EXPECT_EQ(o.pool_size, 2u);
+  EXPECT_TRUE(o.reconnect);
+  EXPECT_EQ(o.reconnect_max_delay.count(), 60);
+  EXPECT_EQ(o.transport_wait_timeout.count(), 15);
+  EXPECT_EQ(o.max_clients, 4096u);
+  EXPECT_EQ(o.max_pending_opens, 256u);
+  EXPECT_EQ(o.drain_timeout.count(), 10);
+  EXPECT_EQ(o.log_target, Options::LogTarget::standard_error);
+  EXPECT_EQ(o.syslog_facility, "USER");
   EXPECT_FALSE(o.connect_timeout.has_value());
   EXPECT_EQ(o.number_of_password_prompts, 3u);
   EXPECT_EQ(o.identity_agent, "SSH_AUTH_SOCK");
@@ -76,12 +86,12 @@ TEST(Resolver, HostBlocksFirstValueWinsUserBeforeSystem) {
       "Host *\n"
       "  Port 2299\n"
       "  User fallback\n";
-  fs.files["/etc/ssh/ssh_config"] = "Host *\n  User system\n  ServerAliveInterval 15\n  Port 1\n";
+  fs.files["/etc/ssh/ssh_config"] = "Host *\n  User system\n  ServerAliveInterval 40\n  Port 1\n";
   const Options o = ok(run(fs, "web1"));
   EXPECT_EQ(o.hostname, "web1.internal");
   EXPECT_EQ(o.port, 2201);
   EXPECT_EQ(o.user, "fallback");
-  EXPECT_EQ(o.server_alive_interval.count(), 15);
+  EXPECT_EQ(o.server_alive_interval.count(), 40);
   const Options other = ok(run(fs, "db"));
   EXPECT_EQ(other.hostname, "db");
   EXPECT_EQ(other.port, 2299);
@@ -109,6 +119,37 @@ TEST(Resolver, CommandLineOverridesWin) {
   // IdentityFile accumulates: command line first, then the config's.
   EXPECT_EQ(o.identity_files, (std::vector<std::string>{"/k1", "/home/al/.ssh/cfg_key"}));
   EXPECT_FALSE(o.identity_files_defaulted);
+}
+
+TEST(Resolver, HeadlessDirectivesFromFileAndCommandLine) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host gw\n"
+      "  PoolSize 4\n"
+      "  LogTarget stderr\n"
+      "  SyslogFacility LOCAL3\n"
+      "  ServerAliveInterval 0\n"
+      "  MaxClients 100\n"
+      "Host *\n"
+      "  PoolSize 8\n"
+      "  DrainTimeout 1m\n";
+  // -y arrives as a LogTarget override: the command line wins over the file.
+  const Options o = ok(run(fs, "gw", {{"LogTarget", {"syslog"}, "-y"}}));
+  EXPECT_EQ(o.pool_size, 4u);
+  EXPECT_EQ(o.log_target, Options::LogTarget::syslog);
+  EXPECT_EQ(o.syslog_facility, "LOCAL3");
+  EXPECT_EQ(o.server_alive_interval.count(), 0);
+  EXPECT_EQ(o.max_clients, 100u);
+  EXPECT_EQ(o.drain_timeout.count(), 60);
+  const Options other = ok(run(fs, "elsewhere"));
+  EXPECT_EQ(other.pool_size, 8u);
+  EXPECT_EQ(other.server_alive_interval.count(), 15);
+
+  fs.files["/home/al/.ssh/config"] = "Host *\n  ReconnectMaxDelay 0\n";
+  auto bad = run(fs, "gw");
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].to_string(),
+            "/home/al/.ssh/config:2: ReconnectMaxDelay: expected a time interval greater than 0 (e.g. 30, 5m), got '0'");
 }
 
 TEST(Resolver, OverrideErrorsNameTheOption) {
