@@ -1,6 +1,7 @@
 // Feeds arbitrary payloads to the connection protocol layer (an established channel table with
-// open, opening and busy channels) and to the user authentication state machine, interleaved
-// with local commands. Nothing may crash, hang or grow without bound.
+// open, opening, busy and server-opened channels awaiting an answer) and to the user
+// authentication state machine, interleaved with local commands (including accepting and
+// rejecting server-opened channels). Nothing may crash, hang or grow without bound.
 //
 // Input: records of [selector u8][length u16 big-endian][bytes]. Selector bit 0..1 picks the
 // target: 0 connection payload, 1 auth payload, 2 connection command, 3 auth command. The high
@@ -25,6 +26,12 @@ Bytes confirmation(std::uint32_t id, std::uint32_t remote, std::uint32_t window,
   return w.take();
 }
 
+Bytes forwarded_open(std::string_view type, std::uint32_t sender, ByteView specific) {
+  ssh::wire::Writer w(90);
+  w.string(type).u32(sender).u32(3000).u32(512).raw(specific);
+  return w.take();
+}
+
 void drain(ssh::connection::Connection& c, ssh::auth::UserAuth& a) {
   while (c.poll_send()) {
   }
@@ -38,7 +45,7 @@ void drain(ssh::connection::Connection& c, ssh::auth::UserAuth& a) {
 
 void connection_command(ssh::connection::Connection& c, std::uint8_t selector, ByteView arg) {
   const std::uint32_t id = arg.empty() ? 0 : arg[0] % 6u;
-  switch ((selector >> 2) % 9) {
+  switch ((selector >> 2) % 11) {
     case 0:
       c.send(id, arg, selector & 0x20 ? 1 : 0);
       break;
@@ -62,6 +69,12 @@ void connection_command(ssh::connection::Connection& c, std::uint8_t selector, B
       break;
     case 7:
       c.send_keepalive();
+      break;
+    case 9:
+      c.accept(id);
+      break;
+    case 10:
+      c.reject(id, arg.size() > 1 ? arg[1] : 2u, ssh::as_string(arg));
       break;
     default:
       c.open_session();
@@ -107,6 +120,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   conn.exec(0, "true", true);
   conn.global_request("tcpip-forward", {}, true);
   conn.send_keepalive();
+  // Channels 3 and 4: opened by the server, not answered yet.
+  {
+    ssh::wire::Writer tcpip;
+    tcpip.string(std::string_view("127.0.0.1")).u32(8080).string(std::string_view("10.1.2.3")).u32(40000);
+    (void)conn.handle(forwarded_open("forwarded-tcpip", 200, tcpip.data()));
+    ssh::wire::Writer local;
+    local.string(std::string_view("/tmp/fuzz.sock")).string(std::string_view(""));
+    (void)conn.handle(forwarded_open("forwarded-streamlocal@openssh.com", 201, local.data()));
+  }
 
   ssh::auth::UserAuth auth("fuzz");
   auth.start();
