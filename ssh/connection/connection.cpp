@@ -188,8 +188,8 @@ bool Connection::accept(ChannelId id) {
   wire::Writer w(msg::kChannelOpenConfirmation);
   w.u32(ch->remote_id).u32(id).u32(config_.window).u32(config_.max_packet);
   push(w.take());
+  // No Opened event: the application answered synchronously and already knows.
   ch->phase = Channel::Phase::open;
-  events_.emplace_back(cevent::Opened{id});
   if (ch->eof_after_open) send_eof(id);
   return true;
 }

@@ -71,8 +71,8 @@ class Connection {
 
   // ---- channels the server opens (RFC 4254 §7.2 forwarded-tcpip, OpenSSH PROTOCOL §2.4
   // forwarded-streamlocal@openssh.com), reported as cevent::OpenRequest with a reserved id.
-  // accept() confirms with our window and max packet and reports Opened: the channel is then
-  // like one we opened. reject() sends OPEN_FAILURE and frees the id. Both ignore ids that are
+  // accept() confirms with our window and max packet: the channel is then like one we opened
+  // (no Opened event follows, the caller knows). reject() sends OPEN_FAILURE and frees the id. Both ignore ids that are
   // not awaiting an answer, and return whether they acted. close() on an unanswered channel
   // rejects it (connect failed); send_eof() on one takes effect when it is accepted.
   bool accept(ChannelId id);

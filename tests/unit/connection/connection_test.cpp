@@ -448,9 +448,8 @@ TEST(Connection, ForwardedTcpipOpenIsReportedAndAccepted) {
   wire::Writer expect(msg::kChannelOpenConfirmation);
   expect.u32(31).u32(0).u32(64 * 1024).u32(16 * 1024);
   EXPECT_EQ(h.sent(), std::vector<Bytes>{expect.take()});
-  ev = h.events();
-  ASSERT_EQ(ev.size(), 1u);
-  EXPECT_TRUE(std::holds_alternative<cevent::Opened>(ev[0]));
+  // The caller answered, so no Opened event repeats it.
+  EXPECT_TRUE(h.events().empty());
   EXPECT_EQ(h.c.send_capacity(0), 5000u);
   // A second answer for the same id changes nothing.
   EXPECT_FALSE(h.c.accept(0));
