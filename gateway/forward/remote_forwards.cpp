@@ -1,7 +1,8 @@
 #include "gateway/forward/remote_forwards.hpp"
 
+#include <algorithm>
+
 #include "gateway/core/log.hpp"
-#include "gateway/net/listener.hpp"
 
 namespace gateway {
 namespace {
@@ -45,6 +46,7 @@ struct RemoteForwards::Forward {
   bool granted_before = false;  // granted on some connection
   bool settled = true;          // its request on the attached connection has a final answer
   bool retrying = false;
+  bool retired = false;         // removed by update()
   std::uint64_t retry_started_ms = 0;
   uv_timer_t* retry_timer = nullptr;
 
@@ -151,6 +153,17 @@ void RemoteForwards::request(Forward& f) {
 
 void RemoteForwards::on_reply(Forward& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result) {
   if (generation != generation_ || closed_) return;
+  if (f.retired) {
+    // Granted after update() removed it.
+    if (result.success && !f.spec.listen.is_socket() && f.asked_port() == 0) {
+      if (auto port = ssh::Client::allocated_port(result.data)) f.allocated = *port;
+    }
+    if (result.success) {
+      f.ready = true;
+      cancel_on_server(f);
+    }
+    return;
+  }
   if (!result.success) {
     on_refused(f);
     return;
@@ -164,7 +177,14 @@ void RemoteForwards::on_reply(Forward& f, std::uint64_t generation, const ssh::e
       return;
     }
     f.allocated = *port;
-    log::info("Allocated port %u for remote forward to %s", *port, f.target().c_str());
+    // Worded exactly as ssh prints it (scripts read it), including its "socks:0" for a dynamic
+    // forward and ":-2" after a socket path.
+    std::string to = "socks:0";
+    if (f.spec.target) {
+      to = f.spec.target->is_socket() ? f.spec.target->socket_path + ":-2"
+                                      : f.spec.target->host + ":" + std::to_string(f.spec.target->port);
+    }
+    log::info("Allocated port %u for remote forward to %s", *port, to.c_str());
   }
   stop_retry(f);
   f.ready = true;
@@ -335,22 +355,62 @@ void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, const 
                               : net::connect_tcp(loop_, resolver_, t.host, t.port, std::move(on_connected));
 }
 
+void RemoteForwards::cancel_on_server(Forward& f) {
+  if (!f.ready || session_ == nullptr || !session_->authenticated()) return;
+  f.ready = false;
+  // Best effort: the server stops listening; nobody waits for the answer. The request is built
+  // now, so the lambda does not outlive its use of `f`.
+  const bool socket = f.spec.listen.is_socket();
+  const std::string path = f.spec.listen.socket_path;
+  const std::string bind = f.bind_address;
+  const std::uint32_t port = f.asked_port();
+  session_->global_request(
+      [&](ssh::Client& client) {
+        return socket ? client.cancel_streamlocal_forward(path) : client.cancel_tcpip_forward(bind, port);
+      },
+      [](const ssh::event::GlobalRequestResult&) {});
+  log::verbose("Cancelled remote forward %s", f.describe().c_str());
+}
+
+void RemoteForwards::update(std::vector<config::ForwardSpec> specs) {
+  if (closed_) return;
+  std::vector<std::unique_ptr<Forward>> next;
+  std::vector<Forward*> added;
+  for (auto& spec : specs) {
+    const std::string key = config::to_string(spec);
+    auto same = std::find_if(forwards_.begin(), forwards_.end(), [&](const std::unique_ptr<Forward>& f) {
+      return f != nullptr && config::to_string(f->spec) == key;
+    });
+    if (same != forwards_.end()) {
+      next.push_back(std::move(*same));
+      continue;
+    }
+    auto f = std::make_unique<Forward>();
+    f->owner = this;
+    f->bind_address = bind_address_for(spec.listen);
+    f->spec = std::move(spec);
+    added.push_back(f.get());
+    next.push_back(std::move(f));
+  }
+  for (auto& f : forwards_) {
+    if (f == nullptr) continue;
+    f->retired = true;
+    stop_retry(*f);
+    close_timer(f->retry_timer);
+    cancel_on_server(*f);
+    settle(*f, true);
+    retired_.push_back(std::move(f));
+  }
+  forwards_ = std::move(next);
+  for (Forward* f : added) {
+    if (session_ != nullptr) request(*f);
+  }
+}
+
 void RemoteForwards::close() {
   if (closed_) return;
   closed_ = true;
-  if (session_ != nullptr && session_->authenticated()) {
-    // Best effort: the server stops listening; nobody waits for the answers.
-    for (auto& f : forwards_) {
-      if (!f->ready) continue;
-      Forward* fp = f.get();
-      session_->global_request(
-          [fp](ssh::Client& client) {
-            if (fp->spec.listen.is_socket()) return client.cancel_streamlocal_forward(fp->spec.listen.socket_path);
-            return client.cancel_tcpip_forward(fp->bind_address, fp->asked_port());
-          },
-          [](const ssh::event::GlobalRequestResult&) {});
-    }
-  }
+  for (auto& f : forwards_) cancel_on_server(*f);
   for (PendingConnect* pc : std::unordered_set<PendingConnect*>(pending_)) {
     pc->attempt->cancel();
     pc->session->reject_channel(pc->id, kConnectFailed, "forward closing");

@@ -48,6 +48,10 @@ class RemoteForwards {
   void detach(SshSession& session);
   // Routed from SessionDelegate::on_channel_open_request for the attached session.
   void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request);
+  // Replaces the set of forwards (configuration reload). Forwards in both sets are untouched;
+  // removed ones are cancelled on the server (connections already made run on until they end);
+  // new ones are requested on the attached connection, if any. `done` of attach() ignores them.
+  void update(std::vector<config::ForwardSpec> specs);
   // Stops: cancels the forwards on the server (best effort), pending connects and every splice.
   void close();
   // Forwarded connections being set up or carrying data.
@@ -72,10 +76,13 @@ class RemoteForwards {
   void connect_then_accept(SshSession& session, Forward& f, const ssh::event::ChannelOpenRequest& request,
                            std::string label);
   void stop_retry(Forward& f);
+  void cancel_on_server(Forward& f);
 
   uv_loop_t* loop_;
   net::Resolver& resolver_;
   std::vector<std::unique_ptr<Forward>> forwards_;
+  // Removed by update(): kept (inert) because replies and timers may still point at them.
+  std::vector<std::unique_ptr<Forward>> retired_;
   SshSession* session_ = nullptr;
   std::uint64_t generation_ = 0;  // bumped by attach/detach: stale replies are ignored
   std::size_t attach_count_ = 0;
