@@ -3,12 +3,14 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <string>
 
 #include "gateway/app.hpp"
 #include "gateway/cli/command_line.hpp"
 #include "gateway/config/resolver.hpp"
 #include "gateway/core/log.hpp"
 #include "gateway/demo/demo.hpp"
+#include "gateway/net/fd_limit.hpp"
 
 namespace {
 
@@ -28,6 +30,33 @@ gateway::log::Level level_of(gateway::config::LogLevel level) {
   return Level::info;
 }
 
+gateway::log::TargetSpec log_target_of(const gateway::config::Options& options) {
+  using LogTarget = gateway::config::Options::LogTarget;
+  gateway::log::TargetSpec spec;
+  switch (options.log_target) {
+    case LogTarget::standard_error: spec.target = gateway::log::Target::standard_error; break;
+    case LogTarget::syslog: spec.target = gateway::log::Target::syslog; break;
+    case LogTarget::file: spec.target = gateway::log::Target::file; break;
+  }
+  spec.syslog_facility = options.syslog_facility;
+  spec.file = options.log_file;
+  return spec;
+}
+
+// A gateway serving many clients needs more than the usual soft limit of 1024 descriptors.
+void raise_descriptor_limit() {
+  const auto limit = gateway::net::raise_descriptor_limit();
+  if (!limit.error.empty()) {
+    gateway::log::info("cannot raise the open file limit (%llu): %s", static_cast<unsigned long long>(limit.before),
+                       limit.error.c_str());
+  } else if (limit.after != limit.before) {
+    gateway::log::verbose("open file limit raised from %llu to %llu", static_cast<unsigned long long>(limit.before),
+                          static_cast<unsigned long long>(limit.after));
+  } else {
+    gateway::log::verbose("open file limit: %llu", static_cast<unsigned long long>(limit.after));
+  }
+}
+
 int run(const gateway::cli::CommandLine& cl) {
   gateway::config::ResolveInput input{cl.host, cl.overrides, cl.config_file};
   auto resolved = gateway::config::resolve(input, gateway::config::current_environment(),
@@ -37,7 +66,15 @@ int run(const gateway::cli::CommandLine& cl) {
     for (const auto& e : resolved.errors) std::fprintf(stderr, "sshplex: %s\n", e.to_string().c_str());
     return gateway::kExitFailure;
   }
-  gateway::log::set_level(level_of(resolved.options->log_level));
+  gateway::config::Options& options = *resolved.options;
+  gateway::cli::apply_log_file(cl, options);
+  gateway::log::set_level(level_of(options.log_level));
+  std::string log_error;
+  if (!gateway::log::set_target(log_target_of(options), log_error)) {
+    std::fprintf(stderr, "sshplex: %s\n", log_error.c_str());
+    return gateway::kExitFailure;
+  }
+  raise_descriptor_limit();
   if (!cl.command.empty()) {
     std::fprintf(stderr, "sshplex: remote commands are not supported yet; running as with -N\n");
   }
@@ -45,7 +82,7 @@ int run(const gateway::cli::CommandLine& cl) {
   uv_loop_init(&loop);
   int status = gateway::kExitFailure;
   {
-    gateway::App app(&loop, *resolved.options);
+    gateway::App app(&loop, options);
     if (app.start()) {
       uv_run(&loop, UV_RUN_DEFAULT);
       status = app.exit_code();

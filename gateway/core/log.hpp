@@ -1,7 +1,11 @@
 #pragma once
-// Leveled logging for the gateway, to stderr (syslog later). One line per event a user cares about.
+// Leveled logging for the gateway. One line per event a user cares about, to standard error (the
+// default), syslog(3) (-y, LogTarget syslog) or an appended file with timestamps (-E file).
 // Levels follow ssh: -q quiet (errors only), default, -v verbose, -vv / -vvv debug.
+// Single-threaded: called from the event loop thread only.
+#include <chrono>
 #include <cstdarg>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -13,6 +17,21 @@ void set_level(Level level);
 Level level();
 bool enabled(Level level);
 
+enum class Target { standard_error, syslog, file };
+
+struct TargetSpec {
+  Target target = Target::standard_error;
+  // For Target::syslog: DAEMON, USER, AUTH or LOCAL0..LOCAL7 (ssh_config(5) SyslogFacility).
+  std::string syslog_facility = "USER";
+  // For Target::file: opened for appending, line-buffered; each line starts with a local timestamp.
+  std::string file;
+};
+
+// Switches where lines go. On failure (file cannot be opened, unknown facility) returns false with
+// `error` set and keeps the previous target.
+bool set_target(const TargetSpec& spec, std::string& error);
+Target target();
+
 void write(Level level, std::string_view message);
 
 [[gnu::format(printf, 1, 2)]] void error(const char* fmt, ...);
@@ -23,5 +42,32 @@ void write(Level level, std::string_view message);
 
 // Level for a count of -v flags (0 = info) with -q forcing errors only.
 Level level_for(int verbosity, bool quiet);
+
+// For a condition that can repeat many times a second (descriptor exhaustion, a flood of refused
+// clients): at most one line per interval; the next line that is let through says how many were
+// suppressed in between. Keep one per condition (e.g. per listener).
+class RateLimited {
+ public:
+  using Clock = std::chrono::steady_clock;
+  explicit RateLimited(Clock::duration interval) : interval_(interval) {}
+
+  // True when a line may be written at `now` (this starts a new interval); false counts a
+  // suppressed line.
+  bool allow(Clock::time_point now);
+  // After allow() returned true: how many lines were suppressed between the previous allowed line
+  // and this one.
+  std::uint64_t suppressed() const { return reported_; }
+
+  // allow(Clock::now()), then writes the line with ", N similar messages suppressed" appended when
+  // there were any. Returns whether it was written.
+  [[gnu::format(printf, 3, 4)]] bool log(Level level, const char* fmt, ...);
+
+ private:
+  Clock::duration interval_;
+  Clock::time_point next_{};
+  bool started_ = false;
+  std::uint64_t pending_ = 0;   // suppressed in the current interval
+  std::uint64_t reported_ = 0;  // suppressed before the last allowed line
+};
 
 }  // namespace gateway::log
