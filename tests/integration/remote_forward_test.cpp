@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -35,7 +36,9 @@
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/remote_forwards.hpp"
 #include "gateway/net/resolver.hpp"
+#include "support/client_run.hpp"
 #include "support/files.hpp"
+#include "support/forward_check.hpp"
 #include "support/keys.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -533,6 +536,71 @@ TEST_F(RemoteDynamicTest, PortZeroAndFailureReplies) {
   EXPECT_EQ(reply_code({5, 2, 0, 1, 127, 0, 0, 1, 0, 80}), 7) << "BIND is not supported";
   EXPECT_EQ(fetch(port, "socks4a", "localhost"), content_);
   EXPECT_TRUE(wait_until([&] { return active() == 0; }));
+}
+
+// The sshplex binary with -R on its command line (or stock ssh via SSHPLEX_TEST_CLIENT).
+class RemoteForwardCliTest : public RemoteDynamicTest {
+ protected:
+  void SetUp() override {
+    TESTSUPPORT_SKIP_IF(client_unavailable_reason());
+    RemoteDynamicTest::SetUp();
+  }
+
+  ::testing::AssertionResult run_client(const std::vector<std::string>& specs) {
+    ClientOptions options = client_options_for(sshd_.port(), tmp_.file("known_hosts"),
+                                               cached_key(KeyType::Ed25519, "user"));
+    for (const auto& spec : specs) {
+      options.extra_args.push_back("-R");
+      options.extra_args.push_back(spec);
+    }
+    client_ = std::make_unique<ClientRun>(options);
+    return client_->start();
+  }
+
+  // The port from "Allocated port N for remote forward to <to>" on the client's stderr (ssh ends
+  // its lines with CR LF); 0 if it does not appear in time.
+  int allocated_port(const std::string& to) {
+    const std::regex line("Allocated port ([0-9]+) for remote forward to " + to + "\r?\n");
+    int port = 0;
+    wait_until([&] {
+      std::smatch m;
+      const std::string err = client_->stderr_text();
+      if (!std::regex_search(err, m, line)) return !client_->running();
+      port = std::stoi(m[1].str());
+      return true;
+    });
+    return port;
+  }
+
+  std::unique_ptr<ClientRun> client_;
+};
+
+TEST_F(RemoteForwardCliTest, FixedPortZeroAndDynamic) {
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  const int fixed = free_tcp_port();
+  const int dynamic = free_tcp_port();
+  ASSERT_TRUE(run_client({std::to_string(fixed) + ":" + target(echo.endpoint()), "127.0.0.1:0:" + target(echo.endpoint()),
+                          "127.0.0.1:" + std::to_string(dynamic)}));
+  const int allocated = allocated_port(std::regex_replace(target(echo.endpoint()), std::regex("\\."), "\\."));
+  ASSERT_NE(allocated, 0) << client_->stderr_text();
+  ASSERT_TRUE(wait_for_port(fixed, 20s)) << client_->stderr_text();
+  ASSERT_TRUE(wait_for_port(dynamic, 20s)) << client_->stderr_text();
+
+  const TransferResult r = echo_transfer(Endpoint::tcp(fixed), 1 << 20, 51);
+  EXPECT_TRUE(r.ok) << r.error;
+  const TransferResult r0 = echo_transfer(Endpoint::tcp(allocated), 1 << 20, 52);
+  EXPECT_TRUE(r0.ok) << r0.error;
+  EXPECT_EQ(fetch(dynamic, "socks5h", "localhost"), content_);
+  EXPECT_EQ(fetch(dynamic, "socks4a", "localhost"), content_);
+  EXPECT_TRUE(client_->running());
+}
+
+TEST_F(RemoteForwardCliTest, DynamicPortZeroIsReportedAsSsh) {
+  ASSERT_TRUE(run_client({"0"}));
+  const int allocated = allocated_port("socks:0");
+  ASSERT_NE(allocated, 0) << client_->stderr_text();
+  EXPECT_EQ(fetch(allocated, "socks5h", "localhost"), content_);
 }
 
 }  // namespace
