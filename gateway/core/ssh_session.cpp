@@ -1,38 +1,18 @@
 #include "gateway/core/ssh_session.hpp"
 
-#include <arpa/inet.h>
-
-#include <cstring>
-
+#include "gateway/core/link_jump.hpp"
+#include "gateway/core/link_tcp.hpp"
 #include "gateway/core/log.hpp"
 
 namespace gateway {
 namespace {
 
-// The socket's unsent bytes above which channels stop being fed, and below which they resume.
+// The link's unsent bytes above which channels stop being fed, and below which they resume.
 constexpr std::size_t kOutputHighWatermark = 4 * 1024 * 1024;
 constexpr std::size_t kOutputLowWatermark = 1 * 1024 * 1024;
-constexpr std::size_t kReadChunk = 64 * 1024;
-
-struct WriteReq {
-  uv_write_t req{};
-  ssh::Bytes bytes;
-  std::shared_ptr<bool> alive;
-  SshSession* session;
-};
 
 ssh::transport::TimePoint now_of(uv_loop_t* loop) {
   return ssh::transport::TimePoint{std::chrono::milliseconds(uv_now(loop))};
-}
-
-std::string address_string(const sockaddr_storage& ss) {
-  char buf[INET6_ADDRSTRLEN] = {};
-  if (ss.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
-  } else if (ss.ss_family == AF_INET6) {
-    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
-  }
-  return buf;
 }
 
 }  // namespace
@@ -47,115 +27,49 @@ SshSession::SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget t
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
   timer_->data = this;
-  connect_timer_ = new uv_timer_t;
-  uv_timer_init(loop_, connect_timer_);
-  connect_timer_->data = this;
 }
 
 SshSession::~SshSession() {
   *alive_ = false;
-  close_socket();
-  auto free_timer = [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); };
-  uv_close(reinterpret_cast<uv_handle_t*>(timer_), free_timer);
-  uv_close(reinterpret_cast<uv_handle_t*>(connect_timer_), free_timer);
+  if (link_) link_->close({});
+  link_.reset();
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+std::unique_ptr<Link> SshSession::make_link() {
+  LinkObserver& observer = *this;
+  if (target_.jumps.empty()) {
+    return std::make_unique<TcpLink>(loop_, resolver_, target_.connect_host, target_.port, target_.connect_timeout,
+                                     observer);
+  }
+  // The last hop carries us; it is reached through the hops before it (each its own session).
+  std::vector<std::shared_ptr<const HopSettings>> before(target_.jumps.begin(), target_.jumps.end() - 1);
+  return std::make_unique<JumpLink>(loop_, resolver_, target_.jumps.back(), std::move(before), target_.connect_host,
+                                    target_.port, target_.connect_timeout, observer);
 }
 
 void SshSession::start() {
-  log::verbose("Resolving %s", target_.connect_host.c_str());
-  std::weak_ptr<bool> alive = alive_;
-  resolver_.resolve(target_.connect_host, target_.port, [this, alive](net::ResolveResult result) {
-    if (alive.expired() || !*alive.lock()) return;
-    if (result.addresses.empty()) {
-      fail("sshplex: Could not resolve hostname " + target_.connect_host + ": " + result.error);
-      return;
-    }
-    addresses_ = std::move(result.addresses);
-    next_address_ = 0;
-    connect_next();
-  });
+  if (finished_ || link_) return;
+  link_ = make_link();
+  link_->start();
 }
 
-void SshSession::connect_next() {
-  if (next_address_ >= addresses_.size()) {
-    fail("sshplex: connect to host " + target_.connect_host + " port " + std::to_string(target_.port) + ": " +
-         (last_error_.empty() ? "no usable address" : last_error_));
-    return;
-  }
-  const net::ResolvedAddress& address = addresses_[next_address_++];
-  log::verbose("Connecting to %s [%s] port %u.", target_.connect_host.c_str(), address_string(address.addr).c_str(),
-               target_.port);
-  close_socket();
-  tcp_ = new uv_tcp_t;
-  uv_tcp_init(loop_, tcp_);
-  tcp_->data = this;
-  uv_tcp_nodelay(tcp_, 1);
-  auto* req = new uv_connect_t;
-  struct ConnectCtx {
-    std::weak_ptr<bool> alive;
-    SshSession* self;
-  };
-  req->data = new ConnectCtx{alive_, this};
-  const int rc = uv_tcp_connect(req, tcp_, reinterpret_cast<const sockaddr*>(&address.addr), [](uv_connect_t* r, int status) {
-    auto* ctx = static_cast<ConnectCtx*>(r->data);
-    const bool live = !ctx->alive.expired() && *ctx->alive.lock();
-    SshSession* self = ctx->self;
-    delete ctx;
-    delete r;
-    if (live && status != UV_ECANCELED) self->on_connected(status);
-  });
-  if (rc != 0) {
-    delete static_cast<ConnectCtx*>(req->data);
-    delete req;
-    last_error_ = uv_strerror(rc);
-    connect_next();
-    return;
-  }
-  if (target_.connect_timeout.count() > 0) {
-    // As in ssh, ConnectTimeout covers the TCP connect and the server's version banner.
-    uv_timer_start(connect_timer_, [](uv_timer_t* t) {
-      auto* self = static_cast<SshSession*>(t->data);
-      if (self->client_) {
-        self->fail("Connection timed out during banner exchange");
-        return;
-      }
-      self->last_error_ = "Connection timed out";
-      self->connect_next();
-    }, static_cast<std::uint64_t>(target_.connect_timeout.count()), 0);
-  }
-}
-
-void SshSession::on_connected(int status) {
-  if (status != 0) {
-    uv_timer_stop(connect_timer_);
-    last_error_ = status == UV_ECONNREFUSED ? "Connection refused" : uv_strerror(status);
-    connect_next();
-    return;
-  }
-  log::verbose("Connection established.");
+void SshSession::on_link_connected() {
+  if (finished_) return;
+  link_up_ = true;
   client_ = std::make_unique<ssh::Client>(config_, now_of(loop_));
-  uv_read_start(reinterpret_cast<uv_stream_t*>(tcp_),
-                [](uv_handle_t*, size_t, uv_buf_t* buf) {
-                  buf->base = new char[kReadChunk];
-                  buf->len = kReadChunk;
-                },
-                [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
-                  auto* self = static_cast<SshSession*>(stream->data);
-                  self->on_read(nread, buf);
-                  delete[] buf->base;
-                });
   pump();
 }
 
-void SshSession::on_read(ssize_t nread, const uv_buf_t* buf) {
-  if (nread == 0) return;
-  if (nread < 0) {
-    const std::string why = nread == UV_EOF ? "Connection closed by remote host" : uv_strerror(static_cast<int>(nread));
-    fail(why);
-    return;
-  }
-  client_->handle_bytes(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)),
-                        now_of(loop_));
+void SshSession::on_link_data(ssh::ByteView data) {
+  if (!client_ || finished_) return;
+  client_->handle_bytes(data, now_of(loop_));
   pump();
+}
+
+void SshSession::on_link_failed(const std::string& reason) {
+  failure_names_hop_ = link_ && link_->names_hop();
+  fail(reason);
 }
 
 void SshSession::pump() {
@@ -169,26 +83,13 @@ void SshSession::pump() {
       dispatch(*event);
       if (finished_) break;
     }
-    if (finished_ || tcp_ == nullptr) break;
+    if (finished_ || !link_up_) break;
     if (client_->has_transmit()) {
       progressed = true;
-      auto* w = new WriteReq{{}, client_->take_transmit(), alive_, this};
-      uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
-      write_queue_bytes_ += w->bytes.size();
-      const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
-        std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
-        if (!*wr->alive) return;
-        if (status < 0) {
-          wr->session->fail(std::string("write failed: ") + uv_strerror(status));
-          return;
-        }
-        wr->session->on_write_done(wr->bytes.size());
-      });
-      if (rc != 0) {
-        write_queue_bytes_ -= w->bytes.size();
-        delete w;
+      std::string error;
+      if (!link_->write(client_->take_transmit(), error)) {
         in_pump_ = false;
-        fail(std::string("write failed: ") + uv_strerror(rc));
+        fail("write failed: " + error);
         return;
       }
     }
@@ -216,14 +117,15 @@ void SshSession::on_timer() {
   pump();
 }
 
-void SshSession::on_write_done(std::size_t bytes) {
-  write_queue_bytes_ -= bytes;
-  if (write_queue_bytes_ <= kOutputLowWatermark && !want_writable_.empty()) {
+void SshSession::on_link_drained() {
+  if (finished_) return;
+  if (link_->queued() <= kOutputLowWatermark && !want_writable_.empty()) {
     auto waiting = std::move(want_writable_);
     want_writable_.clear();
     for (ssh::ChannelId id : waiting) {
       auto it = handlers_.find(id);
       if (it != handlers_.end()) it->second->on_writable();
+      if (finished_) return;
     }
     pump();
   }
@@ -236,7 +138,7 @@ void SshSession::dispatch(ssh::Event& event) {
         if constexpr (std::is_same_v<T, ssh::event::HostKey>) {
           client_->host_key_verdict(delegate_.verify_host_key(*this, e));
         } else if constexpr (std::is_same_v<T, ssh::event::ServerVersion>) {
-          uv_timer_stop(connect_timer_);
+          link_->established();
           for (const auto& line : e.banner_lines) log::verbose("Server banner line: %s", line.c_str());
           log::verbose("Remote protocol version: %s", e.version.c_str());
         } else if constexpr (std::is_same_v<T, ssh::event::KexComplete>) {
@@ -339,14 +241,14 @@ bool SshSession::global_request(const std::function<std::uint64_t(ssh::Client&)>
 }
 
 std::size_t SshSession::send_capacity(ssh::ChannelId id) const {
-  if (!client_ || finished_ || write_queue_bytes_ >= kOutputHighWatermark) return 0;
+  if (!client_ || finished_ || link_->queued() >= kOutputHighWatermark) return 0;
   return client_->send_capacity(id);
 }
 
 std::size_t SshSession::send(ssh::ChannelId id, ssh::ByteView data) {
   if (!client_ || finished_) return 0;
-  if (write_queue_bytes_ >= kOutputHighWatermark) {
-    // The socket is the bottleneck: resume this channel once it drains.
+  if (link_->queued() >= kOutputHighWatermark) {
+    // The link is the bottleneck: resume this channel once it drains.
     want_writable_.insert(id);
     return 0;
   }
@@ -381,12 +283,10 @@ void SshSession::shutdown(const std::string& why) {
   if (finished_) return;
   if (client_ && !client_->is_closed()) {
     client_->disconnect(ssh::transport::kByApplication, why);
-    if (client_->has_transmit() && tcp_ != nullptr) {
-      // Best effort: the DISCONNECT goes out with the socket's remaining queue before close.
-      uv_buf_t b{};
-      auto bytes = client_->take_transmit();
-      b = uv_buf_init(reinterpret_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-      uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &b, 1);
+    if (client_->has_transmit() && link_ && link_up_) {
+      // Best effort: the DISCONNECT goes out if the link can take it now, then the link closes.
+      const ssh::Bytes farewell = client_->take_transmit();
+      link_->close(farewell);
     }
   }
   fail(why);
@@ -396,8 +296,7 @@ void SshSession::fail(const std::string& why) {
   if (finished_) return;
   finished_ = true;
   uv_timer_stop(timer_);
-  uv_timer_stop(connect_timer_);
-  close_socket();
+  if (link_) link_->close({});
   // Channels die with the connection: tell every owner, then forget them.
   auto handlers = std::move(handlers_);
   handlers_.clear();
@@ -405,12 +304,6 @@ void SshSession::fail(const std::string& why) {
   global_replies_.clear();
   for (auto& [id, handler] : handlers) handler->on_closed();
   delegate_.on_disconnected(*this, why, authenticated_);
-}
-
-void SshSession::close_socket() {
-  if (tcp_ == nullptr) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(tcp_), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
-  tcp_ = nullptr;
 }
 
 }  // namespace gateway

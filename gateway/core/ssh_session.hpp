@@ -1,7 +1,7 @@
 #pragma once
-// One SSH connection on the libuv loop: owns the TCP socket, the sans-IO ssh::Client and its
-// timer, and routes channel events to their handlers. Authentication and host key policy are
-// delegated (see SessionDelegate).
+// One SSH connection on the libuv loop: owns the link that carries its bytes (a TCP socket, or a
+// channel through ProxyJump hops), the sans-IO ssh::Client and its timer, and routes channel
+// events to their handlers. Authentication and host key policy are delegated (see SessionDelegate).
 #include <uv.h>
 
 #include <chrono>
@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gateway/core/channel_handler.hpp"
+#include "gateway/core/link.hpp"
 #include "gateway/net/resolver.hpp"
 #include "ssh/client/client.hpp"
 
@@ -47,11 +48,11 @@ struct SessionTarget {
   std::vector<std::shared_ptr<const HopSettings>> jumps;
 };
 
-class SshSession {
+class SshSession : private LinkObserver {
  public:
   SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget target, ssh::ClientConfig config,
              SessionDelegate& delegate);
-  ~SshSession();
+  ~SshSession() override;
   SshSession(const SshSession&) = delete;
   SshSession& operator=(const SshSession&) = delete;
 
@@ -61,6 +62,10 @@ class SshSession {
   ssh::Client& client() { return *client_; }
   const SessionTarget& target() const { return target_; }
   bool authenticated() const { return authenticated_; }
+  // The connection is gone (on_disconnected was called or is being called).
+  bool finished() const { return finished_; }
+  // True when the failure came from a jump host on the way and its reason already names that hop.
+  bool failure_names_hop() const { return failure_names_hop_; }
 
   // Channels. The handler must outlive the channel (until on_closed).
   std::optional<ssh::ChannelId> open_direct_tcpip(const std::string& host, std::uint32_t port,
@@ -91,14 +96,16 @@ class SshSession {
   void pump();
 
  private:
-  void connect_next();
-  void on_connected(int status);
-  void on_read(ssize_t nread, const uv_buf_t* buf);
+  // LinkObserver
+  void on_link_connected() override;
+  void on_link_data(ssh::ByteView data) override;
+  void on_link_drained() override;
+  void on_link_failed(const std::string& reason) override;
+
+  std::unique_ptr<Link> make_link();
   void on_timer();
-  void on_write_done(std::size_t bytes);
   void dispatch(ssh::Event& event);
   void fail(const std::string& why);
-  void close_socket();
 
   uv_loop_t* loop_;
   net::Resolver& resolver_;
@@ -106,17 +113,13 @@ class SshSession {
   ssh::ClientConfig config_;
   SessionDelegate& delegate_;
   std::unique_ptr<ssh::Client> client_;
-  uv_tcp_t* tcp_ = nullptr;    // owned; freed in its close callback
+  std::unique_ptr<Link> link_;  // kept until destruction: it may be failing up the stack
   uv_timer_t* timer_ = nullptr;
-  uv_timer_t* connect_timer_ = nullptr;
-  std::vector<net::ResolvedAddress> addresses_;
-  std::size_t next_address_ = 0;
-  std::size_t write_queue_bytes_ = 0;
-  bool reading_paused_ = false;
+  bool link_up_ = false;
   bool authenticated_ = false;
   bool finished_ = false;
+  bool failure_names_hop_ = false;
   bool in_pump_ = false;
-  std::string last_error_;
   std::unordered_map<ssh::ChannelId, ChannelHandler*> handlers_;
   std::unordered_set<ssh::ChannelId> want_writable_;
   std::unordered_map<std::uint64_t, GlobalReply> global_replies_;

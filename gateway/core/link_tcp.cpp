@@ -1,0 +1,237 @@
+#include "gateway/core/link_tcp.hpp"
+
+#include <arpa/inet.h>
+
+#include "gateway/core/log.hpp"
+
+namespace gateway {
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+std::string address_string(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, buf, sizeof buf);
+  } else if (ss.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, buf, sizeof buf);
+  }
+  return buf;
+}
+
+}  // namespace
+
+struct TcpLink::WriteReq {
+  uv_write_t req{};
+  ssh::Bytes bytes;
+  std::weak_ptr<bool> alive;
+  TcpLink* link;
+};
+
+TcpLink::TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port,
+                 std::chrono::milliseconds connect_timeout, LinkObserver& observer)
+    : loop_(loop),
+      resolver_(resolver),
+      host_(std::move(host)),
+      port_(port),
+      connect_timeout_(connect_timeout),
+      observer_(observer) {
+  timer_ = new uv_timer_t;
+  uv_timer_init(loop_, timer_);
+  timer_->data = this;
+}
+
+TcpLink::~TcpLink() {
+  *alive_ = false;
+  close_socket();
+  uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+}
+
+void TcpLink::start() {
+  log::verbose("Resolving %s", host_.c_str());
+  std::weak_ptr<bool> alive = alive_;
+  resolver_.resolve(host_, port_, [this, alive](net::ResolveResult result) {
+    if (alive.expired() || !*alive.lock() || finished_) return;
+    if (result.addresses.empty()) {
+      fail("sshplex: Could not resolve hostname " + host_ + ": " + result.error);
+      return;
+    }
+    addresses_ = std::move(result.addresses);
+    next_address_ = 0;
+    connect_next();
+  });
+}
+
+void TcpLink::connect_next() {
+  if (next_address_ >= addresses_.size()) {
+    fail("sshplex: connect to host " + host_ + " port " + std::to_string(port_) + ": " +
+         (last_error_.empty() ? "no usable address" : last_error_));
+    return;
+  }
+  const net::ResolvedAddress& address = addresses_[next_address_++];
+  log::verbose("Connecting to %s [%s] port %u.", host_.c_str(), address_string(address.addr).c_str(), port_);
+  close_socket();
+  tcp_ = new uv_tcp_t;
+  uv_tcp_init(loop_, tcp_);
+  tcp_->data = this;
+  uv_tcp_nodelay(tcp_, 1);
+  auto* req = new uv_connect_t;
+  struct ConnectCtx {
+    std::weak_ptr<bool> alive;
+    TcpLink* self;
+    uv_tcp_t* tcp;
+  };
+  req->data = new ConnectCtx{alive_, this, tcp_};
+  const int rc = uv_tcp_connect(req, tcp_, reinterpret_cast<const sockaddr*>(&address.addr), [](uv_connect_t* r, int status) {
+    auto* ctx = static_cast<ConnectCtx*>(r->data);
+    const bool live = !ctx->alive.expired() && *ctx->alive.lock();
+    TcpLink* self = ctx->self;
+    // A connect that completes after its socket was given up (timeout) is not ours any more.
+    const bool current = live && self->tcp_ == ctx->tcp;
+    delete ctx;
+    delete r;
+    if (current && status != UV_ECANCELED) self->on_connected(status);
+  });
+  if (rc != 0) {
+    delete static_cast<ConnectCtx*>(req->data);
+    delete req;
+    last_error_ = uv_strerror(rc);
+    connect_next();
+    return;
+  }
+  if (connect_timeout_.count() > 0) {
+    uv_timer_start(timer_, [](uv_timer_t* t) { static_cast<TcpLink*>(t->data)->on_timeout(); },
+                   static_cast<std::uint64_t>(connect_timeout_.count()), 0);
+  }
+}
+
+void TcpLink::on_timeout() {
+  if (finished_ || established_) return;
+  // As in ssh, ConnectTimeout covers the TCP connect and the server's version banner.
+  if (connected_) {
+    fail("Connection timed out during banner exchange");
+    return;
+  }
+  last_error_ = "Connection timed out";
+  connect_next();
+}
+
+void TcpLink::on_connected(int status) {
+  if (finished_) return;
+  if (status != 0) {
+    uv_timer_stop(timer_);
+    last_error_ = status == UV_ECONNREFUSED ? "Connection refused" : uv_strerror(status);
+    connect_next();
+    return;
+  }
+  log::verbose("Connection established.");
+  connected_ = true;
+  read_buffer_ = std::make_unique<char[]>(kReadChunk);
+  if (!paused_ && !start_reading()) return;
+  observer_.on_link_connected();
+}
+
+bool TcpLink::start_reading() {
+  const int rc = uv_read_start(
+      reinterpret_cast<uv_stream_t*>(tcp_),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* self = static_cast<TcpLink*>(h->data);
+        buf->base = self->read_buffer_.get();
+        buf->len = kReadChunk;
+      },
+      [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+        static_cast<TcpLink*>(stream->data)->on_read(nread, buf);
+      });
+  if (rc != 0) {
+    fail(std::string("read failed: ") + uv_strerror(rc));
+    return false;
+  }
+  return true;
+}
+
+void TcpLink::on_read(ssize_t nread, const uv_buf_t* buf) {
+  if (finished_ || nread == 0) return;
+  if (nread < 0) {
+    fail(nread == UV_EOF ? "Connection closed by remote host" : uv_strerror(static_cast<int>(nread)));
+    return;
+  }
+  observer_.on_link_data(
+      ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)));
+}
+
+bool TcpLink::write(ssh::Bytes bytes, std::string& error) {
+  if (finished_ || tcp_ == nullptr || !connected_) {
+    error = "not connected";
+    return false;
+  }
+  auto* w = new WriteReq{{}, std::move(bytes), alive_, this};
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
+  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
+    std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
+    if (wr->alive.expired() || !*wr->alive.lock()) return;
+    wr->link->on_write_done(wr->bytes.size(), status);
+  });
+  if (rc != 0) {
+    delete w;
+    error = uv_strerror(rc);
+    return false;
+  }
+  queued_ += b.len;
+  return true;
+}
+
+void TcpLink::on_write_done(std::size_t bytes, int status) {
+  queued_ -= bytes;
+  if (finished_) return;
+  if (status < 0) {
+    fail(std::string("write failed: ") + uv_strerror(status));
+    return;
+  }
+  observer_.on_link_drained();
+}
+
+void TcpLink::pause_reading() {
+  if (paused_) return;
+  paused_ = true;
+  if (tcp_ != nullptr && connected_) uv_read_stop(reinterpret_cast<uv_stream_t*>(tcp_));
+}
+
+void TcpLink::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  if (tcp_ != nullptr && connected_ && !finished_) start_reading();
+}
+
+void TcpLink::established() {
+  established_ = true;
+  uv_timer_stop(timer_);
+}
+
+void TcpLink::close(ssh::ByteView farewell) {
+  if (finished_) return;
+  finished_ = true;
+  uv_timer_stop(timer_);
+  if (tcp_ != nullptr && connected_ && !farewell.empty()) {
+    // Best effort: whatever the kernel takes now goes out ahead of the close.
+    uv_buf_t b = uv_buf_init(const_cast<char*>(reinterpret_cast<const char*>(farewell.data())),
+                             static_cast<unsigned>(farewell.size()));
+    uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &b, 1);
+  }
+  close_socket();
+}
+
+void TcpLink::fail(const std::string& why) {
+  if (finished_) return;
+  finished_ = true;
+  uv_timer_stop(timer_);
+  close_socket();
+  observer_.on_link_failed(why);
+}
+
+void TcpLink::close_socket() {
+  if (tcp_ == nullptr) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(tcp_), [](uv_handle_t* h) { delete reinterpret_cast<uv_tcp_t*>(h); });
+  tcp_ = nullptr;
+}
+
+}  // namespace gateway

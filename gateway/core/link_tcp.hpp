@@ -1,0 +1,64 @@
+#pragma once
+// A Link over TCP: c-ares resolution, then each address in turn with TCP_NODELAY.
+// ConnectTimeout covers each connect attempt and then the server's version banner, as in ssh.
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/core/link.hpp"
+#include "gateway/net/resolver.hpp"
+
+namespace gateway {
+
+class TcpLink final : public Link {
+ public:
+  TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port,
+          std::chrono::milliseconds connect_timeout, LinkObserver& observer);
+  ~TcpLink() override;
+  TcpLink(const TcpLink&) = delete;
+  TcpLink& operator=(const TcpLink&) = delete;
+
+  void start() override;
+  bool write(ssh::Bytes bytes, std::string& error) override;
+  std::size_t queued() const override { return queued_; }
+  void pause_reading() override;
+  void resume_reading() override;
+  void established() override;
+  void close(ssh::ByteView farewell) override;
+
+ private:
+  struct WriteReq;
+  void connect_next();
+  void on_connected(int status);
+  void on_timeout();
+  void on_read(ssize_t nread, const uv_buf_t* buf);
+  void on_write_done(std::size_t bytes, int status);
+  bool start_reading();
+  void fail(const std::string& why);
+  void close_socket();
+
+  uv_loop_t* loop_;
+  net::Resolver& resolver_;
+  std::string host_;
+  std::uint16_t port_;
+  std::chrono::milliseconds connect_timeout_;
+  LinkObserver& observer_;
+  uv_tcp_t* tcp_ = nullptr;  // owned; freed in its close callback
+  uv_timer_t* timer_ = nullptr;
+  std::vector<net::ResolvedAddress> addresses_;
+  std::size_t next_address_ = 0;
+  std::string last_error_;
+  std::unique_ptr<char[]> read_buffer_;
+  std::size_t queued_ = 0;
+  bool connected_ = false;
+  bool established_ = false;
+  bool paused_ = false;
+  bool finished_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gateway
