@@ -63,7 +63,7 @@ void SshdServer::authorize_key(const std::string& public_line) {
 
 std::string SshdServer::render_config() const {
   std::ostringstream c;
-  c << "ListenAddress 127.0.0.1:" << port_ << "\n";
+  c << "ListenAddress " << options_.listen_address << ":" << port_ << "\n";
   for (const auto& k : host_keys_) c << "HostKey " << k.private_path << "\n";
   c << "PidFile none\n"
     << "StrictModes no\n"
@@ -140,6 +140,36 @@ std::string SshdServer::render_config() const {
 
 void SshdServer::stop() {
   process_.stop();
+}
+
+::testing::AssertionResult SshdServer::restart() {
+  if (port_ == 0 || host_keys_.empty()) return ::testing::AssertionFailure() << "restart() before start()";
+  stop();
+  std::error_code ec;
+  std::filesystem::rename(log_path_, log_path_ + ".1", ec);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string last_error;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!process_.start({kSshd, "-D", "-e", "-f", config_path_}, base_env(), dir_.file("sshd.out"), log_path_)) {
+      return ::testing::AssertionFailure() << "cannot start sshd: " << process_.error();
+    }
+    const auto started = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() < started + std::chrono::seconds(5)) {
+      if (!process_.running()) break;
+      if (wait_for_port(port_, std::chrono::milliseconds(50))) return ::testing::AssertionSuccess();
+    }
+    last_error = tail_file(log_path_, 4096);
+    process_.stop();
+    if (last_error.find("Address already in use") == std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return ::testing::AssertionFailure() << "sshd did not restart on port " << port_ << "; log:\n" << last_error;
+}
+
+std::vector<std::string> SshdServer::known_hosts_lines_for(const std::string& address) const {
+  std::vector<std::string> lines;
+  for (const auto& k : host_keys_) lines.push_back("[" + address + "]:" + std::to_string(port_) + " " + k.public_line);
+  return lines;
 }
 
 std::vector<pid_t> SshdServer::connection_pids() const {

@@ -42,6 +42,9 @@ struct SshdOptions {
   // DEBUG3 names every negotiated algorithm and auth step; bulk tests may lower it for speed.
   std::string log_level = "DEBUG3";
   std::vector<std::string> extra_lines;  // appended verbatim
+  // ListenAddress host; "0.0.0.0" also serves a veth address in a test namespace (see netns.hpp).
+  // Readiness is always probed on 127.0.0.1, so it must include loopback.
+  std::string listen_address = "127.0.0.1";
 };
 
 class SshdServer {
@@ -63,6 +66,10 @@ class SshdServer {
   // Writes the config, starts sshd and waits until it accepts connections.
   ::testing::AssertionResult start();
   void stop();
+  // Stops sshd (and every session) and starts it again on the same port with the same config and
+  // host keys, e.g. to test a client's reconnect. The previous run's log is kept in log_path() + ".1".
+  // Retries while the port is still held, for up to 10 s.
+  ::testing::AssertionResult restart();
   // The per-connection sshd processes (children of the listener), e.g. to freeze a session.
   std::vector<pid_t> connection_pids() const;
 
@@ -77,6 +84,8 @@ class SshdServer {
   // "[127.0.0.1]:PORT type base64" for each host key: ready for a known_hosts file.
   std::vector<std::string> known_hosts_lines() const;
   std::string host_pattern() const { return "[127.0.0.1]:" + std::to_string(port_); }
+  // known_hosts lines for the server reached at another address, e.g. "[10.213.0.1]:PORT type base64".
+  std::vector<std::string> known_hosts_lines_for(const std::string& address) const;
   // Writes known_hosts_lines() to path.
   bool write_known_hosts(const std::string& path) const;
 
