@@ -72,8 +72,10 @@ class LoopThread {
       guard_ = guard;
     });
     thread_.join();
-    delete guard_;
-    uv_loop_close(&loop_);
+    // The guard is unreferenced, so it did not keep the loop running, but it is still open.
+    uv_close(reinterpret_cast<uv_handle_t*>(guard_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    EXPECT_EQ(uv_loop_close(&loop_), 0) << "libuv handles left open";
   }
   LoopThread(const LoopThread&) = delete;
   LoopThread& operator=(const LoopThread&) = delete;
@@ -536,6 +538,44 @@ TEST_F(RemoteDynamicTest, PortZeroAndFailureReplies) {
   EXPECT_EQ(reply_code({5, 2, 0, 1, 127, 0, 0, 1, 0, 80}), 7) << "BIND is not supported";
   EXPECT_EQ(fetch(port, "socks4a", "localhost"), content_);
   EXPECT_TRUE(wait_until([&] { return active() == 0; }));
+}
+
+TEST_F(RemoteDynamicTest, MalformedClientsAreDroppedAndTheConnectionLossCleansUp) {
+  const int port = free_tcp_port();
+  ASSERT_TRUE(start({std::to_string(port)}));
+  // Not SOCKS at all: the channel is closed, so sshd closes the client.
+  {
+    const int fd = connect_tcp(port);
+    ASSERT_GE(fd, 0);
+    const std::string junk = "GET / HTTP/1.0\r\n\r\n";
+    ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    std::array<char, 64> buf{};
+    EXPECT_LE(::recv(fd, buf.data(), buf.size(), 0), 0);
+    ::close(fd);
+  }
+  // A client that gives up half way through its greeting.
+  {
+    const int fd = connect_tcp(port);
+    ASSERT_GE(fd, 0);
+    const std::uint8_t partial[] = {5, 2};
+    ::send(fd, partial, sizeof partial, MSG_NOSIGNAL);
+    ::close(fd);
+  }
+  EXPECT_TRUE(wait_until([&] { return active() == 0; })) << "handshakes left behind";
+  EXPECT_EQ(fetch(port, "socks5h", "localhost"), content_) << "the proxy keeps serving";
+
+  // A client stuck in its handshake when the SSH connection goes away is cleaned up with it.
+  const int stuck = connect_tcp(port);
+  ASSERT_GE(stuck, 0);
+  const std::uint8_t hello[] = {5, 1, 0};
+  ::send(stuck, hello, sizeof hello, MSG_NOSIGNAL);
+  std::array<std::uint8_t, 2> choice{};
+  ASSERT_TRUE(read_exact(stuck, choice.data(), choice.size()));
+  EXPECT_EQ(active(), 1U);
+  loop_.run([&] { gateway_->session(0).shutdown("test"); });
+  EXPECT_TRUE(wait_until([&] { return active() == 0; }));
+  EXPECT_FALSE(loop_.run([&] { return gateway_->forwards().ready(0); }));
+  ::close(stuck);
 }
 
 // The sshplex binary with -R on its command line (or stock ssh via SSHPLEX_TEST_CLIENT).
