@@ -1,15 +1,32 @@
 #include "gateway/app.hpp"
 
-#include <cstdlib>
+#include <csignal>
 
+#include "gateway/core/jump_hops.hpp"
 #include "gateway/core/log.hpp"
 #include "gateway/core/session_settings.hpp"
 
 namespace gateway {
 namespace {
 
+constexpr std::uint64_t kDrainPollMs = 100;
+
 bool is_loopback(const std::string& address) {
   return address == "localhost" || address.rfind("127.", 0) == 0 || address == "::1" || address == "[::1]";
+}
+
+std::string listen_address(const config::ForwardEndpoint& listen, bool gateway_ports) {
+  std::string address = listen.host.empty() ? "127.0.0.1" : listen.host;
+  if (address == "*" && !gateway_ports) address = "127.0.0.1";
+  return address;
+}
+
+bool same_forwards(const std::vector<config::ForwardSpec>& a, const std::vector<config::ForwardSpec>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (config::to_string(a[i]) != config::to_string(b[i])) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -19,69 +36,324 @@ App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::
 App::~App() {
   forwards_.clear();
   socks_forwards_.clear();
-  session_.reset();
+  retiring_forwards_.clear();
+  retiring_socks_.clear();
+  remote_forwards_.reset();
+  upstream_.reset();
   resolver_.close();
-  for (uv_signal_t* s : {sigint_, sigterm_}) {
-    if (s != nullptr) uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+  close_signals();
+  if (drain_timer_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(drain_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    drain_timer_ = nullptr;
   }
+}
+
+std::optional<UpstreamSettings> App::upstream_settings(const config::Options& options) {
+  std::string error;
+  auto hop = hop_settings(options, error);
+  if (!hop) {
+    log::error("%s", error.c_str());
+    return std::nullopt;
+  }
+  auto jumps = jump_hops(options, error);
+  if (!jumps) {
+    log::error("%s", error.c_str());
+    return std::nullopt;
+  }
+  hop->target.jumps = std::move(*jumps);
+  UpstreamSettings settings;
+  settings.hop = std::move(*hop);
+  settings.pool_size = options.pool_size;
+  settings.connection_attempts = options.connection_attempts;
+  settings.reconnect = options.reconnect;
+  settings.reconnect_max_delay = std::chrono::duration_cast<std::chrono::milliseconds>(options.reconnect_max_delay);
+  return settings;
+}
+
+ForwardLimits App::limits() const {
+  ForwardLimits limits;
+  limits.max_clients = options_.max_clients;
+  limits.max_pending_opens = options_.max_pending_opens;
+  limits.wait_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.transport_wait_timeout);
+  return limits;
 }
 
 bool App::start() {
-  std::string error;
-  auto hop = hop_settings(options_, error);
-  if (!hop) {
-    log::error("%s", error.c_str());
-    return false;
+  auto settings = upstream_settings(options_);
+  if (!settings) return false;
+  if (!options_.dynamic_forwards.empty() && !load_socks_credentials()) return false;
+  upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
+  if (!options_.remote_forwards.empty()) {
+    remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_, options_.remote_forwards, options_.gateway_ports);
   }
-  host_key_settings_ = hop->host_keys;
-  authenticator_ = std::make_unique<auth::Authenticator>(hop->auth);
-  session_ = std::make_unique<SshSession>(loop_, resolver_, hop->target, hop->client, *this);
-
-  auto on_signal = [](uv_signal_t* handle, int signum) {
-    auto* self = static_cast<App*>(handle->data);
-    log::info("Received signal %d; stopping.", signum);
-    self->stop(0, "stopped by signal");
-  };
-  sigint_ = new uv_signal_t;
-  sigterm_ = new uv_signal_t;
-  for (uv_signal_t* s : {sigint_, sigterm_}) {
-    uv_signal_init(loop_, s);
-    s->data = this;
-  }
-  uv_signal_start(sigint_, on_signal, SIGINT);
-  uv_signal_start(sigterm_, on_signal, SIGTERM);
-
-  session_->start();
+  install_signals();
+  upstream_->start();
   return true;
 }
 
-bool App::verify_host_key(SshSession&, const ssh::event::HostKey& key) {
-  return auth::verify_host_key(host_key_settings_, key);
+void App::install_signals() {
+  auto add = [this](int signum, uv_signal_cb cb) {
+    auto* s = new uv_signal_t;
+    uv_signal_init(loop_, s);
+    s->data = this;
+    uv_signal_start(s, cb, signum);
+    signals_.push_back(s);
+  };
+  auto on_stop = [](uv_signal_t* handle, int signum) {
+    auto* self = static_cast<App*>(handle->data);
+    if (self->draining_) {
+      log::info("Received signal %d again; stopping now.", signum);
+      self->stop(0, "stopped by signal");
+      return;
+    }
+    log::info("Received signal %d; stopping.", signum);
+    self->drain("stopped by signal");
+  };
+  add(SIGINT, on_stop);
+  add(SIGTERM, on_stop);
+  add(SIGHUP, [](uv_signal_t* handle, int) {
+    auto* self = static_cast<App*>(handle->data);
+    if (!self->config_source_) {
+      log::info("Received SIGHUP; no configuration to reload.");
+      return;
+    }
+    log::info("Received SIGHUP; reloading the configuration.");
+    if (auto options = self->config_source_()) {
+      self->reload(std::move(*options));
+    } else {
+      log::error("Configuration not reloaded: keeping the running one.");
+    }
+  });
+  add(SIGUSR1, [](uv_signal_t* handle, int) {
+    for (const auto& line : static_cast<App*>(handle->data)->status_lines()) log::info("status: %s", line.c_str());
+  });
 }
 
-void App::on_auth_event(SshSession& session, const ssh::Event& event) { authenticator_->handle(session, event); }
+void App::close_signals() {
+  for (uv_signal_t* s : signals_) {
+    uv_signal_stop(s);
+    uv_close(reinterpret_cast<uv_handle_t*>(s), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+  }
+  signals_.clear();
+}
 
-void App::on_authenticated(SshSession& session, const std::string& method) {
-  log::info("Authenticated to %s port %u using \"%s\".", session.target().connect_host.c_str(), session.target().port,
-            method.c_str());
-  const bool local_ok = open_forwards();
-  const bool socks_ok = open_socks_forwards();
-  if (!(local_ok && socks_ok) && options_.exit_on_forward_failure) {
-    stop(kExitFailure, "forward failed and ExitOnForwardFailure is set");
+bool App::load_socks_credentials() {
+  if (options_.socks_credentials_file.empty()) {
+    socks_credentials_.reset();
+    return true;
+  }
+  std::string error;
+  auto loaded = auth::SocksCredentials::load(options_.socks_credentials_file, error);
+  if (!loaded) {
+    log::error("%s; not opening SOCKS listeners", error.c_str());
+    return false;
+  }
+  socks_credentials_ = std::make_unique<auth::SocksCredentials>(std::move(*loaded));
+  return true;
+}
+
+void App::on_session_up(SshSession& session) {
+  if (!forwards_open_) {
+    forwards_open_ = true;
+    if (!open_forwards() && options_.exit_on_forward_failure) {
+      stop(kExitFailure, "forward failed and ExitOnForwardFailure is set");
+      return;
+    }
+    if (remote_forwards_ == nullptr && ready_callback_) ready_callback_(*this);
+  }
+  if (remote_forwards_ != nullptr && remote_session_ == nullptr) {
+    (void)session;
+    attach_remote_forwards();
+  }
+}
+
+void App::attach_remote_forwards() {
+  if (remote_forwards_ == nullptr || stopping_ || draining_) return;
+  SshSession* session = upstream_->pick();
+  if (session == nullptr) return;
+  remote_session_ = session;
+  remote_forwards_->attach(*session, [this](bool all_ok) {
+    if (!all_ok && options_.exit_on_forward_failure) {
+      stop(kExitFailure, "remote forward failed and ExitOnForwardFailure is set");
+      return;
+    }
+    if (ready_callback_) {
+      auto callback = std::move(ready_callback_);
+      ready_callback_ = nullptr;
+      callback(*this);
+    }
+  });
+}
+
+void App::on_session_down(SshSession& session) {
+  if (&session != remote_session_) return;
+  remote_forwards_->detach(session);
+  remote_session_ = nullptr;
+  // Another connection of the pool, if one is up, takes the remote forwards over at once.
+  attach_remote_forwards();
+}
+
+void App::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
+  if (remote_forwards_ != nullptr && &session == remote_session_) {
+    remote_forwards_->on_channel_open_request(session, request);
     return;
   }
-  if (ready_callback_) ready_callback_(*this);
+  session.reject_channel(request.id, 1, "no remote forward on this connection");
+}
+
+void App::on_upstream_failed(const std::string& reason) {
+  if (stopping_) return;
+  log::error("%s", reason.c_str());
+  stop(kExitFailure, reason);
 }
 
 bool App::open_forwards() {
   bool all_ok = true;
-  for (const auto& spec : options_.local_forwards) {
+  for (const auto& spec : options_.local_forwards) all_ok = open_local_forward(spec) && all_ok;
+  for (const auto& spec : options_.dynamic_forwards) all_ok = open_socks_forward(spec) && all_ok;
+  return all_ok;
+}
+
+bool App::open_local_forward(const config::ForwardSpec& spec) {
+  LocalForwardSpec local;
+  if (spec.listen.is_socket()) {
+    local.listen_path = spec.listen.socket_path;
+  } else {
+    local.listen_address = listen_address(spec.listen, options_.gateway_ports);
+    local.listen_port = spec.listen.port;
+  }
+  if (spec.target) {
+    local.target_path = spec.target->socket_path;
+    local.target_host = spec.target->host;
+    local.target_port = spec.target->port;
+  }
+  auto forward = std::make_unique<LocalForward>(loop_, local, *upstream_, limits());
+  std::string error;
+  if (!forward->listen(error)) {
+    log::error("%s", error.c_str());
+    return false;
+  }
+  log::info("Local forward ready: %s", forward->spec().describe().c_str());
+  forwards_.push_back(std::move(forward));
+  return true;
+}
+
+bool App::open_socks_forward(const config::ForwardSpec& spec) {
+  SocksForwardSpec socks;
+  socks.credentials = socks_credentials_.get();
+  if (spec.listen.is_socket()) {
+    socks.listen_path = spec.listen.socket_path;
+  } else {
+    socks.listen_address = listen_address(spec.listen, options_.gateway_ports);
+    socks.listen_port = spec.listen.port;
+    if (!is_loopback(socks.listen_address) && socks.credentials == nullptr) {
+      // An open proxy on a reachable address lets anyone in through the server.
+      if (!options_.socks_allow_open_proxy) {
+        log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
+                   "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
+                   socks.listen_address.c_str());
+        return false;
+      }
+      log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
+                 socks.listen_address.c_str());
+    }
+  }
+  auto forward = std::make_unique<SocksForward>(loop_, socks, *upstream_, limits());
+  std::string error;
+  if (!forward->listen(error)) {
+    log::error("%s", error.c_str());
+    return false;
+  }
+  log::info("Dynamic forward ready: %s", forward->spec().describe().c_str());
+  socks_forwards_.push_back(std::move(forward));
+  return true;
+}
+
+std::size_t App::active_connections() const {
+  std::size_t n = 0;
+  for (const auto& f : forwards_) n += f->active_connections();
+  for (const auto& f : socks_forwards_) n += f->active_connections();
+  for (const auto& f : retiring_forwards_) n += f->active_connections();
+  for (const auto& f : retiring_socks_) n += f->active_connections();
+  if (remote_forwards_) n += remote_forwards_->active_connections();
+  return n;
+}
+
+void App::drain(const std::string& why) {
+  if (stopping_ || draining_) return;
+  draining_ = true;
+  for (auto& f : forwards_) f->stop_listening();
+  for (auto& f : socks_forwards_) f->stop_listening();
+  const std::size_t open = active_connections();
+  if (open == 0 || options_.drain_timeout.count() == 0) {
+    stop(0, why);
+    return;
+  }
+  log::info("Waiting up to %lld s for %zu open connection%s to finish.",
+            static_cast<long long>(options_.drain_timeout.count()), open, open == 1 ? "" : "s");
+  drain_deadline_ms_ = uv_now(loop_) + static_cast<std::uint64_t>(options_.drain_timeout.count()) * 1000;
+  drain_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, drain_timer_);
+  drain_timer_->data = this;
+  uv_timer_start(drain_timer_, [](uv_timer_t* t) { static_cast<App*>(t->data)->check_drained(); }, kDrainPollMs,
+                 kDrainPollMs);
+}
+
+void App::check_drained() {
+  const std::size_t open = active_connections();
+  if (open == 0) {
+    stop(0, "drained");
+    return;
+  }
+  if (uv_now(loop_) >= drain_deadline_ms_) {
+    log::info("DrainTimeout reached; closing %zu connection%s.", open, open == 1 ? "" : "s");
+    stop(0, "drain timeout");
+  }
+}
+
+void App::reload(config::Options options) {
+  if (stopping_ || draining_) return;
+  const bool hosts_differ = options.hostname != options_.hostname || options.port != options_.port ||
+                            options.user != options_.user;
+  if (hosts_differ) {
+    log::error("Reload: the destination changed (%s@%s:%u); restart sshplex to switch servers.",
+               options.user.c_str(), options.hostname.c_str(), options.port);
+    return;
+  }
+  auto settings = upstream_settings(options);
+  if (!settings) {
+    log::error("Configuration not reloaded: keeping the running one.");
+    return;
+  }
+  const auto old = std::move(options_);
+  options_ = std::move(options);
+  upstream_->update_settings(std::move(*settings));
+
+  if (!load_socks_credentials()) log::error("Reload: SOCKS credentials could not be read; SOCKS clients are refused");
+  for (auto& f : socks_forwards_) f->set_credentials(socks_credentials_.get());
+
+  // Forwards are matched by their spec: unchanged ones keep listening, removed ones stop listening
+  // but keep their established connections until those end, new ones open.
+  auto retire = [](auto& live, auto& retiring, const std::vector<config::ForwardSpec>& wanted, auto describe_of) {
+    for (auto it = live.begin(); it != live.end();) {
+      bool keep = false;
+      for (const auto& spec : wanted) keep = keep || describe_of(spec) == (*it)->spec().describe();
+      if (keep) {
+        ++it;
+        continue;
+      }
+      log::info("Forward removed: %s", (*it)->spec().describe().c_str());
+      (*it)->stop_listening();
+      retiring.push_back(std::move(*it));
+      it = live.erase(it);
+    }
+  };
+  auto local_describe = [this](const config::ForwardSpec& spec) {
     LocalForwardSpec local;
     if (spec.listen.is_socket()) {
       local.listen_path = spec.listen.socket_path;
     } else {
-      local.listen_address = spec.listen.host.empty() ? "127.0.0.1" : spec.listen.host;
-      if (local.listen_address == "*" && !options_.gateway_ports) local.listen_address = "127.0.0.1";
+      local.listen_address = listen_address(spec.listen, options_.gateway_ports);
       local.listen_port = spec.listen.port;
     }
     if (spec.target) {
@@ -89,77 +361,66 @@ bool App::open_forwards() {
       local.target_host = spec.target->host;
       local.target_port = spec.target->port;
     }
-    auto forward = std::make_unique<LocalForward>(loop_, local, [this] { return ready_session(); });
-    std::string error;
-    if (!forward->listen(error)) {
-      log::error("%s", error.c_str());
-      all_ok = false;
-      continue;
-    }
-    log::info("Local forward ready: %s", forward->spec().describe().c_str());
-    forwards_.push_back(std::move(forward));
-  }
-  return all_ok;
-}
-
-SshSession* App::ready_session() { return session_ && session_->authenticated() ? session_.get() : nullptr; }
-
-bool App::open_socks_forwards() {
-  bool all_ok = true;
-  if (!options_.dynamic_forwards.empty() && !options_.socks_credentials_file.empty() && !socks_credentials_) {
-    std::string error;
-    auto loaded = auth::SocksCredentials::load(options_.socks_credentials_file, error);
-    if (!loaded) {
-      log::error("%s; not opening SOCKS listeners", error.c_str());
-      return false;
-    }
-    socks_credentials_ = std::make_unique<auth::SocksCredentials>(std::move(*loaded));
-  }
-  for (const auto& spec : options_.dynamic_forwards) {
+    return local.describe();
+  };
+  auto socks_describe = [this](const config::ForwardSpec& spec) {
     SocksForwardSpec socks;
-    socks.credentials = socks_credentials_.get();
     if (spec.listen.is_socket()) {
       socks.listen_path = spec.listen.socket_path;
     } else {
-      socks.listen_address = spec.listen.host.empty() ? "127.0.0.1" : spec.listen.host;
-      if (socks.listen_address == "*" && !options_.gateway_ports) socks.listen_address = "127.0.0.1";
+      socks.listen_address = listen_address(spec.listen, options_.gateway_ports);
       socks.listen_port = spec.listen.port;
-      if (!is_loopback(socks.listen_address) && socks.credentials == nullptr) {
-        // An open proxy on a reachable address lets anyone in through the server.
-        if (!options_.socks_allow_open_proxy) {
-          log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
-                     "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
-                     socks.listen_address.c_str());
-          all_ok = false;
-          continue;
-        }
-        log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
-                   socks.listen_address.c_str());
-      }
     }
-    auto forward = std::make_unique<SocksForward>(loop_, socks, [this] { return ready_session(); });
-    std::string error;
-    if (!forward->listen(error)) {
-      log::error("%s", error.c_str());
-      all_ok = false;
-      continue;
+    return socks.describe();
+  };
+  retire(forwards_, retiring_forwards_, options_.local_forwards, local_describe);
+  retire(socks_forwards_, retiring_socks_, options_.dynamic_forwards, socks_describe);
+  if (forwards_open_) {
+    for (const auto& spec : options_.local_forwards) {
+      bool exists = false;
+      for (const auto& f : forwards_) exists = exists || f->spec().describe() == local_describe(spec);
+      if (!exists) open_local_forward(spec);
     }
-    log::info("Dynamic forward ready: %s", forward->spec().describe().c_str());
-    socks_forwards_.push_back(std::move(forward));
+    for (const auto& spec : options_.dynamic_forwards) {
+      bool exists = false;
+      for (const auto& f : socks_forwards_) exists = exists || f->spec().describe() == socks_describe(spec);
+      if (!exists) open_socks_forward(spec);
+    }
   }
-  return all_ok;
+  if (!same_forwards(old.remote_forwards, options_.remote_forwards)) {
+    if (remote_forwards_ != nullptr) remote_forwards_->update(options_.remote_forwards);
+    else if (!options_.remote_forwards.empty()) {
+      remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_, options_.remote_forwards, options_.gateway_ports);
+      attach_remote_forwards();
+    }
+  }
+  // Retired forwards whose last connection ended can go now.
+  std::erase_if(retiring_forwards_, [](const auto& f) { return f->active_connections() == 0; });
+  std::erase_if(retiring_socks_, [](const auto& f) { return f->active_connections() == 0; });
+  log::info("Configuration reloaded: %zu local, %zu dynamic, %zu remote forwards.", forwards_.size(),
+            socks_forwards_.size(), options_.remote_forwards.size());
 }
 
-void App::on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) {
-  if (stopping_) return;
-  if (authenticator_ && authenticator_->failed()) {
-    log::error("%s", reason.c_str());
-  } else if (was_authenticated) {
-    log::error("Connection to %s closed: %s", session.target().connect_host.c_str(), reason.c_str());
-  } else {
-    log::error("%s", reason.c_str());
+std::vector<std::string> App::status_lines() const {
+  std::vector<std::string> lines;
+  lines.push_back(options_.user + "@" + options_.hostname + ":" + std::to_string(options_.port) + ", " +
+                  std::to_string(upstream_ ? upstream_->sessions_up() : 0) + " of " +
+                  std::to_string(options_.pool_size) + " connections up, " +
+                  std::to_string(upstream_ ? upstream_->total_channels() : 0) + " channels");
+  if (upstream_) {
+    for (auto& line : upstream_->describe()) lines.push_back(std::move(line));
   }
-  stop(kExitFailure, reason);
+  for (const auto& f : forwards_) {
+    lines.push_back("local forward " + f->spec().describe() + ": " + std::to_string(f->active_connections()) +
+                    " connections");
+  }
+  for (const auto& f : socks_forwards_) {
+    lines.push_back(f->spec().describe() + ": " + std::to_string(f->active_connections()) + " connections");
+  }
+  if (remote_forwards_) {
+    lines.push_back("remote forwards: " + std::to_string(remote_forwards_->active_connections()) + " connections");
+  }
+  return lines;
 }
 
 void App::stop(int exit_code, const std::string& why) {
@@ -167,12 +428,14 @@ void App::stop(int exit_code, const std::string& why) {
   stopping_ = true;
   exit_code_ = exit_code;
   log::debug("stopping: %s", why.c_str());
+  if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
   for (auto& f : forwards_) f->close();
   for (auto& f : socks_forwards_) f->close();
-  if (session_) session_->shutdown(why);
-  for (uv_signal_t* s : {sigint_, sigterm_}) {
-    if (s != nullptr) uv_signal_stop(s);
-  }
+  for (auto& f : retiring_forwards_) f->close();
+  for (auto& f : retiring_socks_) f->close();
+  if (remote_forwards_) remote_forwards_->close();
+  if (upstream_) upstream_->shutdown(why);
+  close_signals();
   resolver_.close();
 }
 

@@ -1,19 +1,20 @@
 #pragma once
-// The sshplex program for one destination: one SSH connection, its local forwards, signals and
-// the exit status (0 on a requested stop, 255 on connection / authentication / host key failure,
-// as ssh).
+// The sshplex program for one destination: the connection pool, the forwards mapped onto it,
+// signals (SIGINT/SIGTERM drain then exit 0, SIGHUP reload, SIGUSR1 status) and the exit status
+// (0 on a requested stop, 255 when the server cannot be reached or logged in to, as ssh).
 #include <uv.h>
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "gateway/auth/authenticator.hpp"
-#include "gateway/auth/host_key_policy.hpp"
+#include "gateway/auth/socks_credentials.hpp"
 #include "gateway/config/options.hpp"
-#include "gateway/core/ssh_session.hpp"
+#include "gateway/core/upstream.hpp"
 #include "gateway/forward/local_forward.hpp"
+#include "gateway/forward/remote_forwards.hpp"
 #include "gateway/forward/socks_forward.hpp"
 #include "gateway/net/resolver.hpp"
 
@@ -21,8 +22,11 @@ namespace gateway {
 
 inline constexpr int kExitFailure = 255;
 
-class App final : public SessionDelegate {
+class App final : public UpstreamObserver {
  public:
+  // Re-reads the configuration for SIGHUP; nullopt (errors already reported) keeps the old one.
+  using ConfigSource = std::function<std::optional<config::Options>()>;
+
   App(uv_loop_t* loop, config::Options options);
   ~App() override;
   App(const App&) = delete;
@@ -30,37 +34,58 @@ class App final : public SessionDelegate {
 
   // Validates options and starts connecting. false (with a message logged) on bad options.
   bool start();
-  // Called once authenticated with every forward listening.
+  void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
+  // Called once, when the first connection is up and every forward is listening.
   void on_ready(std::function<void(App&)> callback) { ready_callback_ = std::move(callback); }
-  // Stops everything; the loop then runs out and exit_code() tells the outcome.
+  // Stops everything at once; the loop then runs out and exit_code() tells the outcome.
   void stop(int exit_code, const std::string& why);
+  // Stops accepting, lets open channels finish for up to DrainTimeout, then stops with status 0.
+  void drain(const std::string& why);
+  // Applies a new configuration: forwards added or removed, established channels untouched.
+  void reload(config::Options options);
   int exit_code() const { return exit_code_; }
   const std::vector<std::unique_ptr<LocalForward>>& local_forwards() const { return forwards_; }
   const std::vector<std::unique_ptr<SocksForward>>& socks_forwards() const { return socks_forwards_; }
+  std::vector<std::string> status_lines() const;
 
-  bool verify_host_key(SshSession& session, const ssh::event::HostKey& key) override;
-  void on_auth_event(SshSession& session, const ssh::Event& event) override;
-  void on_authenticated(SshSession& session, const std::string& method) override;
-  void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) override;
+  void on_session_up(SshSession& session) override;
+  void on_session_down(SshSession& session) override;
+  void on_upstream_failed(const std::string& reason) override;
+  void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) override;
 
  private:
+  std::optional<UpstreamSettings> upstream_settings(const config::Options& options);
+  ForwardLimits limits() const;
+  bool load_socks_credentials();
+  bool open_local_forward(const config::ForwardSpec& spec);
+  bool open_socks_forward(const config::ForwardSpec& spec);
   bool open_forwards();
-  bool open_socks_forwards();
-  SshSession* ready_session();
+  void attach_remote_forwards();
+  void check_drained();
+  void install_signals();
+  void close_signals();
+  std::size_t active_connections() const;
 
   uv_loop_t* loop_;
   config::Options options_;
   net::Resolver resolver_;
-  auth::HostKeyPolicySettings host_key_settings_;
-  std::unique_ptr<auth::Authenticator> authenticator_;
-  std::unique_ptr<SshSession> session_;
+  std::unique_ptr<Upstream> upstream_;
   std::vector<std::unique_ptr<LocalForward>> forwards_;
   std::vector<std::unique_ptr<SocksForward>> socks_forwards_;
+  // Forwards removed by a reload that still carry established connections.
+  std::vector<std::unique_ptr<LocalForward>> retiring_forwards_;
+  std::vector<std::unique_ptr<SocksForward>> retiring_socks_;
+  std::unique_ptr<RemoteForwards> remote_forwards_;
+  SshSession* remote_session_ = nullptr;  // the connection holding the remote forwards
   std::unique_ptr<auth::SocksCredentials> socks_credentials_;
-  uv_signal_t* sigint_ = nullptr;
-  uv_signal_t* sigterm_ = nullptr;
+  std::vector<uv_signal_t*> signals_;
+  uv_timer_t* drain_timer_ = nullptr;
+  std::uint64_t drain_deadline_ms_ = 0;
+  ConfigSource config_source_;
   std::function<void(App&)> ready_callback_;
   int exit_code_ = 0;
+  bool forwards_open_ = false;
+  bool draining_ = false;
   bool stopping_ = false;
 };
 

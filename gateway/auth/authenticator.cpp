@@ -43,6 +43,19 @@ struct Authenticator::Identity {
 Authenticator::Authenticator(AuthSettings settings) : settings_(std::move(settings)) {}
 Authenticator::~Authenticator() = default;
 
+void Authenticator::restart() {
+  next_identity_ = 0;
+  current_identity_ = nullptr;
+  current_algorithm_.clear();
+  server_methods_.clear();
+  exhausted_.clear();
+  pending_method_.clear();
+  password_tries_ = 0;
+  kbdint_tries_ = 0;
+  none_sent_ = false;
+  failed_ = false;
+}
+
 void Authenticator::load_identities() {
   identities_loaded_ = true;
   // File identities first, to know which agent keys IdentitiesOnly allows.

@@ -41,6 +41,9 @@ class Authenticator {
   explicit Authenticator(AuthSettings settings);
   ~Authenticator();
 
+  // Prepares for the next connection's login: the attempt state starts over, while loaded keys
+  // (passphrases already asked) are kept so reconnecting and pooled connections never prompt again.
+  void restart();
   // Feed AuthMethods / AuthPublicKeyOk / AuthPrompts / AuthBanner events.
   void handle(SshSession& session, const ssh::Event& event);
   // For the failure message: "Permission denied (publickey,password)."

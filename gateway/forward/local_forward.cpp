@@ -10,8 +10,8 @@ std::string LocalForwardSpec::describe() const {
   return from + " -> " + to;
 }
 
-LocalForward::LocalForward(uv_loop_t* loop, LocalForwardSpec spec, SessionSource session)
-    : loop_(loop), spec_(std::move(spec)), session_source_(std::move(session)) {}
+LocalForward::LocalForward(uv_loop_t* loop, LocalForwardSpec spec, Upstream& upstream, ForwardLimits limits)
+    : loop_(loop), spec_(std::move(spec)), limits_(limits), waits_(upstream) {}
 
 LocalForward::~LocalForward() { close(); }
 
@@ -38,7 +38,22 @@ void LocalForward::on_connection(int status) {
   }
   uv_stream_t* client = net::accept_client(loop_, listener_);
   if (client == nullptr) return;
-  SshSession* session = session_source_();
+  if (active_connections() >= limits_.max_clients) {
+    log::info("local forward %s: MaxClients (%u) reached; refusing client", spec_.describe().c_str(),
+              limits_.max_clients);
+    net::close_stream(client);
+    return;
+  }
+  if (waits_.waiting() >= limits_.max_pending_opens) {
+    log::info("local forward %s: MaxPendingOpens (%u) clients already waiting; refusing client",
+              spec_.describe().c_str(), limits_.max_pending_opens);
+    net::close_stream(client);
+    return;
+  }
+  waits_.acquire(limits_.wait_timeout, [this, client](SshSession* session) { start_channel(session, client); });
+}
+
+void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   if (session == nullptr) {
     log::info("local forward %s: no connection to the server; refusing client", spec_.describe().c_str());
     net::close_stream(client);
@@ -66,11 +81,16 @@ void LocalForward::on_connection(int status) {
   log::debug("%s: connection from %s:%u", spec_.describe().c_str(), origin.c_str(), origin_port);
 }
 
-void LocalForward::close() {
+void LocalForward::stop_listening() {
   if (listener_.stream != nullptr) {
     net::close_stream(listener_.stream, listener_.unix_socket ? spec_.listen_path : std::string());
     listener_.stream = nullptr;
   }
+}
+
+void LocalForward::close() {
+  stop_listening();
+  waits_.cancel_all();
   for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) s->abort();
 }
 

@@ -8,7 +8,9 @@
 #include <string>
 #include <unordered_set>
 
-#include "gateway/core/ssh_session.hpp"
+#include "gateway/core/upstream.hpp"
+#include "gateway/forward/forward_limits.hpp"
+#include "gateway/forward/session_wait.hpp"
 #include "gateway/forward/stream_splice.hpp"
 #include "gateway/net/listener.hpp"
 
@@ -29,10 +31,8 @@ struct LocalForwardSpec {
 
 class LocalForward {
  public:
-  // `session` returns the connection to use, or nullptr while none is ready.
-  using SessionSource = std::function<SshSession*()>;
-
-  LocalForward(uv_loop_t* loop, LocalForwardSpec spec, SessionSource session);
+  // Each client gets the least loaded connection of `upstream`, waiting for one (bounded) when none is up.
+  LocalForward(uv_loop_t* loop, LocalForwardSpec spec, Upstream& upstream, ForwardLimits limits);
   ~LocalForward();
   LocalForward(const LocalForward&) = delete;
   LocalForward& operator=(const LocalForward&) = delete;
@@ -42,17 +42,21 @@ class LocalForward {
   // The bound port (useful when the spec asked for port 0).
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
-  std::size_t active_connections() const { return splices_.size(); }
+  std::size_t active_connections() const { return splices_.size() + waits_.waiting(); }
+  // Stops accepting; established connections carry on (drain, reload).
+  void stop_listening();
   // Stops listening and aborts every splice.
   void close();
 
  private:
   void on_connection(int status);
+  void start_channel(SshSession* session, uv_stream_t* client);
 
   uv_loop_t* loop_;
   LocalForwardSpec spec_;
-  SessionSource session_source_;
+  ForwardLimits limits_;
   net::Listener listener_;
+  SessionWaits waits_;
   std::unordered_set<StreamSplice*> splices_;
 };
 

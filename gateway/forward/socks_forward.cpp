@@ -128,8 +128,8 @@ class SocksForward::Handshake {
   socks::ConnectRequest request_;
 };
 
-SocksForward::SocksForward(uv_loop_t* loop, SocksForwardSpec spec, SessionSource session)
-    : loop_(loop), spec_(std::move(spec)), session_source_(std::move(session)) {}
+SocksForward::SocksForward(uv_loop_t* loop, SocksForwardSpec spec, Upstream& upstream, ForwardLimits limits)
+    : loop_(loop), spec_(std::move(spec)), limits_(limits), waits_(upstream) {}
 
 SocksForward::~SocksForward() { close(); }
 
@@ -155,6 +155,11 @@ void SocksForward::on_connection(int status) {
   }
   uv_stream_t* client = net::accept_client(loop_, listener_);
   if (client == nullptr) return;
+  if (active_connections() >= limits_.max_clients) {
+    log::info("%s: MaxClients (%u) reached; refusing client", spec_.describe().c_str(), limits_.max_clients);
+    net::close_stream(client);
+    return;
+  }
   handshakes_.insert(new Handshake(*this, client));
 }
 
@@ -165,9 +170,22 @@ void SocksForward::start_channel(Handshake* handshake) {
   handshakes_.erase(handshake);
   delete handshake;
 
+  if (waits_.waiting() >= limits_.max_pending_opens) {
+    log::info("%s: MaxPendingOpens (%u) clients already waiting; refusing client", spec_.describe().c_str(),
+              limits_.max_pending_opens);
+    open_channel(nullptr, request, client, {});
+    return;
+  }
+  auto early_data = std::make_shared<ssh::Bytes>(std::move(early));
+  waits_.acquire(limits_.wait_timeout, [this, request, client, early_data](SshSession* session) {
+    open_channel(session, request, client, std::move(*early_data));
+  });
+}
+
+void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest& request, uv_stream_t* client,
+                                ssh::Bytes early) {
   const std::string host = socks::host_string(request.destination);
   const std::string label = spec_.describe() + " -> " + host + ":" + std::to_string(request.port);
-  SshSession* session = session_source_();
   if (session == nullptr) {
     log::info("%s: no connection to the server; refusing client", label.c_str());
     struct Req {
@@ -209,11 +227,16 @@ void SocksForward::start_channel(Handshake* handshake) {
   log::debug("%s: channel %u requested", label.c_str(), *id);
 }
 
-void SocksForward::close() {
+void SocksForward::stop_listening() {
   if (listener_.stream != nullptr) {
     net::close_stream(listener_.stream, listener_.unix_socket ? spec_.listen_path : std::string());
     listener_.stream = nullptr;
   }
+}
+
+void SocksForward::close() {
+  stop_listening();
+  waits_.cancel_all();
   for (Handshake* h : std::unordered_set<Handshake*>(handshakes_)) h->abort();
   for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) s->abort();
 }

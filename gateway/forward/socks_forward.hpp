@@ -9,8 +9,12 @@
 #include <string>
 #include <unordered_set>
 
+#include "socks/messages.hpp"
+
 #include "gateway/auth/socks_credentials.hpp"
-#include "gateway/core/ssh_session.hpp"
+#include "gateway/core/upstream.hpp"
+#include "gateway/forward/forward_limits.hpp"
+#include "gateway/forward/session_wait.hpp"
 #include "gateway/forward/stream_splice.hpp"
 #include "gateway/net/listener.hpp"
 
@@ -27,9 +31,7 @@ struct SocksForwardSpec {
 
 class SocksForward {
  public:
-  using SessionSource = std::function<SshSession*()>;
-
-  SocksForward(uv_loop_t* loop, SocksForwardSpec spec, SessionSource session);
+  SocksForward(uv_loop_t* loop, SocksForwardSpec spec, Upstream& upstream, ForwardLimits limits);
   ~SocksForward();
   SocksForward(const SocksForward&) = delete;
   SocksForward& operator=(const SocksForward&) = delete;
@@ -37,17 +39,24 @@ class SocksForward {
   bool listen(std::string& error);
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const SocksForwardSpec& spec() const { return spec_; }
+  // The credentials to check from now on (SIGHUP reload); must outlive the forward.
+  void set_credentials(const auth::SocksCredentials* credentials) { spec_.credentials = credentials; }
+  std::size_t active_connections() const { return handshakes_.size() + waits_.waiting() + splices_.size(); }
+  // Stops accepting; established connections carry on (drain, reload).
+  void stop_listening();
   void close();
 
  private:
   class Handshake;
   void on_connection(int status);
   void start_channel(Handshake* handshake);
+  void open_channel(SshSession* session, const socks::ConnectRequest& request, uv_stream_t* client, ssh::Bytes early);
 
   uv_loop_t* loop_;
   SocksForwardSpec spec_;
-  SessionSource session_source_;
+  ForwardLimits limits_;
   net::Listener listener_;
+  SessionWaits waits_;
   std::unordered_set<Handshake*> handshakes_;
   std::unordered_set<StreamSplice*> splices_;
 };

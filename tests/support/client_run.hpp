@@ -59,6 +59,7 @@ class ClientRun {
   // Waits for the client to exit by itself (killed after timeout, reported as timed_out).
   ProcessResult wait_exit(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   bool running() { return process_.running(); }
+  pid_t pid() const { return process_.pid(); }
   void stop() { process_.stop(); }
 
   std::string stderr_text() const { return process_.stderr_text(); }

@@ -1,0 +1,139 @@
+#pragma once
+// The pool of SSH connections to one destination. It keeps PoolSize connections up, hands out the
+// least loaded one, and heals itself: a lost connection is re-established with exponential backoff
+// and jitter (forever by default) while the others keep serving. Handshakes run one at a time so a
+// server's MaxStartups is never tripped by our own pool. Clients that arrive while no connection is
+// up wait, bounded by TransportWaitTimeout.
+#include <uv.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gateway/auth/authenticator.hpp"
+#include "gateway/core/session_settings.hpp"
+#include "gateway/core/ssh_session.hpp"
+#include "gateway/net/resolver.hpp"
+
+namespace gateway {
+
+struct UpstreamSettings {
+  HopSettings hop;
+  std::uint32_t pool_size = 2;
+  // ssh's ConnectionAttempts: tries before the very first connection counts as failed.
+  std::uint32_t connection_attempts = 1;
+  bool reconnect = true;
+  std::chrono::milliseconds reconnect_min_delay{500};
+  std::chrono::milliseconds reconnect_max_delay{60000};
+  // Pause between one handshake finishing and the next starting.
+  std::chrono::milliseconds stagger{100};
+};
+
+// What the pool tells its owner.
+class UpstreamObserver {
+ public:
+  virtual ~UpstreamObserver() = default;
+  virtual void on_session_up(SshSession& session) = 0;
+  // The session is about to be destroyed; its channels have been closed already.
+  virtual void on_session_down(SshSession& session) = 0;
+  // No connection could ever be made (or Reconnect is off and the last one was lost): give up.
+  virtual void on_upstream_failed(const std::string& reason) = 0;
+  // Server-opened channels (remote forwards) on any session.
+  virtual void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) = 0;
+};
+
+class Upstream final : public SessionDelegate {
+ public:
+  // A client waiting for a connection: called once with one, or with nullptr when the wait timed
+  // out or the pool gave up.
+  class Waiter {
+   public:
+    virtual void on_session(SshSession* session) = 0;
+
+   protected:
+    ~Waiter() = default;
+  };
+
+  Upstream(uv_loop_t* loop, net::Resolver& resolver, UpstreamSettings settings, UpstreamObserver& observer);
+  ~Upstream() override;
+  Upstream(const Upstream&) = delete;
+  Upstream& operator=(const Upstream&) = delete;
+
+  void start();
+  // The authenticated connection with the fewest channels, or nullptr.
+  SshSession* pick();
+  // Calls waiter.on_session() now when a connection is up, else once one is (or `timeout` passed).
+  void acquire(Waiter& waiter, std::chrono::milliseconds timeout);
+  // Forgets a waiter that went away (its client disconnected); safe if it was already served.
+  void cancel(Waiter& waiter);
+  // Replaces the settings used for connections made from now on (SIGHUP reload).
+  void update_settings(UpstreamSettings settings);
+  // Disconnects everything and stops reconnecting. Idempotent.
+  void shutdown(const std::string& why);
+
+  std::size_t sessions_up() const;
+  std::size_t total_channels() const;
+  // One line per connection for the status view.
+  std::vector<std::string> describe() const;
+
+  bool verify_host_key(SshSession& session, const ssh::event::HostKey& key) override;
+  void on_auth_event(SshSession& session, const ssh::Event& event) override;
+  void on_authenticated(SshSession& session, const std::string& method) override;
+  void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) override;
+  void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) override;
+
+ private:
+  enum class SlotState { idle, waiting_to_connect, connecting, up };
+  struct Slot {
+    std::size_t index = 0;
+    SlotState state = SlotState::idle;
+    std::unique_ptr<SshSession> session;
+    uv_timer_t* retry_timer = nullptr;  // owned; freed in its close callback
+    Upstream* owner = nullptr;
+    std::uint32_t failures = 0;  // consecutive, for the backoff
+    std::string last_error;
+    std::uint64_t up_since_ms = 0;
+  };
+  struct PendingWaiter {
+    Waiter* waiter;
+    std::uint64_t deadline_ms;
+  };
+
+  Slot* slot_of(SshSession& session);
+  std::size_t target_slots() const;
+  void schedule_handshakes();
+  void connect_slot(Slot& slot);
+  void schedule_retry(Slot& slot, const std::string& why);
+  std::chrono::milliseconds backoff(std::uint32_t failures);
+  void release_session(Slot& slot);
+  void serve_waiters();
+  void expire_waiters();
+  void arm_waiter_timer();
+
+  uv_loop_t* loop_;
+  net::Resolver& resolver_;
+  UpstreamSettings settings_;
+  UpstreamObserver& observer_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  // One for all connections (handshakes run one at a time), so keys stay loaded between logins.
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::deque<PendingWaiter> waiters_;
+  uv_timer_t* waiter_timer_ = nullptr;
+  uv_timer_t* stagger_timer_ = nullptr;
+  // Sessions end inside their own callbacks; they are destroyed on the next loop turn.
+  std::vector<std::unique_ptr<SshSession>> retired_;
+  uv_timer_t* reaper_ = nullptr;
+  std::mt19937 jitter_rng_;
+  std::uint32_t initial_attempts_ = 0;
+  bool ever_up_ = false;
+  bool handshake_in_flight_ = false;
+  bool prompting_method_ = false;  // authentication needed a prompt: keep one connection
+  bool stopped_ = false;
+};
+
+}  // namespace gateway

@@ -1,0 +1,247 @@
+// The gateway's own life cycle against a real sshd: the connection pool (PoolSize), the bounded
+// wait of clients while no connection is up, draining on SIGTERM (DrainTimeout), reloading the
+// configuration on SIGHUP without dropping established connections, and the SIGUSR1 status lines.
+// These are sshplex behaviours; stock ssh has none of them, so the tests skip for it.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/client_run.hpp"
+#include "support/files.hpp"
+#include "support/forward_check.hpp"
+#include "support/keys.hpp"
+#include "support/net.hpp"
+#include "support/sshd_server.hpp"
+
+namespace {
+
+using namespace testsupport;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+// A client connection held open through a forward: one byte out, the same byte back.
+class HeldConnection {
+ public:
+  explicit HeldConnection(const Endpoint& ep) : fd_(connect_endpoint(ep)) {}
+  ~HeldConnection() { close(); }
+  HeldConnection(const HeldConnection&) = delete;
+  HeldConnection& operator=(const HeldConnection&) = delete;
+
+  bool connected() const { return fd_ >= 0; }
+  bool echo(char c, milliseconds timeout = milliseconds(5000)) {
+    if (fd_ < 0 || ::send(fd_, &c, 1, MSG_NOSIGNAL) != 1) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
+    char back = 0;
+    return ::recv(fd_, &back, 1, 0) == 1 && back == c;
+  }
+  // True when the peer closed (EOF or reset) within the timeout.
+  bool closed_by_peer(milliseconds timeout) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(timeout.count())) != 1) return false;
+    char buf[64];
+    return ::recv(fd_, buf, sizeof buf, 0) <= 0;
+  }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  int fd_;
+};
+
+bool wait_until(const std::function<bool()>& condition, milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return condition();
+}
+
+bool refuses_connections(int port) {
+  const int fd = connect_endpoint(Endpoint::tcp(port));
+  if (fd >= 0) ::close(fd);
+  return fd < 0;
+}
+
+class Gateway : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TESTSUPPORT_SKIP_IF(client_unavailable_reason());
+    if (client_binary().find("sshplex") == std::string::npos) GTEST_SKIP() << "sshplex-only behaviour";
+    TESTSUPPORT_SKIP_IF(SshdServer::unavailable_reason());
+    sshd_.authorize_key(cached_key(KeyType::Ed25519, "user").public_line);
+    ASSERT_TRUE(sshd_.start());
+    ASSERT_TRUE(sshd_.write_known_hosts(tmp_.file("known_hosts")));
+    ASSERT_TRUE(echo_.start_tcp());
+  }
+  ClientOptions options() const {
+    return client_options_for(sshd_.port(), tmp_.file("known_hosts"), cached_key(KeyType::Ed25519, "user"));
+  }
+  std::size_t logins() const { return count_occurrences(sshd_.log(), "Accepted publickey for root"); }
+
+  TempDir tmp_{"sshplex-pool"};
+  SshdServer sshd_;
+  EchoServer echo_;
+};
+
+TEST_F(Gateway, PoolOpensItsConnectionsAndSpreadsChannels) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientOptions o = options();
+  o.local_forwards = {fwd.spec};
+  o.options.push_back("PoolSize=3");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  EXPECT_TRUE(wait_until([&] { return logins() == 3; }, seconds(15))) << "logins seen: " << logins();
+
+  std::vector<std::unique_ptr<HeldConnection>> held;
+  for (int i = 0; i < 6; ++i) {
+    held.push_back(std::make_unique<HeldConnection>(fwd.listen));
+    ASSERT_TRUE(held.back()->echo(static_cast<char>('a' + i)));
+  }
+  // The status view (SIGUSR1) shows where the channels went: two on each connection.
+  ::kill(client.pid(), SIGUSR1);
+  EXPECT_TRUE(wait_until([&] { return count_occurrences(client.stderr_text(), "up ") >= 3; }, seconds(5)));
+  const std::string err = client.stderr_text();
+  EXPECT_EQ(count_occurrences(err, ", 2 channels"), 3u) << err;
+  EXPECT_NE(err.find("3 of 3 connections up, 6 channels"), std::string::npos) << err;
+}
+
+TEST_F(Gateway, PoolKeepsServingWhenOneConnectionDies) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientOptions o = options();
+  o.local_forwards = {fwd.spec};
+  o.options.push_back("PoolSize=2");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  ASSERT_TRUE(wait_until([&] { return logins() == 2; }, seconds(15)));
+  HeldConnection a(fwd.listen);
+  HeldConnection b(fwd.listen);
+  ASSERT_TRUE(a.echo('a'));
+  ASSERT_TRUE(b.echo('b'));
+  // One server-side session process goes away: its channel's client sees a close, the other
+  // channel keeps working, and the pool logs in again by itself.
+  std::vector<pid_t> pids = sshd_.connection_pids();
+  ASSERT_FALSE(pids.empty());
+  ::kill(pids.front(), SIGKILL);
+  const bool a_closed = a.closed_by_peer(seconds(5));
+  const bool b_closed = !a_closed && b.closed_by_peer(seconds(5));
+  EXPECT_TRUE(a_closed || b_closed) << "the channel on the dead connection was not closed";
+  HeldConnection& survivor = a_closed ? b : a;
+  EXPECT_TRUE(survivor.echo('s')) << "the channel on the healthy connection was disturbed";
+  EXPECT_TRUE(wait_until([&] { return logins() == 3; }, seconds(15))) << "no re-login after the loss";
+  EXPECT_TRUE(echo_transfer(fwd.listen, 256 * 1024, 3).ok);
+  EXPECT_NE(client.stderr_text().find("Reconnecting to"), std::string::npos);
+  EXPECT_TRUE(client.running());
+}
+
+TEST_F(Gateway, ClientsWaitBoundedWhileNoConnectionIsUp) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientOptions o = options();
+  o.local_forwards = {fwd.spec};
+  o.options.push_back("PoolSize=1");
+  o.options.push_back("TransportWaitTimeout=2");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  sshd_.stop();
+  ASSERT_TRUE(wait_until([&] { return client.stderr_text().find("Reconnecting to") != std::string::npos; },
+                         seconds(10)));
+  // The listener stays open; a client is held, then refused once the wait runs out.
+  HeldConnection c(fwd.listen);
+  ASSERT_TRUE(c.connected()) << "the listener closed while the server was away";
+  const auto start = Clock::now();
+  EXPECT_TRUE(c.closed_by_peer(seconds(10)));
+  const auto waited = Clock::now() - start;
+  EXPECT_GE(waited, milliseconds(1500)) << "the client was not allowed to wait";
+  EXPECT_LT(waited, seconds(6)) << "TransportWaitTimeout=2 not honoured";
+  EXPECT_TRUE(client.running());
+}
+
+TEST_F(Gateway, SigtermDrainsOpenConnectionsThenExitsZero) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientOptions o = options();
+  o.local_forwards = {fwd.spec};
+  o.options.push_back("DrainTimeout=30");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  HeldConnection held(fwd.listen);
+  ASSERT_TRUE(held.echo('x'));
+  ::kill(client.pid(), SIGTERM);
+  EXPECT_TRUE(wait_until([&] { return refuses_connections(fwd.listen.port); }, seconds(5)))
+      << "still accepting after SIGTERM";
+  EXPECT_TRUE(held.echo('y')) << "an open connection was cut instead of drained";
+  EXPECT_TRUE(client.running());
+  held.close();
+  ProcessResult r = client.wait_exit(seconds(10));
+  EXPECT_FALSE(r.timed_out) << "did not exit once drained";
+  EXPECT_TRUE(r.exited);
+  EXPECT_EQ(r.exit_code, 0);
+}
+
+TEST_F(Gateway, DrainTimeoutBoundsTheWait) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientOptions o = options();
+  o.local_forwards = {fwd.spec};
+  o.options.push_back("DrainTimeout=1");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  HeldConnection held(fwd.listen);
+  ASSERT_TRUE(held.echo('x'));
+  const auto start = Clock::now();
+  ::kill(client.pid(), SIGTERM);
+  ProcessResult r = client.wait_exit(seconds(10));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_LT(Clock::now() - start, seconds(5));
+  EXPECT_TRUE(held.closed_by_peer(seconds(2)));
+}
+
+TEST_F(Gateway, SighupAppliesForwardChangesWithoutDroppingConnections) {
+  ForwardTarget first = tcp_forward_to(echo_.endpoint());
+  ForwardTarget second = tcp_forward_to(echo_.endpoint());
+  const std::string config = tmp_.file("gateway.conf");
+  auto write_config = [&](const ForwardTarget& fwd) {
+    write_file(config, "Host *\n  LocalForward " + std::to_string(fwd.listen.port) + " " +
+                           echo_.endpoint().describe() + "\n");
+  };
+  write_config(first);
+  ClientOptions o = options();
+  o.extra_args = {"-F", config};
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(first.listen));
+  HeldConnection held(first.listen);
+  ASSERT_TRUE(held.echo('x'));
+
+  write_config(second);
+  ::kill(client.pid(), SIGHUP);
+  ASSERT_TRUE(client.wait_forward(second.listen, seconds(10)));
+  EXPECT_TRUE(wait_until([&] { return refuses_connections(first.listen.port); }, seconds(5)))
+      << "the removed forward still accepts";
+  EXPECT_TRUE(held.echo('y')) << "reload dropped an established connection";
+  EXPECT_NE(client.stderr_text().find("Configuration reloaded"), std::string::npos);
+
+  // A broken file is reported and the running configuration stays.
+  write_file(config, "Host *\n  LocalForward nonsense\n");
+  ::kill(client.pid(), SIGHUP);
+  EXPECT_TRUE(wait_until([&] { return client.stderr_text().find("not reloaded") != std::string::npos; }, seconds(5)));
+  EXPECT_TRUE(echo_transfer(second.listen, 64 * 1024, 5).ok);
+  EXPECT_TRUE(client.running());
+}
+
+}  // namespace
