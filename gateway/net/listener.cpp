@@ -142,7 +142,7 @@ void resume(uv_timer_t* timer) {
 
 // Stops polling for kAcceptPause: the socket stays readable while clients wait in the backlog, so
 // polling on would only spin.
-void pause(ListenState& st) {
+void pause_accepting(ListenState& st) {
   uv_poll_stop(&st.poll);
   uv_timer_start(&st.timer, resume, static_cast<std::uint64_t>(kAcceptPause.count()), 0);
 }
@@ -172,7 +172,7 @@ void on_readable(uv_poll_t* poll, int status, int) {
   auto* st = static_cast<ListenState*>(poll->data);
   if (status < 0) {
     st->on_connection(st->stream, status);
-    if (!st->closing) pause(*st);
+    if (!st->closing) pause_accepting(*st);
     return;
   }
   for (int i = 0; i < kAcceptBatch && !st->closing; ++i) {
@@ -190,7 +190,7 @@ void on_readable(uv_poll_t* poll, int status, int) {
         // libuv error codes are negated errno values on Unix.
         st->on_connection(st->stream, -err);
       }
-      if (!st->closing) pause(*st);
+      if (!st->closing) pause_accepting(*st);
       return;
     }
     st->pending_fd = fd;
