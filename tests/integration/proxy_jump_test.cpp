@@ -210,6 +210,40 @@ TEST_F(ProxyJumpTest, JumpHostRefusingTheUserKeyIsReported) {
   }
 }
 
+TEST_F(ProxyJumpTest, LosingTheJumpHostEndsTheSessionNamingIt) {
+  const KeyPair& user_key = cached_key(KeyType::Ed25519, "user");
+  SshdServer jump(with_key(KeyType::Ecdsa256));
+  SshdServer dest(with_key(KeyType::Ed25519));
+  for (SshdServer* s : {&jump, &dest}) {
+    s->authorize_key(user_key.public_line);
+    ASSERT_TRUE(s->start());
+  }
+  TempDir tmp("sshplex-jump-lost");
+  const std::string known_hosts = tmp.file("known_hosts");
+  ASSERT_TRUE(append_known_hosts(jump, known_hosts));
+  ASSERT_TRUE(append_known_hosts(dest, known_hosts));
+  const std::string config = tmp.file("config");
+  ASSERT_TRUE(write_file(config, host_block("bastion", jump.port(), user_key, known_hosts), 0600));
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  const ForwardTarget fwd = tcp_forward_to(echo.endpoint());
+
+  ClientOptions options = client_options_for(dest.port(), known_hosts, user_key);
+  options.extra_args = {"-F", config, "-J", "bastion"};
+  if (is_sshplex()) options.options = {"Reconnect=no"};  // exit as ssh does instead of reconnecting
+  options.local_forwards.push_back(fwd.spec);
+  ClientRun client(options);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  jump.stop();  // the listener and its per-connection processes: the hop's TCP connection dies
+  ProcessResult r = client.wait_exit();
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 255);
+  if (is_sshplex()) {
+    EXPECT_NE(client.stderr_text().find("jump host bastion: "), std::string::npos) << client.stderr_text();
+  }
+}
+
 TEST_F(ProxyJumpTest, MalformedJumpSpecIsRefused) {
   ClientOptions options;
   options.port = 22;
