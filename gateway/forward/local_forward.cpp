@@ -44,8 +44,8 @@ void LocalForward::on_connection(int status) {
     net::close_stream(client);
     return;
   }
-  if (waits_.waiting() >= limits_.max_pending_opens) {
-    log::info("local forward %s: MaxPendingOpens (%u) clients already waiting; refusing client",
+  if (pending_opens() >= limits_.max_pending_opens) {
+    log::info("local forward %s: MaxPendingOpens (%u) opens already pending; refusing client",
               spec_.describe().c_str(), limits_.max_pending_opens);
     net::close_stream(client);
     return;
@@ -79,6 +79,12 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   }
   splice->attach(*id);
   log::debug("%s: connection from %s:%u", spec_.describe().c_str(), origin.c_str(), origin_port);
+}
+
+std::size_t LocalForward::pending_opens() const {
+  std::size_t n = waits_.waiting();
+  for (const StreamSplice* s : splices_) n += s->opening() ? 1u : 0u;
+  return n;
 }
 
 void LocalForward::stop_listening() {

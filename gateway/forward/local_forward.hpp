@@ -43,6 +43,8 @@ class LocalForward {
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
   std::size_t active_connections() const { return splices_.size() + waits_.waiting(); }
+  // Clients waiting for a connection or for their channel open to be answered.
+  std::size_t pending_opens() const;
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening();
   // Stops listening and aborts every splice.

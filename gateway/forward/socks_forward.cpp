@@ -170,8 +170,8 @@ void SocksForward::start_channel(Handshake* handshake) {
   handshakes_.erase(handshake);
   delete handshake;
 
-  if (waits_.waiting() >= limits_.max_pending_opens) {
-    log::info("%s: MaxPendingOpens (%u) clients already waiting; refusing client", spec_.describe().c_str(),
+  if (pending_opens() >= limits_.max_pending_opens) {
+    log::info("%s: MaxPendingOpens (%u) opens already pending; refusing client", spec_.describe().c_str(),
               limits_.max_pending_opens);
     open_channel(nullptr, request, client, {});
     return;
@@ -225,6 +225,12 @@ void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest
   }
   splice->attach(*id);
   log::debug("%s: channel %u requested", label.c_str(), *id);
+}
+
+std::size_t SocksForward::pending_opens() const {
+  std::size_t n = waits_.waiting();
+  for (const StreamSplice* s : splices_) n += s->opening() ? 1u : 0u;
+  return n;
 }
 
 void SocksForward::stop_listening() {

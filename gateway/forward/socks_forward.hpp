@@ -42,6 +42,8 @@ class SocksForward {
   // The credentials to check from now on (SIGHUP reload); must outlive the forward.
   void set_credentials(const auth::SocksCredentials* credentials) { spec_.credentials = credentials; }
   std::size_t active_connections() const { return handshakes_.size() + waits_.waiting() + splices_.size(); }
+  // Clients waiting for a connection or for their channel open to be answered.
+  std::size_t pending_opens() const;
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening();
   void close();

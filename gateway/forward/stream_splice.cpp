@@ -180,6 +180,11 @@ void StreamSplice::maybe_shutdown_local() {
 }
 
 void StreamSplice::on_closed() {
+  if (!open_ && failure_reply_ && !local_closing_) {
+    // The connection died while the open was pending: a SOCKS client still deserves a reply.
+    on_open_failed(2, "connection to the server lost");
+    return;
+  }
   channel_closed_ = true;
   remote_eof_ = true;
   if (local_closed_) {

@@ -32,6 +32,8 @@ class StreamSplice final : public ChannelHandler {
   // the local side is closed, and `early_data` (bytes the client sent ahead) goes to the channel first.
   using FailureReply = std::function<ssh::Bytes(std::uint32_t reason, const std::string& description)>;
   void set_open_replies(ssh::Bytes on_success, FailureReply on_failure, ssh::Bytes early_data);
+  // The channel open is still unanswered (counts against MaxPendingOpens).
+  bool opening() const { return !open_ && !channel_closed_; }
   // Closes the local side and the channel (e.g. the forward is being removed).
   void abort();
 
