@@ -3,6 +3,7 @@
 #include <uv.h>
 
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "gateway/app.hpp"
@@ -83,6 +84,16 @@ int run(const gateway::cli::CommandLine& cl) {
   int status = gateway::kExitFailure;
   {
     gateway::App app(&loop, options);
+    // SIGHUP: resolve again with the same command line; errors keep the running configuration.
+    // The log target and level stay as they were at start-up.
+    app.set_config_source([&cl, &input]() -> std::optional<gateway::config::Options> {
+      auto again = gateway::config::resolve(input, gateway::config::current_environment(),
+                                            gateway::config::real_file_system());
+      for (const auto& w : again.warnings) gateway::log::info("%s", w.c_str());
+      for (const auto& e : again.errors) gateway::log::error("%s", e.to_string().c_str());
+      if (again.options) gateway::cli::apply_log_file(cl, *again.options);
+      return std::move(again.options);
+    });
     if (app.start()) {
       uv_run(&loop, UV_RUN_DEFAULT);
       status = app.exit_code();
