@@ -174,7 +174,8 @@ void App::attach_remote_forwards() {
   remote_session_ = session;
   remote_forwards_->attach(*session, [this](bool all_ok) {
     if (!all_ok && options_.exit_on_forward_failure) {
-      stop(kExitFailure, "remote forward failed and ExitOnForwardFailure is set");
+      // Not from inside RemoteForwards' own call: stop() closes it.
+      stop_soon(kExitFailure, "remote forward failed and ExitOnForwardFailure is set");
       return;
     }
     if (ready_callback_) {
@@ -238,6 +239,20 @@ bool App::open_local_forward(const config::ForwardSpec& spec) {
   return true;
 }
 
+bool App::socks_exposure_allowed(const SocksForwardSpec& socks) const {
+  if (!socks.listen_path.empty() || is_loopback(socks.listen_address) || socks.credentials != nullptr) return true;
+  // An open proxy on a reachable address lets anyone in through the server.
+  if (!options_.socks_allow_open_proxy) {
+    log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
+               "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
+               socks.listen_address.c_str());
+    return false;
+  }
+  log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
+             socks.listen_address.c_str());
+  return true;
+}
+
 bool App::open_socks_forward(const config::ForwardSpec& spec) {
   SocksForwardSpec socks;
   socks.credentials = socks_credentials_.get();
@@ -246,18 +261,8 @@ bool App::open_socks_forward(const config::ForwardSpec& spec) {
   } else {
     socks.listen_address = listen_address(spec.listen, options_.gateway_ports);
     socks.listen_port = spec.listen.port;
-    if (!is_loopback(socks.listen_address) && socks.credentials == nullptr) {
-      // An open proxy on a reachable address lets anyone in through the server.
-      if (!options_.socks_allow_open_proxy) {
-        log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
-                   "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
-                   socks.listen_address.c_str());
-        return false;
-      }
-      log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
-                 socks.listen_address.c_str());
-    }
   }
+  if (!socks_exposure_allowed(socks)) return false;
   auto forward = std::make_unique<SocksForward>(loop_, socks, *upstream_, limits());
   std::string error;
   if (!forward->listen(error)) {
@@ -284,6 +289,8 @@ void App::drain(const std::string& why) {
   draining_ = true;
   for (auto& f : forwards_) f->stop_listening();
   for (auto& f : socks_forwards_) f->stop_listening();
+  // Remote forwards are cancelled on the server; connections already made carry on.
+  if (remote_forwards_) remote_forwards_->update({});
   const std::size_t open = active_connections();
   if (open == 0 || options_.drain_timeout.count() == 0) {
     stop(0, why);
@@ -329,8 +336,9 @@ void App::reload(config::Options options) {
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));
 
-  if (!load_socks_credentials()) log::error("Reload: SOCKS credentials could not be read; SOCKS clients are refused");
+  if (!load_socks_credentials()) log::error("Reload: keeping the previous SOCKS credentials");
   for (auto& f : socks_forwards_) f->set_credentials(socks_credentials_.get());
+  for (auto& f : retiring_socks_) f->set_credentials(socks_credentials_.get());
 
   // Forwards are matched by their spec: unchanged ones keep listening, removed ones stop listening
   // but keep their established connections until those end, new ones open.
@@ -375,6 +383,16 @@ void App::reload(config::Options options) {
   };
   retire(forwards_, retiring_forwards_, options_.local_forwards, local_describe);
   retire(socks_forwards_, retiring_socks_, options_.dynamic_forwards, socks_describe);
+  // Credentials or SocksAllowOpenProxy may have changed under a listener that stays.
+  for (auto it = socks_forwards_.begin(); it != socks_forwards_.end();) {
+    if (socks_exposure_allowed((*it)->spec())) {
+      ++it;
+      continue;
+    }
+    (*it)->stop_listening();
+    retiring_socks_.push_back(std::move(*it));
+    it = socks_forwards_.erase(it);
+  }
   if (forwards_open_) {
     for (const auto& spec : options_.local_forwards) {
       bool exists = false;
@@ -421,6 +439,18 @@ std::vector<std::string> App::status_lines() const {
     lines.push_back("remote forwards: " + std::to_string(remote_forwards_->active_connections()) + " connections");
   }
   return lines;
+}
+
+void App::stop_soon(int exit_code, const std::string& why) {
+  auto* timer = new uv_timer_t;
+  uv_timer_init(loop_, timer);
+  timer->data = new std::pair<App*, std::pair<int, std::string>>(this, {exit_code, why});
+  uv_timer_start(timer, [](uv_timer_t* t) {
+    std::unique_ptr<std::pair<App*, std::pair<int, std::string>>> args(
+        static_cast<std::pair<App*, std::pair<int, std::string>>*>(t->data));
+    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    args->first->stop(args->second.first, args->second.second);
+  }, 0, 0);
 }
 
 void App::stop(int exit_code, const std::string& why) {

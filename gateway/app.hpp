@@ -39,6 +39,8 @@ class App final : public UpstreamObserver {
   void on_ready(std::function<void(App&)> callback) { ready_callback_ = std::move(callback); }
   // Stops everything at once; the loop then runs out and exit_code() tells the outcome.
   void stop(int exit_code, const std::string& why);
+  // stop() on the next loop turn, for callers inside a component that stop() tears down.
+  void stop_soon(int exit_code, const std::string& why);
   // Stops accepting, lets open channels finish for up to DrainTimeout, then stops with status 0.
   void drain(const std::string& why);
   // Applies a new configuration: forwards added or removed, established channels untouched.
@@ -59,6 +61,8 @@ class App final : public UpstreamObserver {
   bool load_socks_credentials();
   bool open_local_forward(const config::ForwardSpec& spec);
   bool open_socks_forward(const config::ForwardSpec& spec);
+  // A SOCKS listener off loopback needs credentials or SocksAllowOpenProxy; logs why not.
+  bool socks_exposure_allowed(const SocksForwardSpec& socks) const;
   bool open_forwards();
   void attach_remote_forwards();
   void check_drained();

@@ -58,7 +58,7 @@ class RateLimited {
   // and this one.
   std::uint64_t suppressed() const { return reported_; }
 
-  // allow(Clock::now()), then writes the line with ", N similar messages suppressed" appended when
+  // allow(Clock::now()), then writes the line with " (N similar messages suppressed)" appended when
   // there were any. Returns whether it was written.
   [[gnu::format(printf, 3, 4)]] bool log(Level level, const char* fmt, ...);
 

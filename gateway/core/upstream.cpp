@@ -74,7 +74,7 @@ void Upstream::start() {
 std::size_t Upstream::target_slots() const {
   // Until the first connection is up, one is enough to learn whether the server takes us at all.
   if (!ever_up_ || prompting_method_) return 1;
-  return slots_.size();
+  return std::min<std::size_t>(std::max<std::uint32_t>(1, settings_.pool_size), slots_.size());
 }
 
 void Upstream::schedule_handshakes() {
@@ -91,7 +91,8 @@ void Upstream::schedule_handshakes() {
 void Upstream::connect_slot(Slot& slot) {
   slot.state = SlotState::connecting;
   handshake_in_flight_ = true;
-  if (!authenticator_) authenticator_ = std::make_unique<auth::Authenticator>(settings_.hop.auth);
+  if (!authenticator_ || auth_stale_) authenticator_ = std::make_unique<auth::Authenticator>(settings_.hop.auth);
+  auth_stale_ = false;
   authenticator_->restart();
   slot.session = std::make_unique<SshSession>(loop_, resolver_, settings_.hop.target, settings_.hop.client, *this);
   log::verbose("Connecting to %s (connection %zu of %zu).", settings_.hop.target.host.c_str(), slot.index + 1,
@@ -122,7 +123,7 @@ void Upstream::on_authenticated(SshSession& session, const std::string& method) 
   slot->last_error.clear();
   slot->up_since_ms = uv_now(loop_);
   handshake_in_flight_ = false;
-  if (!ever_up_ && needs_prompt(method) && slots_.size() > 1) {
+  if (!ever_up_ && needs_prompt(method)) {
     prompting_method_ = true;
     log::verbose("Authentication used %s: keeping a single connection so the prompt is not repeated.",
                  method.c_str());
@@ -160,6 +161,7 @@ void Upstream::on_disconnected(SshSession& session, const std::string& reason, b
       stopped_ = true;
       auto waiters = std::move(waiters_);
       waiters_.clear();
+      uv_timer_stop(waiter_timer_);
       for (auto& w : waiters) w.waiter->on_session(nullptr);
       observer_.on_upstream_failed(reason);
       return;
@@ -174,11 +176,18 @@ void Upstream::on_disconnected(SshSession& session, const std::string& reason, b
     return;
   }
   if (!settings_.reconnect) {
+    // As ssh: a lost connection stays lost; the process ends with the last one.
     log::error("Connection to %s closed: %s", t.connect_host.c_str(), reason.c_str());
+    slot->state = SlotState::closed;
     if (sessions_up() == 0) {
       stopped_ = true;
       observer_.on_upstream_failed(reason);
     }
+    return;
+  }
+  if (slot->index >= target_slots()) {
+    log::info("Connection %zu to %s closed: %s (PoolSize is now %u)", slot->index + 1, t.connect_host.c_str(),
+              reason.c_str(), settings_.pool_size);
     return;
   }
   if (was_up || was_authenticated) {
@@ -296,8 +305,17 @@ void Upstream::arm_waiter_timer() {
 
 void Upstream::update_settings(UpstreamSettings settings) {
   const std::size_t old_size = slots_.size();
+  // Keys already unlocked stay loaded unless what to authenticate with changed; a new
+  // authenticator takes over at the next login, never in the middle of one.
+  const auto& a = settings_.hop.auth;
+  const auto& b = settings.hop.auth;
+  if (a.user != b.user || a.identity_files != b.identity_files || a.identities_only != b.identities_only ||
+      a.agent_socket != b.agent_socket || a.preferred != b.preferred ||
+      a.accepted_algorithms != b.accepted_algorithms || a.pubkey != b.pubkey || a.password != b.password ||
+      a.kbd_interactive != b.kbd_interactive) {
+    auth_stale_ = true;
+  }
   settings_ = std::move(settings);
-  if (!handshake_in_flight_) authenticator_.reset();  // new auth settings apply to the next login
   // A larger pool grows at once; a smaller one keeps its extra connections until they drop.
   for (std::size_t i = old_size; i < std::max<std::size_t>(1, settings_.pool_size); ++i) {
     auto slot = std::make_unique<Slot>();
@@ -349,6 +367,7 @@ std::vector<std::string> Upstream::describe() const {
       case SlotState::connecting: line += "connecting"; break;
       case SlotState::waiting_to_connect: line += "waiting to reconnect (" + slot->last_error + ")"; break;
       case SlotState::idle: line += "idle"; break;
+      case SlotState::closed: line += "closed (" + slot->last_error + ")"; break;
     }
     lines.push_back(std::move(line));
   }

@@ -88,7 +88,8 @@ class Upstream final : public SessionDelegate {
   void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) override;
 
  private:
-  enum class SlotState { idle, waiting_to_connect, connecting, up };
+  // closed: lost with Reconnect off; never used again.
+  enum class SlotState { idle, waiting_to_connect, connecting, up, closed };
   struct Slot {
     std::size_t index = 0;
     SlotState state = SlotState::idle;
@@ -132,7 +133,8 @@ class Upstream final : public SessionDelegate {
   std::uint32_t initial_attempts_ = 0;
   bool ever_up_ = false;
   bool handshake_in_flight_ = false;
-  bool prompting_method_ = false;  // authentication needed a prompt: keep one connection
+  bool prompting_method_ = false;
+  bool auth_stale_ = false;  // settings changed by a reload: rebuild the authenticator at the next login  // authentication needed a prompt: keep one connection
   bool stopped_ = false;
 };
 

@@ -97,7 +97,10 @@ void LocalForward::stop_listening() {
 void LocalForward::close() {
   stop_listening();
   waits_.cancel_all();
-  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) s->abort();
+  // An abort can end the session and with it other splices: only touch those still alive.
+  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) {
+    if (splices_.count(s) != 0) s->abort();
+  }
 }
 
 }  // namespace gateway

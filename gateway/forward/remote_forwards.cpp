@@ -417,8 +417,13 @@ void RemoteForwards::close() {
     delete pc;
   }
   pending_.clear();
-  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) s->abort();
-  for (RemoteSocks* s : std::unordered_set<RemoteSocks*>(socks_)) s->abort();
+  // An abort can end the session and with it other splices: only touch those still alive.
+  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) {
+    if (splices_.count(s) != 0) s->abort();
+  }
+  for (RemoteSocks* s : std::unordered_set<RemoteSocks*>(socks_)) {
+    if (socks_.count(s) != 0) s->abort();
+  }
   for (auto& f : forwards_) {
     f->ready = false;
     f->retrying = false;

@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -241,6 +242,33 @@ TEST_F(Gateway, SighupAppliesForwardChangesWithoutDroppingConnections) {
   ::kill(client.pid(), SIGHUP);
   EXPECT_TRUE(wait_until([&] { return client.stderr_text().find("not reloaded") != std::string::npos; }, seconds(5)));
   EXPECT_TRUE(echo_transfer(second.listen, 64 * 1024, 5).ok);
+  EXPECT_TRUE(client.running());
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Gateway, ReloadNeverTurnsAProtectedSocksListenerIntoAnOpenProxy) {
+  const int port = free_tcp_port();
+  const std::string credentials = tmp_.file("socks-users");
+  write_file(credentials, "alice:wonderland\n");
+  ASSERT_EQ(::chmod(credentials.c_str(), 0600), 0);
+  const std::string config = tmp_.file("gateway.conf");
+  const std::string listener = "Host *\n  GatewayPorts yes\n  DynamicForward *:" + std::to_string(port) + "\n";
+  write_file(config, listener + "  SocksCredentialsFile " + credentials + "\n");
+  ClientOptions o = options();
+  o.extra_args = {"-F", config};
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(wait_for_port(port, seconds(20)));
+
+  // The credentials line disappears: the listener on every interface must close, not open up.
+  write_file(config, listener);
+  ::kill(client.pid(), SIGHUP);
+  EXPECT_TRUE(wait_until([&] { return refuses_connections(port); }, seconds(5)))
+      << "the SOCKS listener kept running without authentication";
+  EXPECT_NE(client.stderr_text().find("refusing dynamic forward"), std::string::npos) << client.stderr_text();
   EXPECT_TRUE(client.running());
 }
 
