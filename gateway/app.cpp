@@ -21,6 +21,33 @@ std::string listen_address(const config::ForwardEndpoint& listen, bool gateway_p
   return address;
 }
 
+LocalForwardSpec local_spec(const config::ForwardSpec& spec, bool gateway_ports) {
+  LocalForwardSpec local;
+  if (spec.listen.is_socket()) {
+    local.listen_path = spec.listen.socket_path;
+  } else {
+    local.listen_address = listen_address(spec.listen, gateway_ports);
+    local.listen_port = spec.listen.port;
+  }
+  if (spec.target) {
+    local.target_path = spec.target->socket_path;
+    local.target_host = spec.target->host;
+    local.target_port = spec.target->port;
+  }
+  return local;
+}
+
+SocksForwardSpec socks_spec(const config::ForwardSpec& spec, bool gateway_ports) {
+  SocksForwardSpec socks;
+  if (spec.listen.is_socket()) {
+    socks.listen_path = spec.listen.socket_path;
+  } else {
+    socks.listen_address = listen_address(spec.listen, gateway_ports);
+    socks.listen_port = spec.listen.port;
+  }
+  return socks;
+}
+
 bool same_forwards(const std::vector<config::ForwardSpec>& a, const std::vector<config::ForwardSpec>& b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
@@ -216,18 +243,7 @@ bool App::open_forwards() {
 }
 
 bool App::open_local_forward(const config::ForwardSpec& spec) {
-  LocalForwardSpec local;
-  if (spec.listen.is_socket()) {
-    local.listen_path = spec.listen.socket_path;
-  } else {
-    local.listen_address = listen_address(spec.listen, options_.gateway_ports);
-    local.listen_port = spec.listen.port;
-  }
-  if (spec.target) {
-    local.target_path = spec.target->socket_path;
-    local.target_host = spec.target->host;
-    local.target_port = spec.target->port;
-  }
+  const LocalForwardSpec local = local_spec(spec, options_.gateway_ports);
   auto forward = std::make_unique<LocalForward>(loop_, local, *upstream_, limits());
   std::string error;
   if (!forward->listen(error)) {
@@ -254,14 +270,8 @@ bool App::socks_exposure_allowed(const SocksForwardSpec& socks) const {
 }
 
 bool App::open_socks_forward(const config::ForwardSpec& spec) {
-  SocksForwardSpec socks;
+  SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
   socks.credentials = socks_credentials_.get();
-  if (spec.listen.is_socket()) {
-    socks.listen_path = spec.listen.socket_path;
-  } else {
-    socks.listen_address = listen_address(spec.listen, options_.gateway_ports);
-    socks.listen_port = spec.listen.port;
-  }
   if (!socks_exposure_allowed(socks)) return false;
   auto forward = std::make_unique<SocksForward>(loop_, socks, *upstream_, limits());
   std::string error;
@@ -357,29 +367,10 @@ void App::reload(config::Options options) {
     }
   };
   auto local_describe = [this](const config::ForwardSpec& spec) {
-    LocalForwardSpec local;
-    if (spec.listen.is_socket()) {
-      local.listen_path = spec.listen.socket_path;
-    } else {
-      local.listen_address = listen_address(spec.listen, options_.gateway_ports);
-      local.listen_port = spec.listen.port;
-    }
-    if (spec.target) {
-      local.target_path = spec.target->socket_path;
-      local.target_host = spec.target->host;
-      local.target_port = spec.target->port;
-    }
-    return local.describe();
+    return local_spec(spec, options_.gateway_ports).describe();
   };
   auto socks_describe = [this](const config::ForwardSpec& spec) {
-    SocksForwardSpec socks;
-    if (spec.listen.is_socket()) {
-      socks.listen_path = spec.listen.socket_path;
-    } else {
-      socks.listen_address = listen_address(spec.listen, options_.gateway_ports);
-      socks.listen_port = spec.listen.port;
-    }
-    return socks.describe();
+    return socks_spec(spec, options_.gateway_ports).describe();
   };
   retire(forwards_, retiring_forwards_, options_.local_forwards, local_describe);
   retire(socks_forwards_, retiring_socks_, options_.dynamic_forwards, socks_describe);

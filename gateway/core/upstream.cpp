@@ -60,15 +60,18 @@ Upstream::~Upstream() {
 }
 
 void Upstream::start() {
-  const std::uint32_t n = std::max<std::uint32_t>(1, settings_.pool_size);
-  for (std::uint32_t i = 0; i < n; ++i) {
+  grow_slots();
+  schedule_handshakes();
+}
+
+void Upstream::grow_slots() {
+  while (slots_.size() < std::max<std::uint32_t>(1, settings_.pool_size)) {
     auto slot = std::make_unique<Slot>();
-    slot->index = i;
+    slot->index = slots_.size();
     slot->owner = this;
     slot->retry_timer = new_timer(loop_, slot.get());
     slots_.push_back(std::move(slot));
   }
-  schedule_handshakes();
 }
 
 std::size_t Upstream::target_slots() const {
@@ -304,7 +307,6 @@ void Upstream::arm_waiter_timer() {
 }
 
 void Upstream::update_settings(UpstreamSettings settings) {
-  const std::size_t old_size = slots_.size();
   // Keys already unlocked stay loaded unless what to authenticate with changed; a new
   // authenticator takes over at the next login, never in the middle of one.
   const auto& a = settings_.hop.auth;
@@ -317,13 +319,7 @@ void Upstream::update_settings(UpstreamSettings settings) {
   }
   settings_ = std::move(settings);
   // A larger pool grows at once; a smaller one keeps its extra connections until they drop.
-  for (std::size_t i = old_size; i < std::max<std::size_t>(1, settings_.pool_size); ++i) {
-    auto slot = std::make_unique<Slot>();
-    slot->index = i;
-    slot->owner = this;
-    slot->retry_timer = new_timer(loop_, slot.get());
-    slots_.push_back(std::move(slot));
-  }
+  grow_slots();
   schedule_handshakes();
 }
 

@@ -106,6 +106,7 @@ class Upstream final : public SessionDelegate {
   };
 
   Slot* slot_of(SshSession& session);
+  void grow_slots();  // up to PoolSize; a smaller pool keeps its slots (beyond it they stay idle)
   std::size_t target_slots() const;
   void schedule_handshakes();
   void connect_slot(Slot& slot);

@@ -75,6 +75,16 @@ bool refuses_connections(int port) {
   return fd < 0;
 }
 
+// Asks for the status view (SIGUSR1) until it reports `n` connections up.
+bool wait_connections_up(ClientRun& client, int n, int pool) {
+  const std::string wanted = std::to_string(n) + " of " + std::to_string(pool) + " connections up";
+  return wait_until([&] {
+    ::kill(client.pid(), SIGUSR1);
+    std::this_thread::sleep_for(milliseconds(100));
+    return client.stderr_text().find(wanted) != std::string::npos;
+  }, seconds(15));
+}
+
 class Gateway : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -105,6 +115,7 @@ TEST_F(Gateway, PoolOpensItsConnectionsAndSpreadsChannels) {
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   EXPECT_TRUE(wait_until([&] { return logins() == 3; }, seconds(15))) << "logins seen: " << logins();
+  ASSERT_TRUE(wait_connections_up(client, 3, 3));
 
   std::vector<std::unique_ptr<HeldConnection>> held;
   for (int i = 0; i < 6; ++i) {
@@ -113,7 +124,8 @@ TEST_F(Gateway, PoolOpensItsConnectionsAndSpreadsChannels) {
   }
   // The status view (SIGUSR1) shows where the channels went: two on each connection.
   ::kill(client.pid(), SIGUSR1);
-  EXPECT_TRUE(wait_until([&] { return count_occurrences(client.stderr_text(), "up ") >= 3; }, seconds(5)));
+  EXPECT_TRUE(wait_until([&] { return client.stderr_text().find(", 6 channels") != std::string::npos; }, seconds(5)));
+  std::this_thread::sleep_for(milliseconds(100));  // the per-connection lines follow the summary
   const std::string err = client.stderr_text();
   EXPECT_EQ(count_occurrences(err, ", 2 channels"), 3u) << err;
   EXPECT_NE(err.find("3 of 3 connections up, 6 channels"), std::string::npos) << err;
@@ -128,6 +140,7 @@ TEST_F(Gateway, PoolKeepsServingWhenOneConnectionDies) {
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   ASSERT_TRUE(wait_until([&] { return logins() == 2; }, seconds(15)));
+  ASSERT_TRUE(wait_connections_up(client, 2, 2));
   HeldConnection a(fwd.listen);
   HeldConnection b(fwd.listen);
   ASSERT_TRUE(a.echo('a'));
