@@ -36,8 +36,7 @@ constexpr std::string_view kExhausted = "out of file descriptors: refusing new c
 
 // utime + stime of a process, in seconds (proc(5): fields 14 and 15, after the "(comm)" field).
 double cpu_seconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");
   const auto close = text.rfind(')');
   if (close == std::string::npos) return -1;
   std::istringstream fields(text.substr(close + 2));

@@ -33,7 +33,13 @@ TempDir::~TempDir() {
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return {};
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  try {
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::ios_base::failure&) {
+    // libstdc++'s filebuf throws when read() fails, e.g. /proc/<pid>/stat of a process that just
+    // exited (ESRCH): the file is gone for our purposes.
+    return {};
+  }
 }
 
 bool write_file(const std::filesystem::path& p, std::string_view content, unsigned mode) {
