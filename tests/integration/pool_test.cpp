@@ -286,3 +286,28 @@ TEST_F(Gateway, ReloadNeverTurnsAProtectedSocksListenerIntoAnOpenProxy) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Gateway, RemoteForwardComesBackAfterTheServerSideDies) {
+  const int remote_port = free_tcp_port();
+  ClientOptions o = options();
+  o.extra_args = {"-R", std::to_string(remote_port) + ":" + echo_.endpoint().describe()};
+  o.options.push_back("ReconnectMaxDelay=2");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  const Endpoint remote = Endpoint::tcp(remote_port);
+  ASSERT_TRUE(wait_until([&] { return echo_ping(remote, milliseconds(500)); }, seconds(20)));
+
+  // Every server-side session process dies, and with them the server's listening socket.
+  for (pid_t p : sshd_.connection_pids()) ::kill(p, SIGKILL);
+  const auto start = Clock::now();
+  ASSERT_TRUE(wait_until([&] { return !echo_ping(remote, milliseconds(200)); }, seconds(5)));
+  EXPECT_TRUE(wait_until([&] { return echo_ping(remote, milliseconds(500)); }, seconds(20)))
+      << "the remote forward was not requested again after reconnecting";
+  EXPECT_LT(Clock::now() - start, seconds(20));
+  EXPECT_TRUE(echo_transfer(remote, 256 * 1024, 11).ok);
+  EXPECT_TRUE(client.running());
+}
+
+}  // namespace
