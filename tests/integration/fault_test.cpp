@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/sanitizer.hpp"
 #include "support/client_run.hpp"
 #include "support/files.hpp"
 #include "support/forward_check.hpp"
@@ -305,7 +306,11 @@ TEST_F(FaultTest, HundredReconnectCyclesLeakNothing) {
   ASSERT_GT(fds10, 0u);
   ASSERT_GT(rss10, 0u);
   EXPECT_LE(fds100, fds10 + kFdSlack) << "descriptor leak across reconnects";
-  EXPECT_LE(rss100, rss10 + kRssSlackKib) << "memory growth across reconnects";
+  if (kAddressSanitizer) {
+    std::cerr << "[ fault   ] resident memory not bounded under AddressSanitizer (its quarantine keeps freed memory)\n";
+  } else {
+    EXPECT_LE(rss100, rss10 + kRssSlackKib) << "memory growth across reconnects";
+  }
   EXPECT_TRUE(socks_works());
 }
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/sanitizer.hpp"
 #include "support/bulk_echo.hpp"
 #include "support/client_run.hpp"
 #include "support/forward_check.hpp"
@@ -208,7 +209,12 @@ TEST_F(LoadTest, SlowConsumerStaysWithinMemoryBudgetAndDoesNotStallOthers) {
             << " KiB; fast client alone " << alone.mib_per_second() << " MiB/s, beside the slow one "
             << fast.mib_per_second() << " MiB/s; the slow consumer's source sent " << (slow_sent >> 10) << " KiB\n";
 
-  EXPECT_LE(peak, baseline + kSlowConsumerRssBudgetKib) << "slow consumer grew sshplex's memory";
+  if (kAddressSanitizer) {
+    std::cerr << "[ memory  ] resident memory not bounded under AddressSanitizer (its quarantine keeps freed memory); "
+                 "the source's byte count below still bounds what sshplex buffered\n";
+  } else {
+    EXPECT_LE(peak, baseline + kSlowConsumerRssBudgetKib) << "slow consumer grew sshplex's memory";
+  }
   EXPECT_FALSE(slow.corrupt());
   EXPECT_FALSE(slow.closed_early()) << "the slow consumer's connection was closed";
   EXPECT_GT(slow_read, 512u * 1024) << "the slow consumer got (almost) nothing";
