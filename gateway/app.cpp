@@ -21,14 +21,20 @@ std::string listen_address(const config::ForwardEndpoint& listen, bool gateway_p
   return address;
 }
 
+// The listening side, the same for -L and -D.
+template <class Spec>
+void set_listen(Spec& out, const config::ForwardEndpoint& listen, bool gateway_ports) {
+  if (listen.is_socket()) {
+    out.listen_path = listen.socket_path;
+  } else {
+    out.listen_address = listen_address(listen, gateway_ports);
+    out.listen_port = listen.port;
+  }
+}
+
 LocalForwardSpec local_spec(const config::ForwardSpec& spec, bool gateway_ports) {
   LocalForwardSpec local;
-  if (spec.listen.is_socket()) {
-    local.listen_path = spec.listen.socket_path;
-  } else {
-    local.listen_address = listen_address(spec.listen, gateway_ports);
-    local.listen_port = spec.listen.port;
-  }
+  set_listen(local, spec.listen, gateway_ports);
   if (spec.target) {
     local.target_path = spec.target->socket_path;
     local.target_host = spec.target->host;
@@ -39,12 +45,7 @@ LocalForwardSpec local_spec(const config::ForwardSpec& spec, bool gateway_ports)
 
 SocksForwardSpec socks_spec(const config::ForwardSpec& spec, bool gateway_ports) {
   SocksForwardSpec socks;
-  if (spec.listen.is_socket()) {
-    socks.listen_path = spec.listen.socket_path;
-  } else {
-    socks.listen_address = listen_address(spec.listen, gateway_ports);
-    socks.listen_port = spec.listen.port;
-  }
+  set_listen(socks, spec.listen, gateway_ports);
   return socks;
 }
 

@@ -44,7 +44,7 @@ void LocalForward::on_connection(int status) {
     net::close_stream(client);
     return;
   }
-  if (pending_opens() >= limits_.max_pending_opens) {
+  if (pending_opens_at_limit()) {
     log::info("local forward %s: MaxPendingOpens (%u) opens already pending; refusing client",
               spec_.describe().c_str(), limits_.max_pending_opens);
     net::close_stream(client);
@@ -61,11 +61,7 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   }
   std::uint16_t origin_port = 0;
   const std::string origin = net::peer_address(client, listener_.unix_socket, origin_port);
-  auto* splice = new StreamSplice(*session, client, "forward " + spec_.describe(), [this](StreamSplice* s) {
-    splices_.erase(s);
-    delete s;
-  });
-  splices_.insert(splice);
+  StreamSplice* splice = splices_.create(*session, client, "forward " + spec_.describe());
   std::optional<ssh::ChannelId> id;
   if (spec_.target_path.empty()) {
     id = session->open_direct_tcpip(spec_.target_host, spec_.target_port, origin, origin_port, *splice);
@@ -81,10 +77,10 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   log::debug("%s: connection from %s:%u", spec_.describe().c_str(), origin.c_str(), origin_port);
 }
 
-std::size_t LocalForward::pending_opens() const {
-  std::size_t n = waits_.waiting();
-  for (const StreamSplice* s : splices_) n += s->opening() ? 1u : 0u;
-  return n;
+bool LocalForward::pending_opens_at_limit() const {
+  const std::size_t waiting = waits_.waiting();
+  if (waiting + splices_.size() < limits_.max_pending_opens) return false;  // no scan needed
+  return waiting + splices_.opening() >= limits_.max_pending_opens;
 }
 
 void LocalForward::stop_listening() {
@@ -97,10 +93,7 @@ void LocalForward::stop_listening() {
 void LocalForward::close() {
   stop_listening();
   waits_.cancel_all();
-  // An abort can end the session and with it other splices: only touch those still alive.
-  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) {
-    if (splices_.count(s) != 0) s->abort();
-  }
+  splices_.abort_all();
 }
 
 }  // namespace gateway

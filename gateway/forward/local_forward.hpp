@@ -11,6 +11,7 @@
 #include "gateway/core/upstream.hpp"
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/forward/session_wait.hpp"
+#include "gateway/forward/splice_set.hpp"
 #include "gateway/forward/stream_splice.hpp"
 #include "gateway/net/listener.hpp"
 
@@ -43,8 +44,6 @@ class LocalForward {
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
   std::size_t active_connections() const { return splices_.size() + waits_.waiting(); }
-  // Clients waiting for a connection or for their channel open to be answered.
-  std::size_t pending_opens() const;
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening();
   // Stops listening and aborts every splice.
@@ -52,6 +51,8 @@ class LocalForward {
 
  private:
   void on_connection(int status);
+  // MaxPendingOpens: clients waiting for a connection plus channel opens not yet answered.
+  bool pending_opens_at_limit() const;
   void start_channel(SshSession* session, uv_stream_t* client);
 
   uv_loop_t* loop_;
@@ -59,7 +60,7 @@ class LocalForward {
   ForwardLimits limits_;
   net::Listener listener_;
   SessionWaits waits_;
-  std::unordered_set<StreamSplice*> splices_;
+  SpliceSet splices_;
 };
 
 }  // namespace gateway

@@ -340,12 +340,7 @@ void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, const 
       s.reject_channel(id, kConnectFailed, "connect failed");
       return;
     }
-    std::weak_ptr<bool> alive = alive_;
-    auto* splice = new StreamSplice(s, result.stream, label, [this, alive](StreamSplice* done) {
-      if (!alive.expired() && *alive.lock()) splices_.erase(done);
-      delete done;
-    });
-    splices_.insert(splice);
+    StreamSplice* splice = splices_.create(s, result.stream, label);
     s.accept_channel(id, *splice);
     splice->attach(id);
     splice->on_open_confirmed();
@@ -417,10 +412,7 @@ void RemoteForwards::close() {
     delete pc;
   }
   pending_.clear();
-  // An abort can end the session and with it other splices: only touch those still alive.
-  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) {
-    if (splices_.count(s) != 0) s->abort();
-  }
+  splices_.abort_all();
   for (RemoteSocks* s : std::unordered_set<RemoteSocks*>(socks_)) {
     if (socks_.count(s) != 0) s->abort();
   }

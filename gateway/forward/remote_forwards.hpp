@@ -23,7 +23,7 @@
 #include "gateway/config/forward_spec.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/remote_socks.hpp"
-#include "gateway/forward/stream_splice.hpp"
+#include "gateway/forward/splice_set.hpp"
 #include "gateway/net/connector.hpp"
 #include "gateway/net/resolver.hpp"
 
@@ -91,7 +91,7 @@ class RemoteForwards {
   std::function<void(bool)> done_;
   bool closed_ = false;
   std::unordered_set<PendingConnect*> pending_;
-  std::unordered_set<StreamSplice*> splices_;
+  SpliceSet splices_;
   std::unordered_set<RemoteSocks*> socks_;
   // Replies and finishing splices may arrive after destruction; they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

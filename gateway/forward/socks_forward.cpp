@@ -170,7 +170,7 @@ void SocksForward::start_channel(Handshake* handshake) {
   handshakes_.erase(handshake);
   delete handshake;
 
-  if (pending_opens() >= limits_.max_pending_opens) {
+  if (pending_opens_at_limit()) {
     log::info("%s: MaxPendingOpens (%u) opens already pending; refusing client", spec_.describe().c_str(),
               limits_.max_pending_opens);
     open_channel(nullptr, request, client, {});
@@ -207,11 +207,7 @@ void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest
   }
   std::uint16_t origin_port = 0;
   const std::string origin = net::peer_address(client, listener_.unix_socket, origin_port);
-  auto* splice = new StreamSplice(*session, client, label, [this](StreamSplice* s) {
-    splices_.erase(s);
-    delete s;
-  });
-  splices_.insert(splice);
+  StreamSplice* splice = splices_.create(*session, client, label);
   splice->set_open_replies(
       socks::encode_success(request),
       [request](std::uint32_t reason, const std::string& description) {
@@ -227,10 +223,10 @@ void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest
   log::debug("%s: channel %u requested", label.c_str(), *id);
 }
 
-std::size_t SocksForward::pending_opens() const {
-  std::size_t n = waits_.waiting();
-  for (const StreamSplice* s : splices_) n += s->opening() ? 1u : 0u;
-  return n;
+bool SocksForward::pending_opens_at_limit() const {
+  const std::size_t waiting = waits_.waiting();
+  if (waiting + splices_.size() < limits_.max_pending_opens) return false;  // no scan needed
+  return waiting + splices_.opening() >= limits_.max_pending_opens;
 }
 
 void SocksForward::stop_listening() {
@@ -244,10 +240,7 @@ void SocksForward::close() {
   stop_listening();
   waits_.cancel_all();
   for (Handshake* h : std::unordered_set<Handshake*>(handshakes_)) h->abort();
-  // An abort can end the session and with it other splices: only touch those still alive.
-  for (StreamSplice* s : std::unordered_set<StreamSplice*>(splices_)) {
-    if (splices_.count(s) != 0) s->abort();
-  }
+  splices_.abort_all();
 }
 
 }  // namespace gateway

@@ -15,6 +15,7 @@
 #include "gateway/core/upstream.hpp"
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/forward/session_wait.hpp"
+#include "gateway/forward/splice_set.hpp"
 #include "gateway/forward/stream_splice.hpp"
 #include "gateway/net/listener.hpp"
 
@@ -42,8 +43,6 @@ class SocksForward {
   // The credentials to check from now on (SIGHUP reload); must outlive the forward.
   void set_credentials(const auth::SocksCredentials* credentials) { spec_.credentials = credentials; }
   std::size_t active_connections() const { return handshakes_.size() + waits_.waiting() + splices_.size(); }
-  // Clients waiting for a connection or for their channel open to be answered.
-  std::size_t pending_opens() const;
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening();
   void close();
@@ -51,6 +50,8 @@ class SocksForward {
  private:
   class Handshake;
   void on_connection(int status);
+  // MaxPendingOpens: clients waiting for a connection plus channel opens not yet answered.
+  bool pending_opens_at_limit() const;
   void start_channel(Handshake* handshake);
   void open_channel(SshSession* session, const socks::ConnectRequest& request, uv_stream_t* client, ssh::Bytes early);
 
@@ -60,7 +61,7 @@ class SocksForward {
   net::Listener listener_;
   SessionWaits waits_;
   std::unordered_set<Handshake*> handshakes_;
-  std::unordered_set<StreamSplice*> splices_;
+  SpliceSet splices_;
 };
 
 }  // namespace gateway
