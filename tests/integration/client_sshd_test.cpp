@@ -27,6 +27,7 @@
 #include "ssh/client/client.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/private_key.hpp"
+#include "support/net.hpp"
 #include "ssh/keys/public_key.hpp"
 
 namespace {
@@ -38,20 +39,6 @@ constexpr const char* kSshdPath = "/usr/sbin/sshd";
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 // Binds 127.0.0.1:0 and listens; returns the fd and sets `port`.
@@ -150,7 +137,7 @@ class Server {
       if (pid < 0) return;
       for (int i = 0; i < 150; ++i) {
         if (::waitpid(pid, nullptr, WNOHANG) == pid) break;
-        const int fd = connect_to(port);
+        const int fd = testsupport::connect_endpoint(testsupport::Endpoint::tcp(port));
         if (fd >= 0) {
           ::close(fd);
           pid_ = pid;
@@ -205,7 +192,7 @@ class EchoServer {
 // A blocking socket pumping an ssh::Client; events go to `on_event`.
 class Driver {
  public:
-  Driver(int port, ssh::ClientConfig config) : client(std::move(config), Clock::now()), fd_(connect_to(port)) {}
+  Driver(int port, ssh::ClientConfig config) : client(std::move(config), Clock::now()), fd_(testsupport::connect_endpoint(testsupport::Endpoint::tcp(port))) {}
   ~Driver() {
     if (fd_ >= 0) ::close(fd_);
   }

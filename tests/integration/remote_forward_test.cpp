@@ -146,31 +146,6 @@ std::string target(const Endpoint& ep) {
   return ep.is_unix() ? ep.unix_path : "127.0.0.1:" + std::to_string(ep.port);
 }
 
-int connect_tcp(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool read_exact(int fd, std::uint8_t* out, std::size_t n) {
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::recv(fd, out + got, n - got, 0);
-    if (r <= 0) return false;
-    got += static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
 class RemoteForwardTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -299,7 +274,7 @@ TEST_F(RemoteForwardTest, RefusedTargetClosesOnlyThatClient) {
   ASSERT_TRUE(start({std::to_string(port_dead) + ":127.0.0.1:" + std::to_string(dead_port),
                      std::to_string(port_live) + ":" + target(echo.endpoint())}));
   for (int i = 0; i < 3; ++i) {
-    const int fd = connect_tcp(port_dead);
+    const int fd = connect_endpoint(Endpoint::tcp(port_dead), std::chrono::seconds(10));
     ASSERT_GE(fd, 0);
     const char hello[] = "hello";
     ::send(fd, hello, sizeof hello, MSG_NOSIGNAL);
@@ -355,7 +330,7 @@ TEST_F(RemoteForwardTest, UpdateCancelsRemovedAndRequestsAdded) {
   EXPECT_TRUE(echo_ping(Endpoint::tcp(port_b)));
   EXPECT_TRUE(echo_ping(Endpoint::unix_socket(tmp_.file("kept.sock"))));
   auto port_a_closed = [&] {
-    const int fd = connect_tcp(port_a);
+    const int fd = connect_endpoint(Endpoint::tcp(port_a), std::chrono::seconds(10));
     if (fd < 0) return true;
     ::close(fd);
     return false;
@@ -448,15 +423,15 @@ TEST_F(RemoteDynamicTest, PortZeroAndFailureReplies) {
   // A refused destination is answered with SOCKS5 "connection refused" (5), an unresolvable name
   // with "host unreachable" (4); the proxy keeps serving.
   auto reply_code = [&](const std::vector<std::uint8_t>& request) {
-    const int fd = connect_tcp(port);
+    const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
     if (fd < 0) return -1;
     const std::uint8_t hello[] = {5, 1, 0};
     std::array<std::uint8_t, 2> choice{};
     std::array<std::uint8_t, 4> head{};
     int code = -1;
-    if (::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == 3 && read_exact(fd, choice.data(), 2) && choice[1] == 0 &&
+    if (::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == 3 && recv_exact(fd, choice.data(), 2) && choice[1] == 0 &&
         ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()) &&
-        read_exact(fd, head.data(), head.size())) {
+        recv_exact(fd, head.data(), head.size())) {
       code = head[1];
     }
     ::close(fd);
@@ -482,7 +457,7 @@ TEST_F(RemoteDynamicTest, MalformedClientsAreDroppedAndTheConnectionLossCleansUp
   ASSERT_TRUE(start({std::to_string(port)}));
   // Not SOCKS at all: the channel is closed, so sshd closes the client.
   {
-    const int fd = connect_tcp(port);
+    const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
     ASSERT_GE(fd, 0);
     const std::string junk = "GET / HTTP/1.0\r\n\r\n";
     ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
@@ -492,7 +467,7 @@ TEST_F(RemoteDynamicTest, MalformedClientsAreDroppedAndTheConnectionLossCleansUp
   }
   // A client that gives up half way through its greeting.
   {
-    const int fd = connect_tcp(port);
+    const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
     ASSERT_GE(fd, 0);
     const std::uint8_t partial[] = {5, 2};
     ::send(fd, partial, sizeof partial, MSG_NOSIGNAL);
@@ -502,12 +477,12 @@ TEST_F(RemoteDynamicTest, MalformedClientsAreDroppedAndTheConnectionLossCleansUp
   EXPECT_EQ(fetch(port, "socks5h", "localhost"), content_) << "the proxy keeps serving";
 
   // A client stuck in its handshake when the SSH connection goes away is cleaned up with it.
-  const int stuck = connect_tcp(port);
+  const int stuck = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
   ASSERT_GE(stuck, 0);
   const std::uint8_t hello[] = {5, 1, 0};
   ::send(stuck, hello, sizeof hello, MSG_NOSIGNAL);
   std::array<std::uint8_t, 2> choice{};
-  ASSERT_TRUE(read_exact(stuck, choice.data(), choice.size()));
+  ASSERT_TRUE(recv_exact(stuck, choice.data(), choice.size()));
   EXPECT_EQ(active(), 1U);
   loop_.run([&] { gateway_->session(0).shutdown("test"); });
   EXPECT_TRUE(wait_until([&] { return active() == 0; }));

@@ -88,43 +88,18 @@ class SocksTest : public ::testing::Test {
   std::unique_ptr<ClientRun> client_;
 };
 
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool read_exact(int fd, std::uint8_t* out, std::size_t n) {
-  std::size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::recv(fd, out + got, n - got, 0);
-    if (r <= 0) return false;
-    got += static_cast<std::size_t>(r);
-  }
-  return true;
-}
-
 // SOCKS5 no-auth greeting then a request with `command` to 127.0.0.1:port; returns the reply code.
 int socks5_reply_code(int proxy_port, std::uint8_t command, int port) {
-  const int fd = connect_to(proxy_port);
+  const int fd = connect_endpoint(Endpoint::tcp(proxy_port), std::chrono::seconds(10));
   if (fd < 0) return -1;
   const std::uint8_t hello[] = {5, 1, 0};
   std::array<std::uint8_t, 2> choice{};
   int code = -1;
-  if (::send(fd, hello, sizeof hello, 0) == 3 && read_exact(fd, choice.data(), 2) && choice[1] == 0) {
+  if (::send(fd, hello, sizeof hello, 0) == 3 && recv_exact(fd, choice.data(), 2) && choice[1] == 0) {
     const std::uint8_t request[] = {5, command, 0, 1, 127, 0, 0, 1, static_cast<std::uint8_t>(port >> 8),
                                     static_cast<std::uint8_t>(port & 0xff)};
     std::array<std::uint8_t, 10> reply{};
-    if (::send(fd, request, sizeof request, 0) == sizeof request && read_exact(fd, reply.data(), 2)) code = reply[1];
+    if (::send(fd, request, sizeof request, 0) == sizeof request && recv_exact(fd, reply.data(), 2)) code = reply[1];
   }
   ::close(fd);
   return code;

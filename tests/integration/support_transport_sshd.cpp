@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "support/net.hpp"
+
 namespace transport_sshd {
 namespace {
 
@@ -41,20 +43,6 @@ int free_port() {
   }
   ::close(fd);
   return port;
-}
-
-int connect_loopback(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<std::uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 }  // namespace
@@ -148,7 +136,7 @@ Sshd::Sshd(const std::vector<std::string>& host_key_files, const std::vector<std
     for (int i = 0; i < 100; ++i) {
       int status = 0;
       if (::waitpid(pid, &status, WNOHANG) == pid) break;
-      const int fd = connect_loopback(port);
+      const int fd = testsupport::connect_endpoint(testsupport::Endpoint::tcp(port));
       if (fd >= 0) {
         ::close(fd);
         pid_ = pid;
@@ -178,7 +166,7 @@ std::string Sshd::log() const {
   return ss.str();
 }
 
-Pump::Pump(int port) : fd_(connect_loopback(port)) {}
+Pump::Pump(int port) : fd_(testsupport::connect_endpoint(testsupport::Endpoint::tcp(port))) {}
 
 Pump::~Pump() {
   if (fd_ >= 0) ::close(fd_);

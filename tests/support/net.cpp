@@ -115,7 +115,9 @@ int free_tcp_port() {
   return port;
 }
 
-int connect_endpoint(const Endpoint& ep) {
+namespace {
+
+int connect_blocking(const Endpoint& ep) {
   if (ep.is_unix()) {
     sockaddr_un sa{};
     if (!fill_unix(sa, ep.unix_path)) return -1;
@@ -135,6 +137,29 @@ int connect_endpoint(const Endpoint& ep) {
     return -1;
   }
   return fd;
+}
+
+}  // namespace
+
+int connect_endpoint(const Endpoint& ep, std::chrono::milliseconds receive_timeout) {
+  const int fd = connect_blocking(ep);
+  if (fd >= 0 && receive_timeout.count() > 0) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(receive_timeout.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((receive_timeout.count() % 1000) * 1000);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  return fd;
+}
+
+bool recv_exact(int fd, std::uint8_t* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::recv(fd, out + got, n - got, 0);
+    if (r <= 0) return false;
+    got += static_cast<std::size_t>(r);
+  }
+  return true;
 }
 
 bool wait_for_endpoint(const Endpoint& ep, std::chrono::milliseconds timeout) {

@@ -24,8 +24,11 @@ struct Endpoint {
 
 // A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
 int free_tcp_port();
-// Connects (blocking, close-on-exec); -1 on failure.
-int connect_endpoint(const Endpoint& ep);
+// Connects (blocking, close-on-exec); -1 on failure. A non-zero receive_timeout makes blocking
+// reads give up after that long (SO_RCVTIMEO), so a test can never hang on a silent peer.
+int connect_endpoint(const Endpoint& ep, std::chrono::milliseconds receive_timeout = std::chrono::milliseconds(0));
+// Reads exactly n bytes; false on EOF, error or timeout.
+bool recv_exact(int fd, std::uint8_t* out, std::size_t n);
 // True once something accepts connections on the endpoint, false after timeout.
 bool wait_for_endpoint(const Endpoint& ep, std::chrono::milliseconds timeout);
 inline bool wait_for_port(int port, std::chrono::milliseconds timeout) {
