@@ -57,6 +57,19 @@ class ProxyJumpTest : public ::testing::Test {
     for (const auto& line : sshd.known_hosts_lines()) text += line + "\n";
     return write_file(path, text, 0600);
   }
+
+  // Runs the client to `dest` through the config's "bastion"; it must end by itself with 255.
+  static void run_expecting_255(const SshdServer& dest, const std::string& known_hosts, const KeyPair& user_key,
+                                const std::string& config, std::string& err) {
+    ClientOptions options = client_options_for(dest.port(), known_hosts, user_key);
+    options.extra_args = {"-F", config, "-J", "bastion"};
+    ClientRun client(options);
+    ASSERT_TRUE(client.start());
+    ProcessResult r = client.wait_exit();
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 255);
+    err = client.stderr_text();
+  }
 };
 
 TEST_F(ProxyJumpTest, OneJumpHostCarriesForwardIntact) {
@@ -132,14 +145,8 @@ TEST_F(ProxyJumpTest, UnknownJumpHostKeyIsRefused) {
   const std::string config = tmp.file("config");
   ASSERT_TRUE(write_file(config, host_block("bastion", jump.port(), user_key, known_hosts), 0600));
 
-  ClientOptions options = client_options_for(dest.port(), known_hosts, user_key);
-  options.extra_args = {"-F", config, "-J", "bastion"};
-  ClientRun client(options);
-  ASSERT_TRUE(client.start());
-  ProcessResult r = client.wait_exit();
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 255);
-  const std::string err = client.stderr_text();
+  std::string err;
+  ASSERT_NO_FATAL_FAILURE(run_expecting_255(dest, known_hosts, user_key, config, err));
   EXPECT_NE(err.find("Host key verification failed"), std::string::npos) << err;
   if (is_sshplex()) {
     EXPECT_NE(err.find("jump host bastion"), std::string::npos) << err;
@@ -163,14 +170,8 @@ TEST_F(ProxyJumpTest, JumpHostRefusingTheChannelIsReported) {
   const std::string config = tmp.file("config");
   ASSERT_TRUE(write_file(config, host_block("bastion", jump.port(), user_key, known_hosts), 0600));
 
-  ClientOptions options = client_options_for(dest.port(), known_hosts, user_key);
-  options.extra_args = {"-F", config, "-J", "bastion"};
-  ClientRun client(options);
-  ASSERT_TRUE(client.start());
-  ProcessResult r = client.wait_exit();
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 255);
-  const std::string err = client.stderr_text();
+  std::string err;
+  ASSERT_NO_FATAL_FAILURE(run_expecting_255(dest, known_hosts, user_key, config, err));
   if (is_sshplex()) {
     EXPECT_NE(err.find("jump host bastion: cannot open a channel to 127.0.0.1 port " + std::to_string(dest.port()) +
                        ": administratively prohibited"),
@@ -195,14 +196,8 @@ TEST_F(ProxyJumpTest, JumpHostRefusingTheUserKeyIsReported) {
   const std::string config = tmp.file("config");
   ASSERT_TRUE(write_file(config, host_block("bastion", jump.port(), user_key, known_hosts), 0600));
 
-  ClientOptions options = client_options_for(dest.port(), known_hosts, user_key);
-  options.extra_args = {"-F", config, "-J", "bastion"};
-  ClientRun client(options);
-  ASSERT_TRUE(client.start());
-  ProcessResult r = client.wait_exit();
-  EXPECT_FALSE(r.timed_out);
-  EXPECT_EQ(r.exit_code, 255);
-  const std::string err = client.stderr_text();
+  std::string err;
+  ASSERT_NO_FATAL_FAILURE(run_expecting_255(dest, known_hosts, user_key, config, err));
   if (is_sshplex()) {
     EXPECT_NE(err.find("jump host bastion: root@127.0.0.1: Permission denied (publickey"), std::string::npos) << err;
   } else {
