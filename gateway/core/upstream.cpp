@@ -279,7 +279,8 @@ void Upstream::serve_waiters() {
 
 void Upstream::expire_waiters() {
   const std::uint64_t now = uv_now(loop_);
-  // Deadlines are in arrival order with one timeout per caller, so the expired ones lead.
+  // Listeners may use different timeouts, so every waiter is checked (the queue is short: it is
+  // bounded by MaxPendingOpens per listener).
   std::vector<Waiter*> expired;
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     if (it->deadline_ms <= now) {

@@ -99,6 +99,13 @@ class Gateway : public ::testing::Test {
   ClientOptions options() const {
     return client_options_for(sshd_.port(), tmp_.file("known_hosts"), cached_key(KeyType::Ed25519, "user"));
   }
+  // The client with one -L to the echo server and extra -o settings.
+  ClientOptions forward_options(const ForwardTarget& fwd, std::vector<std::string> extra) const {
+    ClientOptions o = options();
+    o.local_forwards = {fwd.spec};
+    for (auto& opt : extra) o.options.push_back(std::move(opt));
+    return o;
+  }
   std::size_t logins() const { return count_occurrences(sshd_.log(), "Accepted publickey for root"); }
 
   TempDir tmp_{"sshplex-pool"};
@@ -108,10 +115,7 @@ class Gateway : public ::testing::Test {
 
 TEST_F(Gateway, PoolOpensItsConnectionsAndSpreadsChannels) {
   ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
-  ClientOptions o = options();
-  o.local_forwards = {fwd.spec};
-  o.options.push_back("PoolSize=3");
-  ClientRun client(o);
+  ClientRun client(forward_options(fwd, {"PoolSize=3"}));
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   EXPECT_TRUE(wait_until([&] { return logins() == 3; }, seconds(15))) << "logins seen: " << logins();
@@ -133,10 +137,7 @@ TEST_F(Gateway, PoolOpensItsConnectionsAndSpreadsChannels) {
 
 TEST_F(Gateway, PoolKeepsServingWhenOneConnectionDies) {
   ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
-  ClientOptions o = options();
-  o.local_forwards = {fwd.spec};
-  o.options.push_back("PoolSize=2");
-  ClientRun client(o);
+  ClientRun client(forward_options(fwd, {"PoolSize=2"}));
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   ASSERT_TRUE(wait_until([&] { return logins() == 2; }, seconds(15)));
@@ -163,11 +164,7 @@ TEST_F(Gateway, PoolKeepsServingWhenOneConnectionDies) {
 
 TEST_F(Gateway, ClientsWaitBoundedWhileNoConnectionIsUp) {
   ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
-  ClientOptions o = options();
-  o.local_forwards = {fwd.spec};
-  o.options.push_back("PoolSize=1");
-  o.options.push_back("TransportWaitTimeout=2");
-  ClientRun client(o);
+  ClientRun client(forward_options(fwd, {"PoolSize=1", "TransportWaitTimeout=2"}));
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   sshd_.stop();
@@ -186,10 +183,7 @@ TEST_F(Gateway, ClientsWaitBoundedWhileNoConnectionIsUp) {
 
 TEST_F(Gateway, SigtermDrainsOpenConnectionsThenExitsZero) {
   ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
-  ClientOptions o = options();
-  o.local_forwards = {fwd.spec};
-  o.options.push_back("DrainTimeout=30");
-  ClientRun client(o);
+  ClientRun client(forward_options(fwd, {"DrainTimeout=30"}));
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   HeldConnection held(fwd.listen);
@@ -208,10 +202,7 @@ TEST_F(Gateway, SigtermDrainsOpenConnectionsThenExitsZero) {
 
 TEST_F(Gateway, DrainTimeoutBoundsTheWait) {
   ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
-  ClientOptions o = options();
-  o.local_forwards = {fwd.spec};
-  o.options.push_back("DrainTimeout=1");
-  ClientRun client(o);
+  ClientRun client(forward_options(fwd, {"DrainTimeout=1"}));
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(fwd.listen));
   HeldConnection held(fwd.listen);
