@@ -41,9 +41,12 @@ Bytes encode_socks5_reply(ReplyCode code, const Address& bound, std::uint16_t bo
 }
 
 Bytes encode_socks4_reply(bool granted, std::uint16_t port, Ipv4Address address) {
-  Bytes out{0x00, granted ? socks4_granted : socks4_rejected};
-  put_port(out, port);
-  out.insert(out.end(), address.bytes.begin(), address.bytes.end());
+  // SOCKS4: VN 0, CD, DSTPORT, DSTIP; always 8 bytes.
+  Bytes out(8);
+  out[1] = granted ? socks4_granted : socks4_rejected;
+  out[2] = static_cast<std::uint8_t>(port >> 8);
+  out[3] = static_cast<std::uint8_t>(port & 0xffU);
+  for (std::size_t i = 0; i < 4; ++i) out[4 + i] = address.bytes[i];
   return out;
 }
 

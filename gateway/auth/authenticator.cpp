@@ -1,10 +1,9 @@
 #include "gateway/auth/authenticator.hpp"
 
 #include <algorithm>
-#include <fstream>
-#include <iterator>
 
 #include "gateway/core/log.hpp"
+#include "gateway/core/read_file.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/private_key.hpp"
@@ -14,9 +13,9 @@ namespace gateway::auth {
 namespace {
 
 std::optional<ssh::Bytes> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  return ssh::Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ssh::Bytes bytes;
+  if (!core::read_whole_file(path, bytes)) return std::nullopt;
+  return bytes;
 }
 
 bool contains(const std::vector<std::string>& list, const std::string& name) {

@@ -3,10 +3,10 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <iterator>
 #include <sstream>
 
 #include "gateway/core/log.hpp"
+#include "gateway/core/read_file.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/known_hosts/known_hosts.hpp"
 
@@ -23,9 +23,8 @@ std::string display_type(const std::string& key_type) {
 ssh::known_hosts::KnownHosts load(const HostKeyPolicySettings& settings) {
   ssh::known_hosts::KnownHosts known;
   auto add = [&](const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return;
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string text;
+    if (!core::read_whole_file(path, text)) return;
     known.add_source(path, text);
   };
   for (const auto& f : settings.user_files) add(f);

@@ -2,8 +2,7 @@
 
 #include <sys/stat.h>
 
-#include <fstream>
-#include <iterator>
+#include "gateway/core/read_file.hpp"
 
 namespace gateway::auth {
 
@@ -17,8 +16,8 @@ std::optional<SocksCredentials> SocksCredentials::load(const std::string& path, 
     error = path + ": SOCKS credentials file is accessible by others (chmod 600 it)";
     return std::nullopt;
   }
-  std::ifstream in(path);
-  ssh::SecretString text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ssh::SecretString text;
+  core::read_whole_file(path, text);
   return parse(std::string_view(text.data(), text.size()), path, error);
 }
 

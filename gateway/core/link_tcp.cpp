@@ -1,7 +1,9 @@
 #include "gateway/core/link_tcp.hpp"
 
+
 #include <arpa/inet.h>
 
+#include "gateway/core/liveness.hpp"
 #include "gateway/core/log.hpp"
 
 namespace gateway {
@@ -51,7 +53,7 @@ void TcpLink::start() {
   log::verbose("Resolving %s", host_.c_str());
   std::weak_ptr<bool> alive = alive_;
   resolver_.resolve(host_, port_, [this, alive](net::ResolveResult result) {
-    if (alive.expired() || !*alive.lock() || finished_) return;
+    if (!core::still_alive(alive) || finished_) return;
     if (result.addresses.empty()) {
       fail("sshplex: Could not resolve hostname " + host_ + ": " + result.error);
       return;
@@ -84,7 +86,7 @@ void TcpLink::connect_next() {
   req->data = new ConnectCtx{alive_, this, tcp_};
   const int rc = uv_tcp_connect(req, tcp_, reinterpret_cast<const sockaddr*>(&address.addr), [](uv_connect_t* r, int status) {
     auto* ctx = static_cast<ConnectCtx*>(r->data);
-    const bool live = !ctx->alive.expired() && *ctx->alive.lock();
+    const bool live = core::still_alive(ctx->alive);
     TcpLink* self = ctx->self;
     // A connect that completes after its socket was given up (timeout) is not ours any more.
     const bool current = live && self->tcp_ == ctx->tcp;
@@ -168,7 +170,7 @@ bool TcpLink::write(ssh::Bytes bytes, std::string& error) {
   uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
   const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
     std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
-    if (wr->alive.expired() || !*wr->alive.lock()) return;
+    if (!core::still_alive(wr->alive)) return;
     wr->link->on_write_done(wr->bytes.size(), status);
   });
   if (rc != 0) {

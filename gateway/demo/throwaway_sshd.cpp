@@ -14,8 +14,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <thread>
+
+#include "gateway/core/read_file.hpp"
 
 namespace gateway::demo {
 namespace {
@@ -28,8 +29,9 @@ std::string find_sshd() {
 }
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  core::read_whole_file(path, text);
+  return text;
 }
 
 bool port_accepts(std::uint16_t port) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "gateway/core/liveness.hpp"
 #include "gateway/core/log.hpp"
 
 namespace gateway {
@@ -140,7 +141,7 @@ void RemoteForwards::request(Forward& f) {
         return client.request_tcpip_forward(fp->bind_address, fp->asked_port());
       },
       [this, fp, generation, alive](const ssh::event::GlobalRequestResult& result) {
-        if (alive.expired() || !*alive.lock()) return;
+        if (!core::still_alive(alive)) return;
         on_reply(*fp, generation, result);
       });
   if (!sent) {
@@ -315,7 +316,7 @@ void RemoteForwards::on_channel_open_request(SshSession& session, const ssh::eve
   if (!f->spec.target) {
     std::weak_ptr<bool> alive = alive_;
     auto* socks = new RemoteSocks(loop_, resolver_, session, request.id, label, [this, alive](RemoteSocks* s) {
-      if (!alive.expired() && *alive.lock()) socks_.erase(s);
+      if (core::still_alive(alive)) socks_.erase(s);
       delete s;
     });
     socks_.insert(socks);

@@ -5,7 +5,6 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
@@ -34,7 +33,9 @@ std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return {};
   try {
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
   } catch (const std::ios_base::failure&) {
     // libstdc++'s filebuf throws when read() fails, e.g. /proc/<pid>/stat of a process that just
     // exited (ESRCH): the file is gone for our purposes.

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "gateway/core/log.hpp"
@@ -23,7 +23,9 @@ using gateway::auth::StrictHostKeyChecking;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 class HostKeyPolicyTest : public ::testing::Test {
