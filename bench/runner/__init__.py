@@ -1,0 +1,1 @@
+"""Modules of the benchmark runner (bench/run.py): processes, sshd, clients, load tools, metrics, report."""

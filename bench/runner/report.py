@@ -1,0 +1,169 @@
+"""Result rows, the printed table and the JSON file.
+
+One convention for every row: ratio = sshplex / ssh. A target is either on that ratio, or (for the
+rows whose goal is absolute) on sshplex's own figure.
+"""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+
+
+class Target:
+    def __init__(self, subject, op, value, text):
+        self.subject = subject  # "ratio" or "sshplex"
+        self.op = op            # ">=" or "<="
+        self.value = value
+        self.text = text
+
+    def met(self, row):
+        figure = row.ratio() if self.subject == "ratio" else row.sshplex
+        if figure is None:
+            return None
+        return figure >= self.value if self.op == ">=" else figure <= self.value
+
+
+def at_least(ratio):
+    return Target("ratio", ">=", ratio, f"ratio >= {ratio:g}x")
+
+
+def at_most(ratio):
+    return Target("ratio", "<=", ratio, f"ratio <= {ratio:g}x")
+
+
+def absolute_at_most(value, text):
+    return Target("sshplex", "<=", value, text)
+
+
+class Row:
+    def __init__(self, row_id, name, unit, target=None, digits=1):
+        self.id = row_id
+        self.name = name
+        self.unit = unit
+        self.target = target
+        self.digits = digits
+        self.runs = {"ssh": [], "sshplex": []}
+        self.error = None
+        self.notes = []
+        self.ssh = None
+        self.sshplex = None
+
+    def add(self, client_name, value):
+        self.runs[client_name].append(value)
+
+    def finish(self):
+        """Medians of the runs; call once all runs are in."""
+        if self.error is None:
+            self.ssh = statistics.median(self.runs["ssh"]) if self.runs["ssh"] else None
+            self.sshplex = statistics.median(self.runs["sshplex"]) if self.runs["sshplex"] else None
+        return self
+
+    def fail(self, error):
+        self.error = str(error) or type(error).__name__
+        return self
+
+    def ratio(self):
+        if self.ssh in (None, 0) or self.sshplex is None:
+            return None
+        return self.sshplex / self.ssh
+
+    def met(self):
+        if self.error is not None:
+            return False
+        return None if self.target is None else self.target.met(self)
+
+    def to_json(self):
+        return {
+            "id": self.id, "name": self.name, "unit": self.unit,
+            "ssh": self.ssh, "sshplex": self.sshplex, "ratio": self.ratio(),
+            "target": self.target.text if self.target else None, "met": self.met(),
+            "runs": self.runs, "error": self.error, "notes": self.notes,
+        }
+
+
+def _command_output(argv):
+    try:
+        done = subprocess.run(argv, capture_output=True, timeout=10, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (done.stdout + done.stderr).decode(errors="replace").strip() or None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def machine_facts(ssh_path, sshplex_path, repo):
+    commit = _command_output(["git", "-C", repo, "rev-parse", "--short=12", "HEAD"])
+    dirty = _command_output(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"])
+    return {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "openssh": _command_output([ssh_path, "-V"]),
+        "sshplex": _command_output([sshplex_path, "-V"]),
+        "sshplex_commit": (commit or "unknown") + (" (with uncommitted changes)" if dirty else ""),
+        "python": platform.python_version(),
+    }
+
+
+def _fmt(value, digits):
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def _met_text(row):
+    met = row.met()
+    if row.error is not None:
+        return "FAILED"
+    return {True: "yes", False: "NO", None: "-"}[met]
+
+
+def table(rows):
+    header = ["metric", "ssh", "sshplex", "ratio", "target", "met?"]
+    lines = []
+    for row in rows:
+        ratio = row.ratio()
+        lines.append([f"{row.name} [{row.unit}]", _fmt(row.ssh, row.digits), _fmt(row.sshplex, row.digits),
+                      "-" if ratio is None else f"{ratio:.2f}x",
+                      row.target.text if row.target else "(informative)", _met_text(row)])
+    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
+              for i, h in enumerate(header)]
+    out = []
+    for cells in [header, ["-" * w for w in widths], *lines]:
+        out.append(" | ".join(c.ljust(w) if i == 0 or i == 4 else c.rjust(w)
+                              for i, (c, w) in enumerate(zip(cells, widths))).rstrip())
+    for row in rows:
+        if row.error:
+            out.append(f"  {row.id} failed: {row.error}")
+        for note in row.notes:
+            out.append(f"  {row.id}: {note}")
+    return "\n".join(out)
+
+
+def header_text(machine, command, date):
+    lines = [f"date:    {date}", f"command: {command}"]
+    lines += [f"{key + ':':9}{value}" for key, value in machine.items()]
+    lines.append("ratio = sshplex / ssh on every row (targets are stated in the same terms)")
+    return "\n".join(lines)
+
+
+def write_json(path, machine, command, date, rows, settings):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    document = {"machine": machine, "command": command, "date": date, "settings": settings,
+                "metrics": [row.to_json() for row in rows]}
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(document, f, indent=2)
+        f.write("\n")
+    os.replace(tmp, path)
