@@ -148,7 +148,8 @@ class Latency final : public Socks5Channel::Observer {
   std::vector<double> latencies_ms_;
   std::uint64_t started_ = 0;
   std::uint64_t failures_ = 0;
-  std::uint64_t record_from_ns_ = 0;
+  // Opens started before this are warm-up; sequential runs set it when the first recorded open starts.
+  std::uint64_t record_from_ns_ = UINT64_MAX;
   std::uint64_t stop_at_ns_ = 0;
   std::uint64_t last_end_ns_ = 0;
   std::string last_failure_ = "none";
