@@ -115,6 +115,7 @@ def main(argv):
 
     print()
     print(report.table(rows))
+    machine["load_average_at_end"] = report.load_average()
     settings = {"reps": args.reps, "quick": args.quick, "only": sorted(args.only), "sizes": bench.sizes,
                 "sshplex": args.sshplex, "bench": args.bench, "ssh": args.ssh}
     report.write_json(args.json, machine, command, date, rows, settings)

@@ -62,11 +62,14 @@ class Proc:
         tail = self.stderr_tail()
         return f"{self.name} exited with status {self.popen.returncode}" + (f": {tail}" if tail else "")
 
-    def read_json_line(self, timeout):
-        """Waits for one JSON line on stdout; fails if the child exits or the time runs out first."""
+    def read_json_line(self, timeout, watch=None):
+        """Waits for one JSON line on stdout; fails if the child exits or the time runs out first,
+        or, if `watch` is another Proc, as soon as that one dies (the client a tool measures)."""
         deadline = time.monotonic() + timeout
         fd = self.popen.stdout.fileno()
         while b"\n" not in self._buffer:
+            if watch is not None and not watch.alive():
+                raise ToolError(watch.describe_exit())
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ToolError(f"{self.name}: no output within {timeout:.0f} s")

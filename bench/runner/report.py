@@ -102,6 +102,15 @@ def _cpu_model():
     return platform.processor() or None
 
 
+def load_average():
+    """The 1-minute load average: a busy machine explains noisy figures."""
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def machine_facts(ssh_path, sshplex_path, repo):
     commit = _command_output(["git", "-C", repo, "rev-parse", "--short=12", "HEAD"])
     dirty = _command_output(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"])
@@ -113,6 +122,7 @@ def machine_facts(ssh_path, sshplex_path, repo):
         "sshplex": _command_output([sshplex_path, "-V"]),
         "sshplex_commit": (commit or "unknown") + (" (with uncommitted changes)" if dirty else ""),
         "python": platform.python_version(),
+        "load_average_at_start": load_average(),
     }
 
 

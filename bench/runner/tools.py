@@ -44,7 +44,7 @@ class Tools:
                                               "--delay-ms", str(delay_ms)])
         return proc
 
-    def hold(self, proxy_port, target_port, count, ready_timeout, lifetime):
+    def hold(self, proxy_port, target_port, count, ready_timeout, lifetime, watch=None):
         """Starts holding `count` channels; returns (proc, ready line). Stop it with proc.stop().
 
         stdin is a pipe we keep open: hold also stops at EOF on stdin.
@@ -53,7 +53,7 @@ class Tools:
                 "--count", str(count), "--timeout", str(int(lifetime))]
         proc = procs.Proc("hold", [self.path, "hold", *args], self._log("hold"), stdin=subprocess.PIPE)
         try:
-            reply = proc.read_json_line(ready_timeout)
+            reply = proc.read_json_line(ready_timeout, watch)
             if reply.get("ready") is not True:
                 raise procs.ToolError(f"hold: unexpected first line {reply}")
         except BaseException:
