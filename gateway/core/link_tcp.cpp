@@ -5,11 +5,12 @@
 
 #include "gateway/core/liveness.hpp"
 #include "gateway/core/log.hpp"
+#include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::size_t kReadChunk = 256 * 1024;
 
 std::string address_string(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -24,6 +25,8 @@ std::string address_string(const sockaddr_storage& ss) {
 }  // namespace
 
 struct TcpLink::WriteReq {
+  // The transmit buffer goes back to the pool for the next batch of packets.
+  ~WriteReq() { ssh::wire::release_buffer(std::move(bytes)); }
   uv_write_t req{};
   ssh::Bytes bytes;
   std::weak_ptr<bool> alive;

@@ -8,7 +8,15 @@
 namespace gateway {
 namespace {
 
-constexpr std::size_t kReadChunk = 64 * 1024;
+// One read buffer serves every splice: libuv reads a stream and runs its callback before it asks
+// for another buffer, and on_read hands the bytes on (or copies the rest) before returning. Idle
+// connections therefore hold no buffer at all, and a read costs no allocation.
+constexpr std::size_t kReadChunk = 256 * 1024;
+
+char* shared_read_buffer() {
+  static const std::unique_ptr<char[]> buffer(new char[kReadChunk]);
+  return buffer.get();
+}
 
 struct LocalWrite {
   uv_write_t req{};
@@ -64,13 +72,10 @@ void StreamSplice::start_reading() {
   uv_read_start(
       stream_,
       [](uv_handle_t*, size_t, uv_buf_t* buf) {
-        buf->base = new char[kReadChunk];
+        buf->base = shared_read_buffer();
         buf->len = kReadChunk;
       },
-      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
-        static_cast<StreamSplice*>(s->data)->on_read(nread, buf);
-        delete[] buf->base;
-      });
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) { static_cast<StreamSplice*>(s->data)->on_read(nread, buf); });
 }
 
 void StreamSplice::on_read(ssize_t nread, const uv_buf_t* buf) {
@@ -87,8 +92,14 @@ void StreamSplice::on_read(ssize_t nread, const uv_buf_t* buf) {
     }
     return;
   }
-  pending_.assign(buf->base, buf->base + nread);
-  pending_offset_ = 0;
+  ssh::ByteView fresh(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread));
+  // Straight from the read buffer into packets when nothing older waits; only what the channel
+  // cannot take now is kept (and reading pauses until it can).
+  if (pending_offset_ == pending_.size() && open_ && !channel_closed_) {
+    fresh = fresh.subspan(session_.send(channel_, fresh));
+    if (fresh.empty()) return;
+  }
+  pending_.insert(pending_.end(), fresh.begin(), fresh.end());
   flush_to_channel();
 }
 
@@ -107,7 +118,8 @@ void StreamSplice::flush_to_channel() {
     session_.want_writable(channel_);
     return;
   }
-  pending_.clear();
+  // Drained: give the memory back, an idle connection holds no buffer.
+  ssh::Bytes().swap(pending_);
   pending_offset_ = 0;
   if (local_eof_) {
     if (!eof_sent_) {

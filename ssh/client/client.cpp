@@ -394,10 +394,24 @@ std::size_t Client::send_capacity(ChannelId id) const {
 std::size_t Client::send(ChannelId id, ByteView data, std::uint32_t extended_type) {
   Impl& s = *impl_;
   if (!s.ready_for_channels()) return 0;
+  // Whatever the layers queued goes first; then the data is sealed straight into the transmit
+  // buffer, without an intermediate payload copy.
+  s.flush();
+  if (s.dead()) return 0;
+  struct ToTransport final : connection::PayloadSink {
+    explicit ToTransport(transport::Transport& t) : transport(t) {}
+    bool payload(ByteView head, ByteView body) override {
+      refused = !transport.send_payload(head, body);
+      return !refused;
+    }
+    transport::Transport& transport;
+    bool refused = false;  // the transport's queue is full (a key exchange holds it): retry later
+  } sink(s.transport);
   const std::size_t budget = s.output_budget();
   const std::size_t window = s.conn.send_capacity(id);
-  const std::size_t taken = s.conn.send(id, data, extended_type, budget);
-  if (taken < data.size() && budget < window) s.budget_limited.insert(id);
+  const std::size_t taken = s.conn.has_output() ? s.conn.send(id, data, extended_type, budget)
+                                                : s.conn.send(id, data, extended_type, budget, sink);
+  if (taken < data.size() && (budget < window || sink.refused)) s.budget_limited.insert(id);
   s.after_command();
   return taken;
 }

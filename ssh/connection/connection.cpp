@@ -1,6 +1,7 @@
 #include "ssh/connection/connection.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "ssh/connection/message_numbers.hpp"
@@ -102,22 +103,48 @@ std::size_t Connection::send_capacity(ChannelId id) const {
 }
 
 std::size_t Connection::send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit) {
+  struct Queue final : PayloadSink {
+    explicit Queue(Connection& c) : conn(c) {}
+    bool payload(ByteView head, ByteView body) override {
+      Bytes p;
+      p.reserve(head.size() + body.size());
+      p.insert(p.end(), head.begin(), head.end());
+      p.insert(p.end(), body.begin(), body.end());
+      conn.push(std::move(p));
+      return true;
+    }
+    Connection& conn;
+  } queue(*this);
+  return send(id, data, extended_type, limit, queue);
+}
+
+std::size_t Connection::send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit,
+                             PayloadSink& sink) {
   Channel* ch = find(id);
   if (ch == nullptr || data.empty()) return 0;
   const std::size_t take = std::min({send_capacity(id), data.size(), limit});
   ch->send_limited = take < data.size();
   const std::size_t chunk = std::min(ch->remote_max_packet, kMaxSendChunk);
   // RFC 4254 §5.2: each packet carries at most the peer's maximum packet size of data.
-  for (std::size_t off = 0; off < take; off += chunk) {
-    const ByteView piece = data.subspan(off, std::min(chunk, take - off));
-    wire::Writer w(extended_type == 0 ? msg::kChannelData : msg::kChannelExtendedData);
-    w.u32(ch->remote_id);
-    if (extended_type != 0) w.u32(extended_type);
-    w.string(piece);
-    push(w.take());
+  std::size_t sent = 0;
+  while (sent < take) {
+    const ByteView piece = data.subspan(sent, std::min(chunk, take - sent));
+    // byte type, uint32 recipient, [uint32 data_type_code,] uint32 length: then the data itself.
+    std::array<std::uint8_t, 13> head{};
+    std::size_t n = 0;
+    auto u32 = [&](std::uint32_t v) {
+      for (int shift = 24; shift >= 0; shift -= 8) head[n++] = static_cast<std::uint8_t>(v >> shift);
+    };
+    head[n++] = extended_type == 0 ? msg::kChannelData : msg::kChannelExtendedData;
+    u32(ch->remote_id);
+    if (extended_type != 0) u32(extended_type);
+    u32(static_cast<std::uint32_t>(piece.size()));
+    if (!sink.payload(ByteView(head.data(), n), piece)) break;
+    sent += piece.size();
   }
-  ch->remote_window -= static_cast<std::uint32_t>(take);
-  return take;
+  if (sent < take) ch->send_limited = true;
+  ch->remote_window -= static_cast<std::uint32_t>(sent);
+  return sent;
 }
 
 void Connection::consume(ChannelId id, std::size_t n) {

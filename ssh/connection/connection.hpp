@@ -29,6 +29,16 @@ struct ConnectionConfig {
   std::uint32_t max_channels = 65536;
 };
 
+// Receives CHANNEL_DATA payloads as a header and the data piece it carries, so the data can be
+// sealed straight into the transmit buffer. Returns false when it cannot take the payload.
+class PayloadSink {
+ public:
+  virtual bool payload(ByteView head, ByteView body) = 0;
+
+ protected:
+  ~PayloadSink() = default;
+};
+
 struct HandleResult {
   bool ok = true;
   std::string error;           // set when !ok: a protocol violation, to be sent as DISCONNECT
@@ -62,6 +72,9 @@ class Connection {
   // Takes at most min(send_capacity, limit) bytes; when that is less than offered, Writable
   // follows the next WINDOW_ADJUST.
   std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit = SIZE_MAX);
+  // The same, handing each packet to `sink` at once instead of queuing it. Only when nothing is
+  // queued (has_output() false), so messages keep their order.
+  std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit, PayloadSink& sink);
   void consume(ChannelId id, std::size_t n);
   void send_eof(ChannelId id);
   void close(ChannelId id);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <algorithm>
 #include <array>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
@@ -51,9 +52,9 @@ class AesCtrHmac final : public PacketCipher {
   bool length_in_clear() const override { return etm_; }
   std::size_t length_prefix_size() const override { return etm_ ? 4 : kAesBlock; }
 
-  void seal(std::uint32_t seq, Bytes& packet) override {
+  void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag_out) override {
     std::array<std::uint8_t, kMaxTagSize> tag{};
-    bool ok = packet.size() >= 4;
+    bool ok = packet.size() >= 4 && tag_out.size() == tag_size_;
     if (ok && etm_) {
       // PROTOCOL §1.5: the length stays clear, the MAC covers seq || length || ciphertext.
       ok = cipher_update(cipher_.get(), packet.data() + 4, packet.size() - 4) && compute_mac(seq, packet, tag.data());
@@ -62,10 +63,10 @@ class AesCtrHmac final : public PacketCipher {
       ok = compute_mac(seq, packet, tag.data()) && cipher_update(cipher_.get(), packet.data(), packet.size());
     }
     if (!ok) {
-      seal_failed(packet, tag_size_);
+      seal_failed(packet, tag_out);
       return;
     }
-    packet.insert(packet.end(), tag.begin(), tag.begin() + static_cast<std::ptrdiff_t>(tag_size_));
+    std::copy_n(tag.begin(), tag_size_, tag_out.begin());
   }
 
   std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {

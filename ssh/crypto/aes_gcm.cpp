@@ -33,13 +33,11 @@ class AesGcm final : public PacketCipher {
   std::size_t length_prefix_size() const override { return 4; }
 
   // The sequence number is not an input to AES-GCM: packet order is bound by the invocation counter.
-  void seal(std::uint32_t, Bytes& packet) override {
-    std::array<std::uint8_t, kGcmTag> tag{};
-    if (packet.size() < 4 || !run(packet.data(), packet.size(), nullptr) || !get_tag(tag.data())) {
-      seal_failed(packet, kGcmTag);
-      return;
+  void seal_into(std::uint32_t, MutableByteView packet, MutableByteView tag) override {
+    if (packet.size() < 4 || tag.size() != kGcmTag || !run(packet.data(), packet.size(), nullptr) ||
+        !get_tag(tag.data())) {
+      seal_failed(packet, tag);
     }
-    packet.insert(packet.end(), tag.begin(), tag.end());
   }
 
   std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {

@@ -41,17 +41,13 @@ class ChaCha20Poly1305 final : public PacketCipher {
   bool length_in_clear() const override { return true; }
   std::size_t length_prefix_size() const override { return 4; }
 
-  void seal(std::uint32_t seq, Bytes& packet) override {
-    std::array<std::uint8_t, kTag> tag{};
+  void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag) override {
     const auto iv = chacha_iv(seq);
-    bool ok = packet.size() >= 4 && start(header_.get(), iv) && cipher_update(header_.get(), packet.data(), 4) &&
-              start_payload(iv) && cipher_update(main_.get(), packet.data() + 4, packet.size() - 4);
+    bool ok = packet.size() >= 4 && tag.size() == kTag && start(header_.get(), iv) &&
+              cipher_update(header_.get(), packet.data(), 4) && start_payload(iv) &&
+              cipher_update(main_.get(), packet.data() + 4, packet.size() - 4);
     ok = ok && EVP_MAC_update(poly_.get(), packet.data(), packet.size()) == 1 && finish_tag(tag.data());
-    if (!ok) {
-      seal_failed(packet, kTag);
-      return;
-    }
-    packet.insert(packet.end(), tag.begin(), tag.end());
+    if (!ok) seal_failed(packet, tag);
   }
 
   std::uint32_t decrypt_length(std::uint32_t seq, MutableByteView prefix) override {

@@ -1,5 +1,6 @@
 // Names of the packet protections this build implements (RFC 4253 §6.3/§6.4, RFC 4344 §4,
 // RFC 6668, OpenSSH PROTOCOL §1.5/§1.6, PROTOCOL.chacha20poly1305) and the factory behind them.
+#include <algorithm>
 #include <array>
 
 #include "ssh/crypto/packet_cipher.hpp"
@@ -97,9 +98,9 @@ bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size) {
   return EVP_CipherUpdate(ctx, data, &out_len, data, len) == 1 && out_len == len;
 }
 
-void seal_failed(Bytes& packet, std::size_t tag_size) {
+void seal_failed(MutableByteView packet, MutableByteView tag) {
   wipe(packet.data(), packet.size());
-  packet.resize(packet.size() + tag_size, 0);
+  std::fill(tag.begin(), tag.end(), std::uint8_t{0});
 }
 
 }  // namespace packet_detail

@@ -13,7 +13,7 @@ class NullCipher final : public PacketCipher {
   std::size_t block_size() const override { return 8; }
   std::size_t tag_size() const override { return 0; }
   bool length_in_clear() const override { return false; }
-  void seal(std::uint32_t, Bytes&) override {}
+  void seal_into(std::uint32_t, MutableByteView, MutableByteView) override {}
   std::size_t length_prefix_size() const override { return 4; }
   std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {
     return prefix.size() < 4 ? 0 : load_be32(prefix.data());

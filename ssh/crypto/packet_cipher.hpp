@@ -30,6 +30,9 @@ struct MacInfo {
 std::optional<CipherInfo> cipher_info(std::string_view name);
 std::optional<MacInfo> mac_info(std::string_view name);
 
+// The largest tag any supported protection produces (hmac-sha2-512).
+inline constexpr std::size_t kMaxPacketTagSize = 64;
+
 class PacketCipher {
  public:
   virtual ~PacketCipher() = default;
@@ -42,8 +45,16 @@ class PacketCipher {
   // Do not use this to read the length: decrypt_length() is the only way for every mode.
   virtual bool length_in_clear() const = 0;
 
-  // Encrypts `packet` (uint32 length .. padding, already padded) in place and appends the tag.
-  virtual void seal(std::uint32_t seq, Bytes& packet) = 0;
+  // Encrypts `packet` (uint32 length .. padding, already padded) in place and writes the tag into
+  // `tag` (tag_size() bytes). Both usually lie in the output buffer, so nothing is copied.
+  virtual void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag) = 0;
+  // The same for a packet held alone: seals it in place and appends the tag.
+  void seal(std::uint32_t seq, Bytes& packet) {
+    const std::size_t size = packet.size();
+    packet.resize(size + tag_size());
+    const MutableByteView whole(packet);
+    seal_into(seq, whole.first(size), whole.subspan(size));
+  }
 
   // Opening is two-phase because the length must be learnt before the rest has arrived.
   // Number of leading bytes needed to learn the length (4, or one cipher block).

@@ -21,8 +21,7 @@ struct MacCtxFree {
 using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
 
-// The largest tag any supported protection produces (hmac-sha2-512).
-inline constexpr std::size_t kMaxTagSize = 64;
+inline constexpr std::size_t kMaxTagSize = kMaxPacketTagSize;
 
 inline std::uint32_t load_be32(const std::uint8_t* p) {
   return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
@@ -46,10 +45,10 @@ inline bool to_int(std::size_t n, int& out) {
 // In-place stream update on a context already keyed and positioned. False on any EVP failure.
 bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size);
 
-// seal() has no way to report failure. If OpenSSL fails mid-packet (it cannot for valid sizes, but
-// the plaintext must never go out regardless) the packet is wiped and a zero tag appended, so the
+// seal_into() has no way to report failure. If OpenSSL fails mid-packet (it cannot for valid sizes,
+// but the plaintext must never go out regardless) the packet is wiped and the tag zeroed, so the
 // peer sees a MAC failure and ends the connection.
-void seal_failed(Bytes& packet, std::size_t tag_size);
+void seal_failed(MutableByteView packet, MutableByteView tag);
 
 std::unique_ptr<PacketCipher> make_aes_ctr_hmac(ByteView key, ByteView iv, HashAlg mac_hash, bool etm, bool encrypt,
                                                 ByteView mac_key);

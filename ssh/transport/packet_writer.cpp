@@ -1,6 +1,7 @@
 #include "ssh/transport/packet_writer.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "ssh/crypto/random.hpp"
 
@@ -22,21 +23,28 @@ std::uint8_t PacketWriter::padding_for(std::size_t payload_size, std::size_t blo
   return static_cast<std::uint8_t>(padding);
 }
 
-void PacketWriter::write(ByteView payload, Bytes& out) {
-  const std::uint8_t padding = padding_for(payload.size(), cipher_->block_size(), cipher_->length_in_clear());
-  const std::size_t packet_length = 1 + payload.size() + padding;
-  Bytes packet;
-  packet.reserve(4 + packet_length + cipher_->tag_size());
-  for (int shift = 24; shift >= 0; shift -= 8) packet.push_back(static_cast<std::uint8_t>(packet_length >> shift));
-  packet.push_back(padding);
-  packet.insert(packet.end(), payload.begin(), payload.end());
-  const std::size_t pad_at = packet.size();
-  packet.resize(pad_at + padding);
-  crypto::random_bytes(MutableByteView(packet).subspan(pad_at));
-  cipher_->seal(seq_, packet);
+void PacketWriter::write(ByteView head, ByteView body, Bytes& out) {
+  const std::size_t payload_size = head.size() + body.size();
+  const std::uint8_t padding = padding_for(payload_size, cipher_->block_size(), cipher_->length_in_clear());
+  const std::size_t packet_length = 1 + payload_size + padding;
+  const std::size_t start = out.size();
+  const std::size_t packet_size = 4 + packet_length;
+  // Appended piece by piece (no zero-filling of what is overwritten anyway), then sealed in place.
+  std::array<std::uint8_t, 5> frame{};
+  for (std::size_t i = 0; i < 4; ++i) frame[i] = static_cast<std::uint8_t>(packet_length >> (24 - 8 * i));
+  frame[4] = padding;
+  std::array<std::uint8_t, 255> pad_bytes;
+  crypto::random_bytes(MutableByteView(pad_bytes.data(), padding));
+  std::array<std::uint8_t, crypto::kMaxPacketTagSize> tag_space{};
+  out.insert(out.end(), frame.begin(), frame.end());
+  out.insert(out.end(), head.begin(), head.end());
+  out.insert(out.end(), body.begin(), body.end());
+  out.insert(out.end(), pad_bytes.begin(), pad_bytes.begin() + padding);
+  out.insert(out.end(), tag_space.begin(), tag_space.begin() + static_cast<std::ptrdiff_t>(cipher_->tag_size()));
+  const MutableByteView whole = MutableByteView(out).subspan(start);
+  cipher_->seal_into(seq_, whole.first(packet_size), whole.subspan(packet_size));
   ++seq_;  // wraps at 2^32 (RFC 4253 §6.4)
   ++packets_;
-  out.insert(out.end(), packet.begin(), packet.end());
 }
 
 }  // namespace ssh::transport

@@ -18,7 +18,10 @@ class PacketWriter {
   void set_cipher(std::unique_ptr<crypto::PacketCipher> cipher);
 
   // Frames, pads with random bytes, protects and appends one packet to `out`.
-  void write(ByteView payload, Bytes& out);
+  void write(ByteView payload, Bytes& out) { write(payload, {}, out); }
+  // The same for a payload given in two pieces (a message header and the data it carries), built
+  // straight in `out` so channel data is copied once on its way to the socket.
+  void write(ByteView head, ByteView body, Bytes& out);
 
   std::uint32_t sequence() const { return seq_; }
   void reset_sequence() { seq_ = 0; }  // strict KEX: after each NEWKEYS (PROTOCOL §1.10)

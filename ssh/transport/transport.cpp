@@ -11,11 +11,15 @@
 #include "ssh/transport/packet_reader.hpp"
 #include "ssh/transport/packet_writer.hpp"
 #include "ssh/transport/version_exchange.hpp"
+#include "ssh/wire/buffer_pool.hpp"
 #include "ssh/wire/reader.hpp"
 #include "ssh/wire/writer.hpp"
 
 namespace ssh::transport {
 namespace {
+
+// Room for a socket-sized batch of packets (eight full 32 KiB channel packets and their framing).
+constexpr std::size_t kTransmitBuffer = 512 * 1024;
 
 std::vector<std::string> split_name_list(std::string_view v) {
   std::vector<std::string> out;
@@ -90,9 +94,12 @@ struct Transport::Impl {
   std::uint64_t packets_out_since_kex = 0, packets_in_since_kex = 0;
 
   // ---- output
-  void send_packet(ByteView payload) {
+  void send_packet(ByteView payload) { send_packet(payload, {}); }
+  void send_packet(ByteView head, ByteView body) {
+    // A recycled buffer large enough for a batch of full packets: no growth copies, no fresh pages.
+    if (transmit.capacity() == 0) transmit = wire::acquire_buffer(kTransmitBuffer);
     const std::size_t before = transmit.size();
-    writer.write(payload, transmit);
+    writer.write(head, body, transmit);
     const std::size_t n = transmit.size() - before;
     bytes_sent += n;
     bytes_out_since_kex += n;
@@ -448,6 +455,24 @@ bool Transport::send_payload(Bytes payload) {
     if (d.queued_bytes + payload.size() > d.config.max_queued_bytes) return false;
   }
   d.enqueue_upper(std::move(payload));
+  d.maybe_rekey();
+  return true;
+}
+
+bool Transport::send_payload(ByteView head, ByteView body) {
+  auto& d = *impl_;
+  if (d.closed || head.empty() || msg::is_kex_message(head[0])) return false;
+  if (d.can_send_upper() && d.queued.empty()) {
+    d.send_packet(head, body);
+  } else {
+    Bytes payload;
+    payload.reserve(head.size() + body.size());
+    payload.insert(payload.end(), head.begin(), head.end());
+    payload.insert(payload.end(), body.begin(), body.end());
+    if (d.queued_bytes + payload.size() > d.config.max_queued_bytes) return false;
+    d.queued_bytes += payload.size();
+    d.queued.push_back(std::move(payload));
+  }
   d.maybe_rekey();
   return true;
 }

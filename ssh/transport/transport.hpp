@@ -110,6 +110,10 @@ class Transport {
   // Queues an upper-layer payload (service, auth and connection messages). Held back while a key
   // exchange runs (bounded by max_queued_bytes). Returns false when closed or over the bound.
   bool send_payload(Bytes payload);
+  // The same for a payload in two pieces (message header, then the data it carries): sealed
+  // straight into the transmit buffer when it can go out now, copied into the queue otherwise.
+  // Not for user authentication messages (those are wiped after sealing: use the Bytes form).
+  bool send_payload(ByteView head, ByteView body);
   // SSH_MSG_UNIMPLEMENTED for a packet the upper layers do not understand (RFC 4253 §11.4).
   void send_unimplemented(std::uint32_t seq);
   // Sends DISCONNECT and closes; raises tevent::Disconnected{by_peer=false}.

@@ -1,0 +1,44 @@
+#include "ssh/wire/buffer_pool.hpp"
+
+#include <vector>
+
+namespace ssh::wire {
+namespace {
+
+// Enough for the writes in flight on a busy connection; the range keeps small buffers (which
+// malloc serves well) and outsized ones (kept only by a rare burst) out.
+constexpr std::size_t kPoolDepth = 16;
+constexpr std::size_t kMinPooled = 64 * 1024;
+constexpr std::size_t kMaxPooled = 4 * 1024 * 1024;
+
+std::vector<Bytes>& pool() {
+  thread_local std::vector<Bytes> buffers;
+  return buffers;
+}
+
+}  // namespace
+
+Bytes acquire_buffer(std::size_t capacity) {
+  auto& buffers = pool();
+  while (!buffers.empty()) {
+    Bytes b = std::move(buffers.back());
+    buffers.pop_back();
+    if (b.capacity() >= capacity) return b;
+  }
+  Bytes fresh;
+  fresh.reserve(capacity);
+  return fresh;
+}
+
+void release_buffer(Bytes&& buffer) {
+  Bytes b = std::move(buffer);
+  if (b.capacity() < kMinPooled || b.capacity() > kMaxPooled) return;
+  auto& buffers = pool();
+  if (buffers.size() >= kPoolDepth) return;
+  b.clear();
+  buffers.push_back(std::move(b));
+}
+
+std::size_t pooled_buffer_count() { return pool().size(); }
+
+}  // namespace ssh::wire
