@@ -155,21 +155,36 @@ TEST(Connection, ReceiveDataAndBatchedWindowAdjust) {
   ASSERT_EQ(ev.size(), 3u);
   EXPECT_EQ(std::get<cevent::Data>(ev[0]).data.size(), 10000u);
   EXPECT_EQ(std::get<cevent::Data>(ev[0]).extended_type, 0u);
-  h.c.consume(id, 20000);
-  EXPECT_TRUE(h.sent().empty());  // below half the window: batched
-  h.c.consume(id, 10000);         // 30000 < 32768 still
+  // Credit goes back in batches of an eighth of the window, but never less than one max packet
+  // (16 KiB here): few messages, yet the peer keeps most of the window in flight.
+  h.c.consume(id, 10000);
   EXPECT_TRUE(h.sent().empty());
-  h.ok(data_msg(id, 5000));
-  h.events();
-  h.c.consume(id, 5000);  // 35000 >= 32768
+  h.c.consume(id, 6000);  // 16000 < 16384 still
+  EXPECT_TRUE(h.sent().empty());
+  h.c.consume(id, 14000);  // 30000 >= 16384
   auto out = h.sent();
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], window_adjust(42, 35000));
-  EXPECT_EQ(h.c.channel(id)->local_window, 64u * 1024u);
-  // Consuming more than was delivered grants nothing extra.
-  h.c.consume(id, 1000000);
+  EXPECT_EQ(out[0], window_adjust(42, 30000));
+  h.ok(data_msg(id, 5000));
+  h.events();
+  h.c.consume(id, 5000);
   EXPECT_TRUE(h.sent().empty());
-  EXPECT_EQ(h.c.channel(id)->consumed, 0u);
+  EXPECT_EQ(h.c.channel(id)->local_window, 64u * 1024u - 5000u);
+  h.c.consume(id, 1000000);  // only what was delivered counts: nothing new to grant
+  EXPECT_TRUE(h.sent().empty());
+  EXPECT_EQ(h.c.channel(id)->consumed, 5000u);
+}
+
+TEST(Connection, WindowAdjustRestoresTheFullWindow) {
+  Harness h;
+  auto id = h.open(42);
+  for (int i = 0; i < 4; ++i) h.ok(data_msg(id, 16000));
+  h.events();
+  h.c.consume(id, 64000);
+  auto out = h.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], window_adjust(42, 64000));
+  EXPECT_EQ(h.c.channel(id)->local_window, 64u * 1024u);
 }
 
 TEST(Connection, PeerExceedingWindowIsError) {
