@@ -75,7 +75,7 @@ struct Direction {
   uv_tcp_t* to = nullptr;
   uv_timer_t timer{};
   std::deque<Chunk> queue;  // read, not yet released
-  std::uint64_t buffered = 0;  // bytes queued or being written
+  std::uint64_t buffered = 0;  // memory held by chunks queued or being written
   char* spare = nullptr;       // the pooled chunk the next read lands in
   bool paused = false;
   bool read_ended = false;
@@ -110,6 +110,9 @@ struct WriteBatch {
   Chunk chunks[kMaxBatch];
   std::size_t count = 0;
 };
+
+// What a chunk costs in memory: the bound is on real memory, so a pooled chunk counts whole.
+std::uint64_t footprint(const Chunk& c) { return c.pooled ? kChunkSize : c.len; }
 
 void release_chunk(Relay& relay, const Chunk& c) {
   if (c.data == nullptr) return;
@@ -158,7 +161,7 @@ void on_written(uv_write_t* req, int status) {
   Direction& d = *batch->direction;
   Pair& pair = *d.pair;
   for (std::size_t i = 0; i < batch->count; ++i) {
-    d.buffered -= batch->chunks[i].len;
+    d.buffered -= footprint(batch->chunks[i]);
     release_chunk(*pair.relay, batch->chunks[i]);
   }
   if (pair.closing) return;
@@ -179,7 +182,7 @@ bool flush_batch(Direction& d, std::unique_ptr<WriteBatch>& batch) {
   batch->req.data = batch.get();
   if (uv_write(&batch->req, as_stream(d.to), bufs, static_cast<unsigned int>(batch->count), on_written) != 0) {
     for (std::size_t i = 0; i < batch->count; ++i) {
-      d.buffered -= batch->chunks[i].len;
+      d.buffered -= footprint(batch->chunks[i]);
       release_chunk(*d.pair->relay, batch->chunks[i]);
     }
     batch.reset();
@@ -250,7 +253,7 @@ void schedule(Direction& d) {
 
 void enqueue(Direction& d, Chunk c) {
   c.release_ns = monotonic_ns() + d.pair->relay->delay_ns;
-  d.buffered += c.len;
+  d.buffered += footprint(c);
   d.queue.push_back(c);
 }
 

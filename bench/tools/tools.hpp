@@ -1,5 +1,6 @@
-// The subcommands of sshplex-bench (see notes/bench_contract.md for the CLI and JSON contract).
-// Each takes the whole argv and the index of its first option, and returns the process exit code.
+// The subcommands of sshplex-bench. Their options and one-line JSON results are the contract with
+// the benchmark runner (bench/run.py): change neither without changing it. Each takes the whole
+// argv and the index of its first option, and returns the process exit code.
 #pragma once
 
 namespace bench::tools {
