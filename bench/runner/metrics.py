@@ -208,15 +208,16 @@ def held_channels_rows(bench, want):
             with running(bench, client, forwards, probe) as proc:
                 rss_before = procs.rss_kib(proc.pid)
                 hold, reply = bench.tools.hold(socks_port, bench.ports["echo"], count,
-                                               ready_timeout=300, lifetime=900, watch=proc)
+                                               ready_timeout=300, lifetime=1800, watch=proc)
                 try:
                     held = held_count(reply)
                     if held < count * 0.99:
                         raise procs.ToolError(f"{client.name}: only {held} of {count} channels held "
                                               f"({reply.get('failures')} failures)")
                     rss_after = procs.rss_kib(proc.pid)
+                    # OpenSSH spends time per held channel on every open: allow it minutes.
                     result = bench.tools.socks_latency(socks_port, bench.ports["echo"],
-                                                       count=bench.sizes["loaded_count"])
+                                                       count=bench.sizes["loaded_count"], timeout=900)
                 finally:
                     hold.stop()
             loaded.add(client.name, result["p50_ms"])

@@ -9,6 +9,7 @@ import os
 import platform
 import statistics
 import subprocess
+import sys
 
 
 class Target:
@@ -52,6 +53,8 @@ class Row:
 
     def add(self, client_name, value):
         self.runs[client_name].append(value)
+        # Progress on stderr: a full run takes a while, and a stuck one should show where.
+        print(f"  {self.id} {client_name}: {value:.{self.digits + 1}f} {self.unit}", file=sys.stderr, flush=True)
 
     def finish(self):
         """Medians of the runs; call once all runs are in."""
