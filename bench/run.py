@@ -94,7 +94,7 @@ def main(argv):
     procs.install_cleanup()
     command = " ".join(shlex.quote(a) for a in [sys.executable, *sys.argv])
     date = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    machine = report.machine_facts(args.ssh, args.sshplex, REPO)
+    machine = report.machine_facts(args.ssh, args.sshplex)
     print(report.header_text(machine, command, date), flush=True)
 
     workdir = tempfile.mkdtemp(prefix="sshplex-bench-")

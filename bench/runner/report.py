@@ -114,16 +114,25 @@ def load_average():
         return None
 
 
-def machine_facts(ssh_path, sshplex_path, repo):
-    commit = _command_output(["git", "-C", repo, "rev-parse", "--short=12", "HEAD"])
-    dirty = _command_output(["git", "-C", repo, "status", "--porcelain", "--untracked-files=no"])
+def source_commit(binary):
+    """Commit of the git checkout the binary lives in (a build directory inside a checkout), flagged
+    when that checkout has uncommitted changes: they may be in the binary."""
+    where = os.path.dirname(os.path.realpath(binary))
+    commit = _command_output(["git", "-C", where, "rev-parse", "--short=12", "HEAD"])
+    if commit is None or " " in commit:
+        return "unknown (not built inside a git checkout)"
+    dirty = _command_output(["git", "-C", where, "status", "--porcelain", "--untracked-files=no"])
+    return commit + (" (checkout has uncommitted changes)" if dirty else "")
+
+
+def machine_facts(ssh_path, sshplex_path):
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
         "kernel": platform.release(),
         "openssh": _command_output([ssh_path, "-V"]),
         "sshplex": _command_output([sshplex_path, "-V"]),
-        "sshplex_commit": (commit or "unknown") + (" (with uncommitted changes)" if dirty else ""),
+        "sshplex_commit": source_commit(sshplex_path),
         "python": platform.python_version(),
         "load_average_at_start": load_average(),
     }
