@@ -40,7 +40,7 @@ struct Options {
   std::chrono::seconds reconnect_max_delay{60};  // ReconnectMaxDelay: backoff ceiling
   // TransportWaitTimeout: how long a new client waits for a connection while none is up.
   std::chrono::seconds transport_wait_timeout{15};
-  std::uint32_t max_clients = 4096;      // MaxClients: concurrent clients per listener
+  std::uint32_t max_clients = 16384;     // MaxClients: concurrent clients per listener
   std::uint32_t max_pending_opens = 256;  // MaxPendingOpens: channel opens in flight per listener
   std::chrono::seconds drain_timeout{10};  // DrainTimeout: SIGTERM/SIGINT grace for open channels
   enum class LogTarget { standard_error, syslog, file };

@@ -7,7 +7,7 @@
 namespace gateway {
 
 struct ForwardLimits {
-  std::uint32_t max_clients = 4096;       // accepted clients alive at once
+  std::uint32_t max_clients = 16384;      // accepted clients alive at once
   std::uint32_t max_pending_opens = 256;  // clients waiting for a connection or a channel open
   std::chrono::milliseconds wait_timeout{15000};  // how long a client may wait for a connection
 };

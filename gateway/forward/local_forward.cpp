@@ -78,9 +78,7 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
 }
 
 bool LocalForward::pending_opens_at_limit() const {
-  const std::size_t waiting = waits_.waiting();
-  if (waiting + splices_.size() < limits_.max_pending_opens) return false;  // no scan needed
-  return waiting + splices_.opening() >= limits_.max_pending_opens;
+  return waits_.waiting() + splices_.opening() >= limits_.max_pending_opens;
 }
 
 void LocalForward::stop_listening() {

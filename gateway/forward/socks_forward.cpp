@@ -224,9 +224,7 @@ void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest
 }
 
 bool SocksForward::pending_opens_at_limit() const {
-  const std::size_t waiting = waits_.waiting();
-  if (waiting + splices_.size() < limits_.max_pending_opens) return false;  // no scan needed
-  return waiting + splices_.opening() >= limits_.max_pending_opens;
+  return waits_.waiting() + splices_.opening() >= limits_.max_pending_opens;
 }
 
 void SocksForward::stop_listening() {

@@ -9,13 +9,8 @@ StreamSplice* SpliceSet::create(SshSession& session, uv_stream_t* stream, std::s
     delete done;
   });
   splices_.insert(splice);
+  splice->count_while_opening(opening_);
   return splice;
-}
-
-std::size_t SpliceSet::opening() const {
-  std::size_t n = 0;
-  for (const StreamSplice* s : splices_) n += s->opening() ? 1u : 0u;
-  return n;
 }
 
 void SpliceSet::abort_all() {

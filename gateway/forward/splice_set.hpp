@@ -23,12 +23,14 @@ class SpliceSet {
   // A splice of `stream` (taken over) and a channel of `session` to be attached by the caller.
   StreamSplice* create(SshSession& session, uv_stream_t* stream, std::string label);
   std::size_t size() const { return splices_.size(); }
-  // Splices whose channel open is still unanswered (a scan: callers check size() first).
-  std::size_t opening() const;
+  // Splices whose channel open is still unanswered.
+  std::size_t opening() const { return *opening_; }
   void abort_all();
 
  private:
   std::unordered_set<StreamSplice*> splices_;
+  // Shared with the splices, which may outlive the set.
+  std::shared_ptr<std::size_t> opening_ = std::make_shared<std::size_t>(0);
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

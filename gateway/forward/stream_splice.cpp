@@ -32,7 +32,19 @@ StreamSplice::StreamSplice(SshSession& session, uv_stream_t* stream, std::string
   stream_->data = this;
 }
 
-StreamSplice::~StreamSplice() = default;
+StreamSplice::~StreamSplice() { open_settled(); }
+
+void StreamSplice::count_while_opening(std::shared_ptr<std::size_t> counter) {
+  if (!opening()) return;
+  opening_counter_ = std::move(counter);
+  ++*opening_counter_;
+}
+
+void StreamSplice::open_settled() {
+  if (!opening_counter_) return;
+  --*opening_counter_;
+  opening_counter_.reset();
+}
 
 void StreamSplice::abort() {
   if (!channel_closed_) session_.close_channel(channel_);
@@ -48,6 +60,7 @@ void StreamSplice::set_open_replies(ssh::Bytes on_success, FailureReply on_failu
 
 void StreamSplice::on_open_confirmed() {
   open_ = true;
+  open_settled();
   log::debug("%s: channel %u open", label_.c_str(), channel_);
   if (!success_reply_.empty()) write_local(std::move(success_reply_), false);
   failure_reply_ = nullptr;
@@ -58,6 +71,7 @@ void StreamSplice::on_open_confirmed() {
 void StreamSplice::on_open_failed(std::uint32_t reason, const std::string& description) {
   log::info("%s: channel open failed: %s (reason %u)", label_.c_str(), description.c_str(), reason);
   channel_closed_ = true;
+  open_settled();
   if (failure_reply_ && !local_closing_) {
     // The client hears why before the connection closes (maybe_finish closes after the write).
     write_local(failure_reply_(reason, description), false);
@@ -198,6 +212,7 @@ void StreamSplice::on_closed() {
     return;
   }
   channel_closed_ = true;
+  open_settled();
   remote_eof_ = true;
   if (local_closed_) {
     finish();

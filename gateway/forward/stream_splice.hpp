@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "gateway/core/channel_handler.hpp"
@@ -34,6 +35,9 @@ class StreamSplice final : public ChannelHandler {
   void set_open_replies(ssh::Bytes on_success, FailureReply on_failure, ssh::Bytes early_data);
   // The channel open is still unanswered (counts against MaxPendingOpens).
   bool opening() const { return !open_ && !channel_closed_; }
+  // `counter` counts splices still opening: this one is added now and removed once its open is
+  // answered (or the splice goes), so the owner knows the number without scanning.
+  void count_while_opening(std::shared_ptr<std::size_t> counter);
   // Closes the local side and the channel (e.g. the forward is being removed).
   void abort();
 
@@ -54,12 +58,14 @@ class StreamSplice final : public ChannelHandler {
   void close_local();
   void maybe_finish();
   void finish();
+  void open_settled();
 
   SshSession& session_;
   uv_stream_t* stream_;
   std::string label_;
   OnFinished on_finished_;
   ssh::ChannelId channel_ = 0;
+  std::shared_ptr<std::size_t> opening_counter_;
   ssh::Bytes success_reply_;
   FailureReply failure_reply_;
   ssh::Bytes pending_;  // read from the local socket, not yet taken by the channel

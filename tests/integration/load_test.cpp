@@ -67,8 +67,8 @@ class LoadTest : public ::testing::Test {
 
   ClientOptions client_options() {
     ClientOptions o = client_options_for(sshd_->port(), tmp_.file("known_hosts"), *user_key_);
-    // MaxClients (default 4096 per listener) would refuse part of the 5,000; IgnoreUnknown keeps the
-    // command line valid for a build (or stock ssh) that does not know the keyword.
+    // MaxClients is set so the test does not depend on the default; IgnoreUnknown keeps the command
+    // line valid for a build (or stock ssh) that does not know the keyword.
     o.options = {"IgnoreUnknown=MaxClients", "MaxClients=" + std::to_string(kChannels + 1000)};
     return o;
   }

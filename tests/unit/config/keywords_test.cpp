@@ -255,7 +255,7 @@ TEST(Keywords, HeadlessDirectives) {
   // A bad value in a block that does not apply is still an error; a good one is not applied.
   auto inactive = apply("MaxClients", {"10"}, false);
   EXPECT_TRUE(inactive.errors.empty());
-  EXPECT_EQ(inactive.options.max_clients, 4096u);
+  EXPECT_EQ(inactive.options.max_clients, 16384u);
   EXPECT_EQ(apply("PoolSize", {"99"}, false).errors.size(), 1u);
   // An invalid first value does not block a later valid one from being first.
   OptionsBuilder bad_first;

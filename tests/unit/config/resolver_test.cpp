@@ -67,7 +67,7 @@ TEST(Resolver, DefaultsLikeSsh) {
   EXPECT_TRUE(o.reconnect);
   EXPECT_EQ(o.reconnect_max_delay.count(), 60);
   EXPECT_EQ(o.transport_wait_timeout.count(), 15);
-  EXPECT_EQ(o.max_clients, 4096u);
+  EXPECT_EQ(o.max_clients, 16384u);
   EXPECT_EQ(o.max_pending_opens, 256u);
   EXPECT_EQ(o.drain_timeout.count(), 10);
   EXPECT_EQ(o.log_target, Options::LogTarget::standard_error);
