@@ -174,8 +174,9 @@ def table(rows):
 
 
 def header_text(machine, command, date):
-    lines = [f"date:    {date}", f"command: {command}"]
-    lines += [f"{key + ':':9}{value}" for key, value in machine.items()]
+    facts = {"date": date, "command": command, **machine}
+    width = max(len(key) for key in facts) + 2
+    lines = [f"{key + ':':{width}}{value}" for key, value in facts.items()]
     lines.append("ratio = sshplex / ssh on every row (targets are stated in the same terms)")
     return "\n".join(lines)
 
