@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::size_t kReadChunk = 256 * 1024;
 
+// Shared by every TCP link: each read is handed to the SSH core (which keeps what it needs)
+// before libuv asks for the next buffer, so a pool of connections costs one buffer, not one each.
+char* shared_read_buffer() {
+  static const std::unique_ptr<char[]> buffer(new char[kReadChunk]);
+  return buffer.get();
+}
+
 std::string address_string(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = {};
   if (ss.ss_family == AF_INET) {
@@ -131,7 +138,6 @@ void TcpLink::on_connected(int status) {
   }
   log::verbose("Connection established.");
   connected_ = true;
-  read_buffer_ = std::make_unique<char[]>(kReadChunk);
   if (!paused_ && !start_reading()) return;
   observer_.on_link_connected();
 }
@@ -139,9 +145,8 @@ void TcpLink::on_connected(int status) {
 bool TcpLink::start_reading() {
   const int rc = uv_read_start(
       reinterpret_cast<uv_stream_t*>(tcp_),
-      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
-        auto* self = static_cast<TcpLink*>(h->data);
-        buf->base = self->read_buffer_.get();
+      [](uv_handle_t*, size_t, uv_buf_t* buf) {
+        buf->base = shared_read_buffer();
         buf->len = kReadChunk;
       },
       [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {

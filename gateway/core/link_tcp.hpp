@@ -52,7 +52,6 @@ class TcpLink final : public Link {
   std::vector<net::ResolvedAddress> addresses_;
   std::size_t next_address_ = 0;
   std::string last_error_;
-  std::unique_ptr<char[]> read_buffer_;
   std::size_t queued_ = 0;
   bool connected_ = false;
   bool established_ = false;

@@ -167,7 +167,7 @@ struct Client::Impl {
     drain_transport_events();
   }
 
-  void dispatch(const transport::InboundPacket& packet) {
+  void dispatch(transport::InboundPacket& packet) {
     const ByteView payload = packet.payload;
     if (payload.empty()) return protocol_error("empty message");
     const std::uint8_t type = payload[0];
@@ -183,7 +183,8 @@ struct Client::Impl {
     }
     if (type >= connection::msg::kFirstConnectionMessage && type <= connection::msg::kLastConnectionMessage) {
       if (!auth.authenticated()) return protocol_error("connection protocol message before authentication");
-      const auto r = conn.handle(payload);
+      // The payload is given up: channel data keeps its buffer all the way to the application.
+      const auto r = conn.handle(std::move(packet.payload));
       if (!r.ok) return protocol_error(r.error);
       if (r.unimplemented) transport.send_unimplemented(packet.seq);
       return;

@@ -62,6 +62,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   HandleResult handle(ByteView payload);
+  // The same, for a payload the caller gives up: channel data then reaches the Data event in the
+  // payload's own buffer instead of a copy.
+  HandleResult handle(Bytes&& payload);
 
   // ---- channels. Open commands return our id, or nullopt at the channel limit.
   std::optional<ChannelId> open_session();
@@ -127,7 +130,7 @@ class Connection {
   HandleResult handle_open_confirmation(ByteView body);
   HandleResult handle_open_failure(ByteView body);
   HandleResult handle_window_adjust(ByteView body);
-  HandleResult handle_data(ByteView body, bool extended);
+  HandleResult handle_data(ByteView body, bool extended, Bytes* owned_payload);
   HandleResult handle_eof(ByteView body);
   HandleResult handle_close(ByteView body);
   HandleResult handle_channel_request(ByteView body);

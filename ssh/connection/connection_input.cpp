@@ -33,6 +33,13 @@ bool parse_forwarded(std::string_view type, ByteView data, cevent::OpenRequest& 
 
 }  // namespace
 
+HandleResult Connection::handle(Bytes&& payload) {
+  if (!payload.empty() && (payload[0] == msg::kChannelData || payload[0] == msg::kChannelExtendedData)) {
+    return handle_data(ByteView(payload).subspan(1), payload[0] == msg::kChannelExtendedData, &payload);
+  }
+  return handle(ByteView(payload));
+}
+
 HandleResult Connection::handle(ByteView payload) {
   if (payload.empty()) return fail("empty connection message");
   const ByteView body = payload.subspan(1);
@@ -52,9 +59,9 @@ HandleResult Connection::handle(ByteView payload) {
     case msg::kChannelWindowAdjust:
       return handle_window_adjust(body);
     case msg::kChannelData:
-      return handle_data(body, false);
+      return handle_data(body, false, nullptr);
     case msg::kChannelExtendedData:
-      return handle_data(body, true);
+      return handle_data(body, true, nullptr);
     case msg::kChannelEof:
       return handle_eof(body);
     case msg::kChannelClose:
@@ -206,7 +213,7 @@ HandleResult Connection::handle_window_adjust(ByteView body) {
   return {};
 }
 
-HandleResult Connection::handle_data(ByteView body, bool extended) {
+HandleResult Connection::handle_data(ByteView body, bool extended, Bytes* owned_payload) {
   wire::Reader r(body);
   const char* what = extended ? "CHANNEL_EXTENDED_DATA" : "CHANNEL_DATA";
   std::uint32_t id = 0, type = 0;
@@ -223,6 +230,16 @@ HandleResult Connection::handle_data(ByteView body, bool extended) {
   if (data.empty()) return {};
   ch->local_window -= static_cast<std::uint32_t>(data.size());
   ch->unconsumed += data.size();
+  if (owned_payload != nullptr) {
+    // Reuse the payload's buffer: drop the message header in front of the data.
+    Bytes& p = *owned_payload;
+    const auto offset = static_cast<std::ptrdiff_t>(data.data() - p.data());
+    const std::size_t size = data.size();
+    p.erase(p.begin(), p.begin() + offset);
+    p.resize(size);
+    events_.emplace_back(cevent::Data{id, std::move(p), type});
+    return {};
+  }
   events_.emplace_back(cevent::Data{id, Bytes(data.begin(), data.end()), type});
   return {};
 }
