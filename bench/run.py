@@ -15,6 +15,7 @@ import os
 import shlex
 import sys
 import shutil
+import subprocess
 import tempfile
 
 # The runner's modules are imported from the source tree; keep __pycache__ out of it.
@@ -102,7 +103,7 @@ def main(argv):
     try:
         bench, server = bench_environment(args, workdir)
         rows = run_metrics(bench, args.only)
-    except procs.ToolError as error:
+    except (procs.ToolError, OSError, subprocess.SubprocessError) as error:
         print(f"setup failed: {error}", file=sys.stderr)
         return 1
     finally:
