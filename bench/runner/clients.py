@@ -14,25 +14,22 @@ KEX = "curve25519-sha256"
 
 
 class Client:
-    """One client binary under test; `pool_size` is only set for sshplex."""
+    """One client binary under test; `pool_size` is only ever set for sshplex (metric 8)."""
 
-    def __init__(self, name, path, pool_size=None, extra_options=()):
+    def __init__(self, name, path, pool_size=None):
         self.name = name
         self.path = path
         self.pool_size = pool_size
-        self.extra_options = list(extra_options)
 
     def label(self):
         return self.name if self.pool_size is None else f"{self.name}(PoolSize={self.pool_size})"
 
-    def with_options(self, pool_size=None, extra_options=()):
-        pool = pool_size if self.name == "sshplex" else None
-        extra = list(extra_options) if self.name == "sshplex" else []
-        return Client(self.name, self.path, pool, extra)
+    def with_pool_size(self, pool_size):
+        return Client(self.name, self.path, pool_size)
 
 
 def command(client, sshd, port, cipher, forwards):
-    """The shared command line: only the binary (and sshplex's own pool options) differ."""
+    """The shared command line: only the binary (and, in metric 8, sshplex's PoolSize) differ."""
     argv = [client.path, "-F", "/dev/null", "-N", "-p", str(port), "-i", sshd.user_key,
             "-o", f"UserKnownHostsFile={sshd.known_hosts}", "-o", "StrictHostKeyChecking=yes",
             "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", f"Ciphers={cipher}",
@@ -42,8 +39,6 @@ def command(client, sshd, port, cipher, forwards):
             "-o", f"KexAlgorithms={KEX}"]
     if client.pool_size is not None:
         argv += ["-o", f"PoolSize={client.pool_size}"]
-    for option in client.extra_options:
-        argv += ["-o", option]
     argv += forwards
     argv.append("127.0.0.1")
     return argv

@@ -198,12 +198,8 @@ def held_channels_rows(bench, want):
     rss = report.Row("6.rss_per_channel", f"6 RSS per idle channel at {count}", "KiB",
                      report.absolute_at_most(4.0, "sshplex <= 4 KiB"), digits=2)
 
-    # sshplex caps clients per listener (MaxClients, 4096 by default); ssh has no such cap.
-    sshplex = bench.sshplex.with_options(extra_options=[f"MaxClients={count + 1000}"])
-    rss.notes.append(f"sshplex ran with -o MaxClients={count + 1000} so that {count} channels fit")
-
     def body():
-        for client in alternate(bench.reps, [bench.ssh, sshplex]):
+        for client in alternate(bench.reps, [bench.ssh, bench.sshplex]):
             socks_port, forwards, probe = socks_client(bench, client)
             with running(bench, client, forwards, probe) as proc:
                 rss_before = procs.rss_kib(proc.pid)
@@ -272,7 +268,7 @@ def pool_rows(bench):
     sizes = (1, 2, 4)
     rows = {n: report.Row(f"8.pool{n}", f"8 {streams} streams download, PoolSize={n}", "MB/s")
             for n in sizes}
-    variants = [bench.ssh] + [bench.sshplex.with_options(pool_size=n) for n in sizes]
+    variants = [bench.ssh] + [bench.sshplex.with_pool_size(n) for n in sizes]
 
     def body():
         for client in alternate(bench.reps, variants):
