@@ -14,6 +14,9 @@ class ChannelHandler {
   virtual void on_open_failed(std::uint32_t reason, const std::string& description) = 0;
   // Data the owner must pass on and then acknowledge with SshSession::consume().
   virtual void on_data(ssh::Bytes data, std::uint32_t extended_type) = 0;
+  // Ends a run of on_data calls (all the packets of one read from the server): data held back
+  // can now go out in one write.
+  virtual void on_data_flush() {}
   // More can be sent (window reopened or the connection's output queue drained).
   virtual void on_writable() = 0;
   virtual void on_eof() = 0;

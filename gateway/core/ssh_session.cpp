@@ -83,6 +83,7 @@ void SshSession::pump() {
       dispatch(*event);
       if (finished_) break;
     }
+    if (!finished_) flush_received_data();
     if (finished_ || !link_up_) break;
     if (client_->has_transmit()) {
       progressed = true;
@@ -108,6 +109,16 @@ void SshSession::pump() {
                    static_cast<std::uint64_t>(wait.count()) + 1, 0);
   } else {
     uv_timer_stop(timer_);
+  }
+}
+
+void SshSession::flush_received_data() {
+  // One local write per channel for everything one read brought, instead of one per packet.
+  std::vector<ssh::ChannelId> ids;
+  ids.swap(data_received_);
+  for (ssh::ChannelId id : ids) {
+    if (auto it = handlers_.find(id); it != handlers_.end()) it->second->on_data_flush();
+    if (finished_) return;
   }
 }
 
@@ -167,6 +178,7 @@ void SshSession::dispatch(ssh::Event& event) {
           }
         } else if constexpr (std::is_same_v<T, ssh::event::ChannelData>) {
           if (auto it = handlers_.find(e.id); it != handlers_.end()) {
+            if (data_received_.empty() || data_received_.back() != e.id) data_received_.push_back(e.id);
             it->second->on_data(std::move(e.data), e.extended_type);
           } else {
             client_->consume(e.id, e.data.size());
@@ -204,6 +216,7 @@ std::optional<ssh::ChannelId> SshSession::open_direct_tcpip(const std::string& h
                                                             const std::string& originator,
                                                             std::uint32_t originator_port, ChannelHandler& handler) {
   if (!client_ || finished_ || !authenticated_) return std::nullopt;
+  client_->advance_time(now_of(loop_));  // the open's round trip sizes the channel window
   auto id = client_->open_direct_tcpip(host, port, originator, originator_port);
   if (id) handlers_[*id] = &handler;
   pump();
@@ -212,6 +225,7 @@ std::optional<ssh::ChannelId> SshSession::open_direct_tcpip(const std::string& h
 
 std::optional<ssh::ChannelId> SshSession::open_direct_streamlocal(const std::string& path, ChannelHandler& handler) {
   if (!client_ || finished_ || !authenticated_) return std::nullopt;
+  client_->advance_time(now_of(loop_));
   auto id = client_->open_direct_streamlocal(path);
   if (id) handlers_[*id] = &handler;
   pump();

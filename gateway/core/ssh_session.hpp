@@ -104,6 +104,7 @@ class SshSession : private LinkObserver {
 
   std::unique_ptr<Link> make_link();
   void on_timer();
+  void flush_received_data();
   void dispatch(ssh::Event& event);
   void fail(const std::string& why);
 
@@ -122,6 +123,8 @@ class SshSession : private LinkObserver {
   bool in_pump_ = false;
   std::unordered_map<ssh::ChannelId, ChannelHandler*> handlers_;
   std::unordered_set<ssh::ChannelId> want_writable_;
+  // Channels that received data during this pump: told to flush once the events are drained.
+  std::vector<ssh::ChannelId> data_received_;
   std::unordered_map<std::uint64_t, GlobalReply> global_replies_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "gateway/core/log.hpp"
+#include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
 namespace {
@@ -19,8 +20,13 @@ char* shared_read_buffer() {
 }
 
 struct LocalWrite {
+  // Received payloads go back to the pool for the next packets.
+  ~LocalWrite() {
+    for (auto& p : parts) ssh::wire::release_buffer(std::move(p));
+  }
   uv_write_t req{};
-  ssh::Bytes bytes;
+  std::vector<ssh::Bytes> parts;
+  std::size_t size;
   StreamSplice* splice;
   bool channel_data;  // acknowledged to the channel (window credit) once written
 };
@@ -156,21 +162,48 @@ void StreamSplice::on_data(ssh::Bytes data, std::uint32_t extended_type) {
     session_.consume(channel_, data.size());
     return;
   }
-  write_local(std::move(data), true);
+  // Held until the session has delivered everything of this read (on_data_flush).
+  held_.push_back(std::move(data));
+}
+
+void StreamSplice::on_data_flush() { flush_held_data(); }
+
+void StreamSplice::flush_held_data() {
+  if (held_.empty()) return;
+  if (local_closing_) {
+    held_.clear();  // nowhere to write it any more
+    return;
+  }
+  std::vector<ssh::Bytes> parts;
+  parts.swap(held_);
+  write_local(std::move(parts), true);
 }
 
 void StreamSplice::write_local(ssh::Bytes bytes, bool channel_data) {
-  auto* w = new LocalWrite{{}, std::move(bytes), this, channel_data};
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
+  std::vector<ssh::Bytes> parts;
+  parts.push_back(std::move(bytes));
+  write_local(std::move(parts), channel_data);
+}
+
+void StreamSplice::write_local(std::vector<ssh::Bytes> parts, bool channel_data) {
+  std::size_t size = 0;
+  std::vector<uv_buf_t> bufs;
+  bufs.reserve(parts.size());
+  for (auto& p : parts) {
+    size += p.size();
+    bufs.push_back(uv_buf_init(reinterpret_cast<char*>(p.data()), static_cast<unsigned>(p.size())));
+  }
+  auto* w = new LocalWrite{{}, std::move(parts), size, this, channel_data};
   ++local_writes_in_flight_;
-  const int rc = uv_write(&w->req, stream_, &b, 1, [](uv_write_t* req, int status) {
-    std::unique_ptr<LocalWrite> lw(reinterpret_cast<LocalWrite*>(req));
-    lw->splice->on_local_write_done(lw->bytes.size(), status, lw->channel_data);
-  });
+  // One writev for all parts; libuv copies the buffer list when it has to queue.
+  const int rc = uv_write(&w->req, stream_, bufs.data(), static_cast<unsigned>(bufs.size()),
+                          [](uv_write_t* req, int status) {
+                            std::unique_ptr<LocalWrite> lw(reinterpret_cast<LocalWrite*>(req));
+                            lw->splice->on_local_write_done(lw->size, status, lw->channel_data);
+                          });
   if (rc != 0) {
-    const std::size_t n = w->bytes.size();
     delete w;
-    on_local_write_done(n, rc, channel_data);
+    on_local_write_done(size, rc, channel_data);
   }
 }
 
@@ -187,6 +220,7 @@ void StreamSplice::on_local_write_done(std::size_t bytes, int status, bool chann
 }
 
 void StreamSplice::on_eof() {
+  flush_held_data();  // the data before the EOF goes out before the shutdown
   remote_eof_ = true;
   maybe_shutdown_local();
 }
@@ -206,6 +240,7 @@ void StreamSplice::maybe_shutdown_local() {
 }
 
 void StreamSplice::on_closed() {
+  if (!local_closing_) flush_held_data();
   if (!open_ && failure_reply_ && !local_closing_) {
     // The connection died while the open was pending: a SOCKS client still deserves a reply.
     on_open_failed(2, "connection to the server lost");

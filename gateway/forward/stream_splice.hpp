@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/core/channel_handler.hpp"
 #include "gateway/core/ssh_session.hpp"
@@ -44,6 +45,7 @@ class StreamSplice final : public ChannelHandler {
   void on_open_confirmed() override;
   void on_open_failed(std::uint32_t reason, const std::string& description) override;
   void on_data(ssh::Bytes data, std::uint32_t extended_type) override;
+  void on_data_flush() override;
   void on_writable() override;
   void on_eof() override;
   void on_closed() override;
@@ -53,6 +55,8 @@ class StreamSplice final : public ChannelHandler {
   void on_read(ssize_t nread, const uv_buf_t* buf);
   void flush_to_channel();
   void write_local(ssh::Bytes bytes, bool channel_data);
+  void write_local(std::vector<ssh::Bytes> parts, bool channel_data);
+  void flush_held_data();
   void on_local_write_done(std::size_t bytes, int status, bool channel_data);
   void maybe_shutdown_local();
   void close_local();
@@ -71,6 +75,7 @@ class StreamSplice final : public ChannelHandler {
   ssh::Bytes pending_;  // read from the local socket, not yet taken by the channel
   std::size_t pending_offset_ = 0;
   std::size_t local_writes_in_flight_ = 0;
+  std::vector<ssh::Bytes> held_;  // channel data of the current read, written together on flush
   bool open_ = false;
   bool reading_ = false;
   bool local_eof_ = false;        // local peer finished sending

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <set>
+#include <unordered_map>
 #include <utility>
 
 #include "ssh/auth/message_numbers.hpp"
@@ -142,7 +143,35 @@ struct Client::Impl {
       if (std::holds_alternative<auth::aevent::Success>(*e)) keepalive.start(now);
       events.push_back(from_auth(std::move(*e)));
     }
-    while (auto e = conn.poll_event()) events.push_back(from_connection(std::move(*e)));
+    while (auto e = conn.poll_event()) {
+      if (const auto* opened = std::get_if<connection::cevent::Opened>(&*e)) on_channel_opened(opened->id);
+      if (const auto* failed = std::get_if<connection::cevent::OpenFailed>(&*e)) opening_since.erase(failed->id);
+      events.push_back(from_connection(std::move(*e)));
+    }
+  }
+
+  // Channel opens we sent, by when: their answers measure the round trip.
+  std::unordered_map<ChannelId, TimePoint> opening_since;
+  std::optional<std::chrono::nanoseconds> min_round_trip;
+
+  void note_open(std::optional<ChannelId> id) {
+    if (id) opening_since[*id] = now;
+  }
+
+  // The window that keeps window_target_rate flowing over the shortest round trip seen (the open
+  // also includes the server's own connect, so this errs towards a wider window, within the cap).
+  void on_channel_opened(ChannelId id) {
+    const auto it = opening_since.find(id);
+    if (it == opening_since.end()) return;
+    const auto sample = now - it->second;
+    opening_since.erase(it);
+    if (!min_round_trip || sample < *min_round_trip) min_round_trip = sample;
+    const double seconds = std::chrono::duration<double>(*min_round_trip).count();
+    const double wanted = seconds * static_cast<double>(config.window_target_rate);
+    const auto window = static_cast<std::uint32_t>(
+        std::clamp(wanted, static_cast<double>(config.channel_window), static_cast<double>(config.max_channel_window)));
+    if (window > conn.window()) conn.set_window(window);
+    conn.enlarge_window(id, conn.window());
   }
 
   void protocol_error(const std::string& why) {
@@ -237,6 +266,10 @@ void Client::handle_bytes(ByteView data, TimePoint now) {
   if (!data.empty()) s.keepalive.on_traffic(s.now);
   s.transport.handle_bytes(data);
   s.pump();
+}
+
+void Client::advance_time(TimePoint now) {
+  if (now > impl_->now) impl_->now = now;
 }
 
 void Client::handle_timeout(TimePoint now) {
@@ -368,6 +401,7 @@ const std::vector<std::string>& Client::server_sig_algs() const {
 std::optional<ChannelId> Client::open_session() {
   if (!impl_->ready_for_channels()) return std::nullopt;
   auto id = impl_->conn.open_session();
+  impl_->note_open(id);
   impl_->after_command();
   return id;
 }
@@ -376,6 +410,7 @@ std::optional<ChannelId> Client::open_direct_tcpip(std::string_view host, std::u
                                                    std::string_view originator_host, std::uint32_t originator_port) {
   if (!impl_->ready_for_channels()) return std::nullopt;
   auto id = impl_->conn.open_direct_tcpip(host, port, originator_host, originator_port);
+  impl_->note_open(id);
   impl_->after_command();
   return id;
 }
@@ -383,6 +418,7 @@ std::optional<ChannelId> Client::open_direct_tcpip(std::string_view host, std::u
 std::optional<ChannelId> Client::open_direct_streamlocal(std::string_view socket_path) {
   if (!impl_->ready_for_channels()) return std::nullopt;
   auto id = impl_->conn.open_direct_streamlocal(socket_path);
+  impl_->note_open(id);
   impl_->after_command();
   return id;
 }

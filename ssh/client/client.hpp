@@ -23,8 +23,13 @@ using ChannelId = std::uint32_t;  // our local channel number (RFC 4254 §5.1 "s
 struct ClientConfig {
   transport::TransportConfig transport;
   std::string user;
-  // Our receive window per channel. Larger than OpenSSH's 2 MiB so long fat links are not capped.
-  std::uint32_t channel_window = 8 * 1024 * 1024;
+  // Our receive window per channel starts at OpenSSH's 2 MiB (a wider window only makes the
+  // server buffer more on a short path) and grows with the round trip measured on channel opens
+  // to window_target_rate x RTT, up to max_channel_window, so long fat links are not capped. (Wider
+  // than 8 MiB measured slower against OpenSSH 9.2 over a 100 ms round trip: its buffers grow.)
+  std::uint32_t channel_window = 2 * 1024 * 1024;
+  std::uint32_t max_channel_window = 8 * 1024 * 1024;
+  std::uint64_t window_target_rate = 128 * 1024 * 1024;  // bytes per second
   std::uint32_t channel_max_packet = 32 * 1024;
   std::uint32_t max_channels = 65536;
   // keepalive@openssh.com probes (ServerAliveInterval / ServerAliveCountMax); 0 disables.
@@ -150,6 +155,9 @@ class Client {
   // the traffic at the last time the client was told).
   void handle_bytes(ByteView data, TimePoint now);
   void handle_timeout(TimePoint now);
+  // Tells the current time without anything being due (before commands whose timing is measured,
+  // such as channel opens).
+  void advance_time(TimePoint now);
   bool has_transmit() const;
   Bytes take_transmit();
   std::size_t pending_transmit_bytes() const;

@@ -19,8 +19,9 @@ struct Channel {
   // What the peer lets us send (RFC 4254 §5.2).
   std::uint32_t remote_window = 0;
   std::uint32_t remote_max_packet = 0;
-  // Credit the peer still has from what we advertised.
+  // Credit the peer still has from what we advertised, and the credit we keep topping it up to.
   std::uint32_t local_window = 0;
+  std::uint32_t window_size = 0;
   // Delivered to the application but not yet passed on (consume()).
   std::uint64_t unconsumed = 0;
   // Passed on but not yet returned to the peer in a WINDOW_ADJUST.

@@ -46,6 +46,7 @@ std::optional<ChannelId> Connection::allocate() {
   }
   slots_[id] = std::make_unique<Channel>();
   slots_[id]->local_window = config_.window;
+  slots_[id]->window_size = config_.window;
   ++live_;
   return id;
 }
@@ -157,13 +158,29 @@ void Connection::consume(ChannelId id, std::size_t n) {
   // Batched (one WINDOW_ADJUST per eighth of the window, not per read), yet early enough that the
   // peer keeps nearly the whole window in flight: on a long link throughput is window / RTT, and
   // waiting for half the window (as OpenSSH does) would halve it.
-  if (ch->consumed < std::max(config_.window / 8, config_.max_packet)) return;
+  if (ch->consumed < std::max(ch->window_size / 8, config_.max_packet)) return;
   if (!ch->half_close.accepts_data()) return;  // nothing more will arrive; credit is moot
   wire::Writer w(msg::kChannelWindowAdjust);
   w.u32(ch->remote_id).u32(ch->consumed);
   push(w.take());
   ch->local_window += ch->consumed;
   ch->consumed = 0;
+}
+
+void Connection::set_window(std::uint32_t window) { config_.window = std::max<std::uint32_t>(window, 1024); }
+
+bool Connection::enlarge_window(ChannelId id, std::uint32_t window) {
+  Channel* ch = find(id);
+  if (ch == nullptr || ch->phase != Channel::Phase::open || window <= ch->window_size) return false;
+  if (!ch->half_close.accepts_data()) return false;
+  // RFC 4254 §5.2: the window may be widened at any time by granting more than was consumed.
+  const std::uint32_t extra = window - ch->window_size;
+  wire::Writer w(msg::kChannelWindowAdjust);
+  w.u32(ch->remote_id).u32(extra);
+  push(w.take());
+  ch->local_window += extra;
+  ch->window_size = window;
+  return true;
 }
 
 void Connection::send_eof(ChannelId id) {

@@ -79,6 +79,12 @@ class Connection {
   // queued (has_output() false), so messages keep their order.
   std::size_t send(ChannelId id, ByteView data, std::uint32_t extended_type, std::size_t limit, PayloadSink& sink);
   void consume(ChannelId id, std::size_t n);
+  // The receive window offered to channels opened or accepted from now on.
+  void set_window(std::uint32_t window);
+  std::uint32_t window() const { return config_.window; }
+  // Widens an open channel's receive window to `window` (one WINDOW_ADJUST for the difference);
+  // false when it is not open or already that wide.
+  bool enlarge_window(ChannelId id, std::uint32_t window);
   void send_eof(ChannelId id);
   void close(ChannelId id);
   // Session requests (RFC 4254 §6.5); false when the channel cannot take requests.

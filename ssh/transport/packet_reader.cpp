@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ssh/wire/buffer_pool.hpp"
+
 namespace ssh::transport {
 
 PacketReader::PacketReader(std::uint32_t max_packet_length)
@@ -57,7 +59,9 @@ PacketReader::Result PacketReader::next() {
   r.seq = seq_;
   r.wire_size = total;
   const std::size_t payload_size = packet_length_ - 1 - padding;
-  r.payload.assign(packet.begin() + 5, packet.begin() + 5 + static_cast<std::ptrdiff_t>(payload_size));
+  // A recycled buffer: channel data payloads go back to the pool once written to their socket.
+  r.payload = wire::acquire_buffer(payload_size);
+  r.payload.insert(r.payload.end(), packet.begin() + 5, packet.begin() + 5 + static_cast<std::ptrdiff_t>(payload_size));
   start_ += total;
   have_length_ = false;
   ++seq_;  // wraps at 2^32 (RFC 4253 §6.4)

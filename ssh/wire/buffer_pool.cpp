@@ -1,14 +1,16 @@
 #include "ssh/wire/buffer_pool.hpp"
 
+#include <iterator>
 #include <vector>
 
 namespace ssh::wire {
 namespace {
 
-// Enough for the writes in flight on a busy connection; the range keeps small buffers (which
-// malloc serves well) and outsized ones (kept only by a rare burst) out.
-constexpr std::size_t kPoolDepth = 16;
-constexpr std::size_t kMinPooled = 64 * 1024;
+// Enough for a window's worth of received packets and the writes in flight on a busy connection;
+// the range keeps small buffers (which malloc serves well) and outsized ones (kept only by a rare
+// burst) out.
+constexpr std::size_t kPoolDepth = 64;
+constexpr std::size_t kMinPooled = 16 * 1024;
 constexpr std::size_t kMaxPooled = 4 * 1024 * 1024;
 
 std::vector<Bytes>& pool() {
@@ -20,10 +22,13 @@ std::vector<Bytes>& pool() {
 
 Bytes acquire_buffer(std::size_t capacity) {
   auto& buffers = pool();
-  while (!buffers.empty()) {
-    Bytes b = std::move(buffers.back());
-    buffers.pop_back();
-    if (b.capacity() >= capacity) return b;
+  // Most recently released first: its memory is the most likely to still be in cache.
+  for (auto it = buffers.rbegin(); it != buffers.rend(); ++it) {
+    if (it->capacity() >= capacity && it->capacity() / 4 <= capacity) {
+      Bytes b = std::move(*it);
+      buffers.erase(std::next(it).base());
+      return b;
+    }
   }
   Bytes fresh;
   fresh.reserve(capacity);
@@ -40,5 +45,7 @@ void release_buffer(Bytes&& buffer) {
 }
 
 std::size_t pooled_buffer_count() { return pool().size(); }
+
+void clear_buffer_pool() { pool().clear(); }
 
 }  // namespace ssh::wire

@@ -9,7 +9,8 @@ namespace {
 
 // Empties this thread's pool so each test starts from a known state.
 void drain_pool() {
-  while (pooled_buffer_count() > 0) (void)acquire_buffer(1);
+  clear_buffer_pool();
+  EXPECT_EQ(pooled_buffer_count(), 0u);
 }
 
 TEST(BufferPool, AcquiredBuffersAreEmptyWithTheCapacityAsked) {
@@ -56,12 +57,25 @@ TEST(BufferPool, DepthIsBounded) {
   EXPECT_EQ(pooled_buffer_count(), 0u);
   // Release many at once: only a bounded number may stay parked in the pool.
   std::vector<Bytes> held;
-  for (int i = 0; i < 40; ++i) held.push_back(acquire_buffer(64 * 1024));
+  for (int i = 0; i < 100; ++i) held.push_back(acquire_buffer(64 * 1024));
   for (auto& b : held) release_buffer(std::move(b));
   EXPECT_GT(pooled_buffer_count(), 0u);
-  EXPECT_LE(pooled_buffer_count(), 16u);
+  EXPECT_LE(pooled_buffer_count(), 64u);
+  const std::size_t parked = pooled_buffer_count();
   (void)acquire_buffer(64 * 1024);
-  EXPECT_LE(pooled_buffer_count(), 15u);
+  EXPECT_EQ(pooled_buffer_count(), parked - 1);
+}
+
+TEST(BufferPool, ASmallRequestDoesNotPinABigBuffer) {
+  drain_pool();
+  Bytes big = acquire_buffer(1024 * 1024);
+  const std::uint8_t* storage = big.data();
+  release_buffer(std::move(big));
+  const Bytes small = acquire_buffer(20 * 1024);
+  EXPECT_NE(small.data(), storage);
+  EXPECT_EQ(pooled_buffer_count(), 1u) << "the big buffer stays parked for a big request";
+  const Bytes again = acquire_buffer(512 * 1024);
+  EXPECT_EQ(again.data(), storage);
 }
 
 }  // namespace
