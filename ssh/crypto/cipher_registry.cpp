@@ -88,6 +88,13 @@ std::unique_ptr<PacketCipher> make_packet_cipher(std::string_view cipher_name, s
   return nullptr;
 }
 
+void PacketCipher::seal(std::uint32_t seq, Bytes& packet) {
+  const std::size_t size = packet.size();
+  packet.insert(packet.end(), tag_size(), std::uint8_t{0});
+  const MutableByteView whole(packet);
+  seal_into(seq, whole.first(size), whole.subspan(size));
+}
+
 namespace packet_detail {
 
 bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size) {

@@ -49,12 +49,7 @@ class PacketCipher {
   // `tag` (tag_size() bytes). Both usually lie in the output buffer, so nothing is copied.
   virtual void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag) = 0;
   // The same for a packet held alone: seals it in place and appends the tag.
-  void seal(std::uint32_t seq, Bytes& packet) {
-    const std::size_t size = packet.size();
-    packet.resize(size + tag_size());
-    const MutableByteView whole(packet);
-    seal_into(seq, whole.first(size), whole.subspan(size));
-  }
+  void seal(std::uint32_t seq, Bytes& packet);
 
   // Opening is two-phase because the length must be learnt before the rest has arrived.
   // Number of leading bytes needed to learn the length (4, or one cipher block).

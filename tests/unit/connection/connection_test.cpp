@@ -187,6 +187,32 @@ TEST(Connection, WindowAdjustRestoresTheFullWindow) {
   EXPECT_EQ(h.c.channel(id)->local_window, 64u * 1024u);
 }
 
+// A long round trip widens the window of an open channel with one WINDOW_ADJUST for the difference;
+// credit is then returned in batches of the new size.
+TEST(Connection, EnlargedWindowGrantsTheDifferenceOnce) {
+  Harness h;  // window 64 KiB, max packet 16 KiB
+  auto id = h.open(42);
+  EXPECT_TRUE(h.c.enlarge_window(id, 256 * 1024));
+  auto out = h.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], window_adjust(42, 192 * 1024));
+  EXPECT_EQ(h.c.channel(id)->local_window, 256u * 1024u);
+  EXPECT_FALSE(h.c.enlarge_window(id, 128 * 1024)) << "a window never shrinks";
+  EXPECT_TRUE(h.sent().empty());
+  for (int i = 0; i < 2; ++i) h.ok(data_msg(id, 16000));
+  h.events();
+  h.c.consume(id, 32000);  // an eighth of 256 KiB is 32768: still batched
+  EXPECT_TRUE(h.sent().empty());
+  h.ok(data_msg(id, 1000));
+  h.events();
+  h.c.consume(id, 1000);
+  out = h.sent();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], window_adjust(42, 33000));
+  h.c.set_window(128 * 1024);
+  EXPECT_EQ(h.c.window(), 128u * 1024u);
+}
+
 TEST(Connection, PeerExceedingWindowIsError) {
   Harness h;  // window 64 KiB
   auto id = h.open();
