@@ -62,6 +62,10 @@ socks::ReplyCode RemoteSocks::reply_for_connect_error(int uv_status) {
   }
 }
 
+void RemoteSocks::on_data_flush() {
+  if (splice_) splice_->on_data_flush();
+}
+
 void RemoteSocks::on_data(ssh::Bytes data, std::uint32_t extended_type) {
   if (splice_) {
     splice_->on_data(std::move(data), extended_type);
@@ -140,7 +144,10 @@ void RemoteSocks::on_connected(net::ConnectResult result) {
   // The reply goes to the channel ahead of anything read from the local socket.
   splice_->set_open_replies({}, nullptr, std::move(first));
   splice_->on_open_confirmed();
-  if (!early_.empty()) splice_->on_data(std::move(early_), 0);
+  if (!early_.empty()) {
+    splice_->on_data(std::move(early_), 0);
+    splice_->on_data_flush();  // not within a session dispatch: nothing else will flush it
+  }
   early_.clear();
   if (remote_eof_) splice_->on_eof();
 }

@@ -40,6 +40,7 @@ class RemoteSocks final : public ChannelHandler {
   void on_open_confirmed() override {}
   void on_open_failed(std::uint32_t reason, const std::string& description) override;
   void on_data(ssh::Bytes data, std::uint32_t extended_type) override;
+  void on_data_flush() override;
   void on_writable() override;
   void on_eof() override;
   void on_closed() override;
