@@ -1,23 +1,14 @@
 #include "gateway/core/link_tcp.hpp"
 
-
 #include <arpa/inet.h>
 
 #include "gateway/core/liveness.hpp"
 #include "gateway/core/log.hpp"
+#include "gateway/net/read_buffer.hpp"
 #include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
 namespace {
-
-constexpr std::size_t kReadChunk = 256 * 1024;
-
-// Shared by every TCP link: each read is handed to the SSH core (which keeps what it needs)
-// before libuv asks for the next buffer, so a pool of connections costs one buffer, not one each.
-char* shared_read_buffer() {
-  static const std::unique_ptr<char[]> buffer(new char[kReadChunk]);
-  return buffer.get();
-}
 
 std::string address_string(const sockaddr_storage& ss) {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -145,10 +136,7 @@ void TcpLink::on_connected(int status) {
 bool TcpLink::start_reading() {
   const int rc = uv_read_start(
       reinterpret_cast<uv_stream_t*>(tcp_),
-      [](uv_handle_t*, size_t, uv_buf_t* buf) {
-        buf->base = shared_read_buffer();
-        buf->len = kReadChunk;
-      },
+      net::shared_read_buffer,
       [](uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
         static_cast<TcpLink*>(stream->data)->on_read(nread, buf);
       });

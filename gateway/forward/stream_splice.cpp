@@ -4,20 +4,11 @@
 #include <memory>
 
 #include "gateway/core/log.hpp"
+#include "gateway/net/read_buffer.hpp"
 #include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
 namespace {
-
-// One read buffer serves every splice: libuv reads a stream and runs its callback before it asks
-// for another buffer, and on_read hands the bytes on (or copies the rest) before returning. Idle
-// connections therefore hold no buffer at all, and a read costs no allocation.
-constexpr std::size_t kReadChunk = 256 * 1024;
-
-char* shared_read_buffer() {
-  static const std::unique_ptr<char[]> buffer(new char[kReadChunk]);
-  return buffer.get();
-}
 
 struct LocalWrite {
   // Received payloads go back to the pool for the next packets.
@@ -91,10 +82,7 @@ void StreamSplice::start_reading() {
   reading_ = true;
   uv_read_start(
       stream_,
-      [](uv_handle_t*, size_t, uv_buf_t* buf) {
-        buf->base = shared_read_buffer();
-        buf->len = kReadChunk;
-      },
+      net::shared_read_buffer,
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) { static_cast<StreamSplice*>(s->data)->on_read(nread, buf); });
 }
 
