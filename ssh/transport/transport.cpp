@@ -462,17 +462,13 @@ bool Transport::send_payload(Bytes payload) {
 bool Transport::send_payload(ByteView head, ByteView body) {
   auto& d = *impl_;
   if (d.closed || head.empty() || msg::is_kex_message(head[0])) return false;
-  if (d.can_send_upper() && d.queued.empty()) {
-    d.send_packet(head, body);
-  } else {
-    Bytes payload;
-    payload.reserve(head.size() + body.size());
-    payload.insert(payload.end(), head.begin(), head.end());
-    payload.insert(payload.end(), body.begin(), body.end());
-    if (d.queued_bytes + payload.size() > d.config.max_queued_bytes) return false;
-    d.queued_bytes += payload.size();
-    d.queued.push_back(std::move(payload));
+  if (!d.can_send_upper() || !d.queued.empty()) {
+    // Held back (key exchange): joined and queued like any other payload.
+    Bytes joined(head.begin(), head.end());
+    joined.insert(joined.end(), body.begin(), body.end());
+    return send_payload(std::move(joined));
   }
+  d.send_packet(head, body);
   d.maybe_rekey();
   return true;
 }
