@@ -30,6 +30,15 @@ Pair make_pair(const std::string& cipher, const std::string& mac) {
           crypto::make_packet_cipher(cipher, mac, false, key, iv, mac_key)};
 }
 
+// Keys `w` and `r` with the two ends of one protection; false when it cannot be built.
+bool install_pair(const std::string& cipher, const std::string& mac, PacketWriter& w, PacketReader& r) {
+  auto pair = make_pair(cipher, mac);
+  if (!pair.seal || !pair.open) return false;
+  w.set_cipher(std::move(pair.seal));
+  r.set_cipher(std::move(pair.open));
+  return true;
+}
+
 std::vector<Bytes> sample_payloads() {
   std::vector<Bytes> out;
   for (std::size_t n : {1u, 2u, 15u, 16u, 17u, 31u, 32u, 100u, 1000u, 32768u}) {
@@ -81,12 +90,9 @@ TEST(PacketReader, EveryCipherAndMacRoundTrips) {
     for (const auto& mac : macs) {
       SCOPED_TRACE(cipher + " " + mac);
       for (std::size_t chunk : {std::size_t{1}, std::size_t{13}, std::size_t{1} << 20}) {
-        auto pair = make_pair(cipher, mac);
-        ASSERT_TRUE(pair.seal && pair.open);
         PacketWriter w;
         PacketReader r(256 * 1024);
-        w.set_cipher(std::move(pair.seal));
-        r.set_cipher(std::move(pair.open));
+        ASSERT_TRUE(install_pair(cipher, mac, w, r));
         round_trip(w, r, chunk);
       }
     }
@@ -100,12 +106,9 @@ TEST(PacketReader, TwoPieceWritesArriveAsOnePayload) {
            {"aes128-gcm@openssh.com", ""}, {"chacha20-poly1305@openssh.com", ""}, {"aes128-ctr", "hmac-sha2-256"},
            {"aes256-ctr", "hmac-sha2-512-etm@openssh.com"}}) {
     SCOPED_TRACE(cipher + " " + mac);
-    auto pair = make_pair(cipher, mac);
-    ASSERT_TRUE(pair.seal && pair.open);
     PacketWriter w;
     PacketReader r(256 * 1024);
-    w.set_cipher(std::move(pair.seal));
-    r.set_cipher(std::move(pair.open));
+    ASSERT_TRUE(install_pair(cipher, mac, w, r));
     Bytes payload(32768 + 13);
     crypto::random_bytes(payload);
     Bytes wire;
@@ -130,11 +133,9 @@ TEST(PacketReader, TamperingIsAMacError) {
                                                         {"chacha20-poly1305@openssh.com", ""},
                                                         {"aes128-gcm@openssh.com", ""}}) {
     SCOPED_TRACE(cipher);
-    auto pair = make_pair(cipher, mac);
     PacketWriter w;
     PacketReader r(256 * 1024);
-    w.set_cipher(std::move(pair.seal));
-    r.set_cipher(std::move(pair.open));
+    ASSERT_TRUE(install_pair(cipher, mac, w, r));
     Bytes wire;
     w.write(Bytes(64, 0x5e), wire);
     wire[wire.size() - 20] ^= 0x01;
@@ -155,9 +156,7 @@ TEST(PacketReader, SequenceNumbersContinueAcrossCipherChange) {
   r.feed(wire);
   EXPECT_EQ(r.next().seq, 0u);
   EXPECT_EQ(r.next().seq, 1u);
-  auto pair = make_pair("aes128-ctr", "hmac-sha2-256");
-  w.set_cipher(std::move(pair.seal));
-  r.set_cipher(std::move(pair.open));
+  ASSERT_TRUE(install_pair("aes128-ctr", "hmac-sha2-256", w, r));
   wire.clear();
   w.write(Bytes{9}, wire);
   r.feed(wire);
