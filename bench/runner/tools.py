@@ -22,10 +22,11 @@ class Tools:
         argv = [self.path, name, *args, "--timeout", str(int(timeout))]
         return procs.run_json(name, argv, timeout + TOOL_MARGIN_S)
 
-    def _serve(self, name, args, stdin=subprocess.DEVNULL):
+    def _serve(self, name, args, stdin=subprocess.DEVNULL, ready_timeout=READY_TIMEOUT_S, watch=None):
+        """Starts a tool that announces itself with a {"ready": true, ...} line; returns (proc, line)."""
         proc = procs.Proc(name, [self.path, name, *args], self._log(name), stdin=stdin)
         try:
-            reply = proc.read_json_line(READY_TIMEOUT_S)
+            reply = proc.read_json_line(ready_timeout, watch)
             if reply.get("ready") is not True:
                 raise procs.ToolError(f"{name}: unexpected first line {reply}")
         except BaseException:
@@ -51,15 +52,7 @@ class Tools:
         """
         args = ["--proxy", f"127.0.0.1:{proxy_port}", "--target", f"127.0.0.1:{target_port}",
                 "--count", str(count), "--timeout", str(int(lifetime))]
-        proc = procs.Proc("hold", [self.path, "hold", *args], self._log("hold"), stdin=subprocess.PIPE)
-        try:
-            reply = proc.read_json_line(ready_timeout, watch)
-            if reply.get("ready") is not True:
-                raise procs.ToolError(f"hold: unexpected first line {reply}")
-        except BaseException:
-            proc.stop()
-            raise
-        return proc, reply
+        return self._serve("hold", args, stdin=subprocess.PIPE, ready_timeout=ready_timeout, watch=watch)
 
     def bulk(self, port, direction, size, streams=1, timeout=600):
         args = ["--connect", f"127.0.0.1:{port}", f"--{direction}", str(size)]

@@ -17,9 +17,6 @@ namespace bench::tools {
 
 namespace {
 
-// An open still unanswered after this long counts as failed, so the ready line always comes.
-constexpr std::uint64_t kOpenTimeoutNs = 30'000'000'000u;
-
 class Hold final : public Socks5Channel::Observer {
  public:
   Runtime runtime{"hold"};
@@ -117,11 +114,8 @@ class Hold final : public Socks5Channel::Observer {
 
   static void on_sweep(uv_timer_t* timer) {
     auto& self = *static_cast<Hold*>(timer->data);
-    const std::uint64_t now = monotonic_ns();
-    std::vector<Socks5Channel*> expired;
-    self.in_flight_.for_each([&](Socks5Channel& c) {
-      if (now - c.started_ns() > kOpenTimeoutNs) expired.push_back(&c);
-    });
+    // Stuck opens count as failed, so the ready line always comes.
+    const std::vector<Socks5Channel*> expired = overdue_opens(self.in_flight_, monotonic_ns());
     for (Socks5Channel* c : expired) {
       self.in_flight_.remove(*c);
       c->close();

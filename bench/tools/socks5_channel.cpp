@@ -183,4 +183,12 @@ void Socks5Channel::advance() {
   }
 }
 
+std::vector<Socks5Channel*> overdue_opens(LiveList<Socks5Channel>& in_flight, std::uint64_t now_ns) {
+  std::vector<Socks5Channel*> overdue;
+  in_flight.for_each([&](Socks5Channel& c) {
+    if (now_ns - c.started_ns() > kOpenTimeoutNs) overdue.push_back(&c);
+  });
+  return overdue;
+}
+
 }  // namespace bench::tools

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "bench/tools/live_list.hpp"
 
@@ -73,5 +74,11 @@ class Socks5Channel {
   std::array<std::uint8_t, 262> in_{};
   std::uint16_t in_len_ = 0;
 };
+
+// An open still unanswered after this long counts as failed, so one stuck open cannot stall a run.
+inline constexpr std::uint64_t kOpenTimeoutNs = 30'000'000'000u;
+
+// The channels of `in_flight` whose open has waited longer than kOpenTimeoutNs at `now_ns`.
+std::vector<Socks5Channel*> overdue_opens(LiveList<Socks5Channel>& in_flight, std::uint64_t now_ns);
 
 }  // namespace bench::tools

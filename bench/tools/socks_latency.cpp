@@ -18,8 +18,6 @@ namespace bench::tools {
 
 namespace {
 
-// An open still unanswered after this long counts as failed, so one stuck open cannot stall a run.
-constexpr std::uint64_t kOpenTimeoutNs = 30'000'000'000u;
 constexpr std::uint64_t kParallelWarmupNs = 500'000'000u;
 
 class Latency final : public Socks5Channel::Observer {
@@ -131,11 +129,7 @@ class Latency final : public Socks5Channel::Observer {
 
   static void on_sweep(uv_timer_t* timer) {
     auto& self = *static_cast<Latency*>(timer->data);
-    const std::uint64_t now = monotonic_ns();
-    std::vector<Socks5Channel*> expired;
-    self.in_flight_.for_each([&](Socks5Channel& c) {
-      if (now - c.started_ns() > kOpenTimeoutNs) expired.push_back(&c);
-    });
+    const std::vector<Socks5Channel*> expired = overdue_opens(self.in_flight_, monotonic_ns());
     for (Socks5Channel* c : expired) {
       self.failed(*c, "no answer within 30 s");
       c->close();
