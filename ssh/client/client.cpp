@@ -446,8 +446,7 @@ std::size_t Client::send(ChannelId id, ByteView data, std::uint32_t extended_typ
   } sink(s.transport);
   const std::size_t budget = s.output_budget();
   const std::size_t window = s.conn.send_capacity(id);
-  const std::size_t taken = s.conn.has_output() ? s.conn.send(id, data, extended_type, budget)
-                                                : s.conn.send(id, data, extended_type, budget, sink);
+  const std::size_t taken = s.conn.send(id, data, extended_type, budget, sink);
   if (taken < data.size() && (budget < window || sink.refused)) s.budget_limited.insert(id);
   s.after_command();
   return taken;
