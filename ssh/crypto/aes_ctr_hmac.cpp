@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
 
@@ -57,10 +58,11 @@ class AesCtrHmac final : public PacketCipher {
     bool ok = packet.size() >= 4 && tag_out.size() == tag_size_;
     if (ok && etm_) {
       // PROTOCOL §1.5: the length stays clear, the MAC covers seq || length || ciphertext.
-      ok = cipher_update(cipher_.get(), packet.data() + 4, packet.size() - 4) && compute_mac(seq, packet, tag.data());
+      ok = cipher_update(cipher_.get(), packet.data() + 4, packet.size() - 4) &&
+           compute_mac(seq, packet, {}, tag.data());
     } else if (ok) {
       // RFC 4253 §6.4: mac = MAC(key, sequence_number || unencrypted_packet).
-      ok = compute_mac(seq, packet, tag.data()) && cipher_update(cipher_.get(), packet.data(), packet.size());
+      ok = compute_mac(seq, packet, {}, tag.data()) && cipher_update(cipher_.get(), packet.data(), packet.size());
     }
     if (!ok) {
       seal_failed(packet, tag_out);
@@ -69,40 +71,53 @@ class AesCtrHmac final : public PacketCipher {
     std::copy_n(tag.begin(), tag_size_, tag_out.begin());
   }
 
-  std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {
+  std::uint32_t decrypt_length(std::uint32_t, ByteView prefix) override {
     length_ready_ = false;
     if (prefix.size() < length_prefix_size()) return 0;
-    // Encrypt-and-MAC: the first cipher block carries the length; decrypting it advances the CTR
-    // stream by one block, and open() continues from there.
-    if (!etm_ && !cipher_update(cipher_.get(), prefix.data(), kAesBlock)) return 0;
+    if (etm_) {
+      length_ready_ = true;
+      return load_be32(prefix.data());
+    }
+    // Encrypt-and-MAC: the first cipher block carries the length. Decrypting it uses up one block
+    // of the CTR stream, so its plaintext is kept for open_into(), which continues from there.
+    if (!cipher_update_to(cipher_.get(), prefix.data(), first_block_.data(), kAesBlock)) return 0;
     length_ready_ = true;
-    return load_be32(prefix.data());
+    return load_be32(first_block_.data());
   }
 
-  bool open(std::uint32_t seq, MutableByteView packet) override {
-    if (!length_ready_) return false;
-    length_ready_ = false;
-    if (packet.size() < length_prefix_size() + tag_size_) return false;
+  bool open_into(std::uint32_t seq, ByteView packet, std::uint8_t& padding_length, Bytes& out) override {
+    const bool length_ready = std::exchange(length_ready_, false);
+    if (!length_ready || packet.size() < length_prefix_size() + tag_size_ || packet.size() < 5 + tag_size_)
+      return open_failed(padding_length, out);
     const std::size_t body_size = packet.size() - tag_size_;
+    const ByteView tag = packet.subspan(body_size);
     std::array<std::uint8_t, kMaxTagSize> expected{};
     if (etm_) {
-      // Authenticate before decrypting anything.
-      if (!compute_mac(seq, {packet.data(), body_size}, expected.data())) return false;
-      if (CRYPTO_memcmp(expected.data(), packet.data() + body_size, tag_size_) != 0) return false;
-      return cipher_update(cipher_.get(), packet.data() + 4, body_size - 4);
+      // PROTOCOL §1.5: the MAC covers seq || length || ciphertext; authenticate before decrypting.
+      if (!compute_mac(seq, packet.first(body_size), {}, expected.data()) ||
+          CRYPTO_memcmp(expected.data(), tag.data(), tag_size_) != 0)
+        return open_failed(padding_length, out);
+      out.resize(body_size - 5);
+      if (!decrypt_body(cipher_.get(), packet.data() + 4, body_size - 4, kAesBlock, padding_length, out.data()))
+        return open_failed(padding_length, out);
+      return true;
     }
-    if (!cipher_update(cipher_.get(), packet.data() + kAesBlock, body_size - kAesBlock)) return false;
-    if (!compute_mac(seq, {packet.data(), body_size}, expected.data()) ||
-        CRYPTO_memcmp(expected.data(), packet.data() + body_size, tag_size_) != 0) {
-      // Do not leave unauthenticated plaintext behind for a careless caller.
-      wipe(packet.data(), body_size);
-      return false;
-    }
+    // RFC 4253 §6.4: the MAC covers seq || plaintext packet, which is the kept first block followed
+    // by the rest decrypted straight into `out` (whose first 11 bytes come from that block).
+    constexpr std::size_t kFromFirst = kAesBlock - 5;
+    out.resize(body_size - 5);
+    padding_length = first_block_[4];
+    for (std::size_t i = 0; i < kFromFirst; ++i) out[i] = first_block_[5 + i];
+    if (!cipher_update_to(cipher_.get(), packet.data() + kAesBlock, out.data() + kFromFirst, body_size - kAesBlock) ||
+        !compute_mac(seq, first_block_, ByteView(out).subspan(kFromFirst), expected.data()) ||
+        CRYPTO_memcmp(expected.data(), tag.data(), tag_size_) != 0)
+      return open_failed(padding_length, out);
     return true;
   }
 
  private:
-  bool compute_mac(std::uint32_t seq, ByteView data, std::uint8_t* out) {
+  // MAC over seq || head || tail (the packet, possibly in two pieces).
+  bool compute_mac(std::uint32_t seq, ByteView head, ByteView tail, std::uint8_t* out) {
     std::uint8_t seq_be[4];
     store_be32(seq_be, seq);
     std::size_t out_len = 0;
@@ -110,7 +125,8 @@ class AesCtrHmac final : public PacketCipher {
     // (OpenSSL 3.0 restores the keyed inner/outer digest states by duplicating them: two small
     // allocations per MAC. Avoiding them means rehashing the padded key twice per packet instead.)
     return EVP_MAC_init(mac_.get(), nullptr, 0, nullptr) == 1 && EVP_MAC_update(mac_.get(), seq_be, 4) == 1 &&
-           EVP_MAC_update(mac_.get(), data.data(), data.size()) == 1 &&
+           EVP_MAC_update(mac_.get(), head.data(), head.size()) == 1 &&
+           (tail.empty() || EVP_MAC_update(mac_.get(), tail.data(), tail.size()) == 1) &&
            EVP_MAC_final(mac_.get(), out, &out_len, kMaxTagSize) == 1 && out_len == tag_size_;
   }
 
@@ -119,6 +135,8 @@ class AesCtrHmac final : public PacketCipher {
   std::size_t tag_size_;
   bool etm_;
   bool length_ready_ = false;
+  // Encrypt-and-MAC only: the plaintext of the packet's first block, from decrypt_length().
+  std::array<std::uint8_t, kAesBlock> first_block_{};
 };
 
 }  // namespace

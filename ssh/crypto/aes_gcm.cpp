@@ -8,6 +8,7 @@
 #include <openssl/params.h>
 
 #include <array>
+#include <utility>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
 
@@ -34,48 +35,56 @@ class AesGcm final : public PacketCipher {
 
   // The sequence number is not an input to AES-GCM: packet order is bound by the invocation counter.
   void seal_into(std::uint32_t, MutableByteView packet, MutableByteView tag) override {
-    if (packet.size() < 4 || tag.size() != kGcmTag || !run(packet.data(), packet.size(), nullptr) ||
+    if (packet.size() < 4 || tag.size() != kGcmTag || !seal_run(packet.data(), packet.size()) ||
         !get_tag(tag.data())) {
       seal_failed(packet, tag);
     }
   }
 
-  std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {
+  std::uint32_t decrypt_length(std::uint32_t, ByteView prefix) override {
     length_ready_ = prefix.size() >= 4;
     return length_ready_ ? load_be32(prefix.data()) : 0;
   }
 
-  bool open(std::uint32_t, MutableByteView packet) override {
-    if (!length_ready_) return false;
-    length_ready_ = false;
-    if (packet.size() < 4 + kGcmTag) return false;
+  bool open_into(std::uint32_t, ByteView packet, std::uint8_t& padding_length, Bytes& out) override {
+    const bool length_ready = std::exchange(length_ready_, false);
+    if (!length_ready || packet.size() < 5 + kGcmTag) return open_failed(padding_length, out);
     const std::size_t body_size = packet.size() - kGcmTag;
     std::array<std::uint8_t, kGcmTag> tag{};
     for (std::size_t i = 0; i < kGcmTag; ++i) tag[i] = packet[body_size + i];
-    if (!run(packet.data(), body_size, tag.data())) {
-      // GCM decrypts before the tag check completes; wipe so no unauthenticated plaintext remains.
-      wipe(packet.data() + 4, body_size - 4);
-      return false;
-    }
+    out.resize(body_size - 5);
+    int out_len = 0;
+    std::uint8_t unused[kGcmBlock];
+    // GCM decrypts before its tag check completes (in finalisation); the plaintext is only handed
+    // over once that check passed, and wiped otherwise.
+    const bool ok = start() && EVP_CipherUpdate(ctx_.get(), nullptr, &out_len, packet.data(), 4) == 1 &&
+                    decrypt_body(ctx_.get(), packet.data() + 4, body_size - 4, kGcmBlock, padding_length, out.data()) &&
+                    set_tag(tag.data()) && EVP_CipherFinal_ex(ctx_.get(), unused, &out_len) == 1 && out_len == 0;
+    if (!ok) return open_failed(padding_length, out);
+    advance_counter();
     return true;
   }
 
  private:
-  // One packet: nonce from the current invocation counter, length as AAD, the rest in place, then
-  // finalisation, which checks `expected_tag` when decrypting. The counter advances only on success;
-  // a failure ends the connection anyway.
-  bool run(std::uint8_t* data, std::size_t size, std::uint8_t* expected_tag) {
+  // One packet sealed in place: nonce from the current invocation counter, length as AAD, the rest
+  // encrypted, then finalisation. The counter advances only on success; a failure ends the
+  // connection anyway.
+  bool seal_run(std::uint8_t* data, std::size_t size) {
     int out_len = 0;
     std::uint8_t unused[kGcmBlock];
-    if (EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv_.data(), -1) != 1) return false;
-    if (EVP_CipherUpdate(ctx_.get(), nullptr, &out_len, data, 4) != 1) return false;
+    if (!start() || EVP_CipherUpdate(ctx_.get(), nullptr, &out_len, data, 4) != 1) return false;
     if (!cipher_update(ctx_.get(), data + 4, size - 4)) return false;
-    if (expected_tag != nullptr && !set_tag(expected_tag)) return false;
     if (EVP_CipherFinal_ex(ctx_.get(), unused, &out_len) != 1 || out_len != 0) return false;
-    // The 64-bit invocation counter is big-endian and wraps (RFC 5647 §7.1).
+    advance_counter();
+    return true;
+  }
+
+  bool start() { return EVP_CipherInit_ex(ctx_.get(), nullptr, nullptr, nullptr, iv_.data(), -1) == 1; }
+
+  // The 64-bit invocation counter is big-endian and wraps (RFC 5647 §7.1).
+  void advance_counter() {
     for (std::size_t i = kGcmIv; i-- > 4;)
       if (++iv_[i] != 0) break;
-    return true;
   }
 
   bool get_tag(std::uint8_t* out) {

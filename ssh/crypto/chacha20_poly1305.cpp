@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <utility>
 
 #include "ssh/crypto/packet_cipher_impl.hpp"
 
@@ -50,28 +51,34 @@ class ChaCha20Poly1305 final : public PacketCipher {
     if (!ok) seal_failed(packet, tag);
   }
 
-  std::uint32_t decrypt_length(std::uint32_t seq, MutableByteView prefix) override {
+  std::uint32_t decrypt_length(std::uint32_t seq, ByteView prefix) override {
     length_ready_ = false;
     if (prefix.size() < 4) return 0;
-    // open() authenticates the length as it was on the wire, so keep the encrypted bytes.
+    // open_into() authenticates the length exactly as it was on the wire, so keep those bytes.
     for (std::size_t i = 0; i < 4; ++i) encrypted_length_[i] = prefix[i];
-    if (!start(header_.get(), chacha_iv(seq)) || !cipher_update(header_.get(), prefix.data(), 4)) return 0;
+    std::array<std::uint8_t, 4> length{};
+    if (!start(header_.get(), chacha_iv(seq)) ||
+        !cipher_update_to(header_.get(), encrypted_length_.data(), length.data(), 4))
+      return 0;
     length_ready_ = true;
-    return load_be32(prefix.data());
+    return load_be32(length.data());
   }
 
-  bool open(std::uint32_t seq, MutableByteView packet) override {
-    if (!length_ready_) return false;
-    length_ready_ = false;
-    if (packet.size() < 4 + kTag) return false;
+  bool open_into(std::uint32_t seq, ByteView packet, std::uint8_t& padding_length, Bytes& out) override {
+    const bool length_ready = std::exchange(length_ready_, false);
+    if (!length_ready || packet.size() < 5 + kTag) return open_failed(padding_length, out);
     const std::size_t body_size = packet.size() - kTag;
     std::array<std::uint8_t, kTag> expected{};
+    // Authenticate first: the tag covers the ciphertext, so nothing is decrypted for a forgery.
     if (!start_payload(chacha_iv(seq)) || EVP_MAC_update(poly_.get(), encrypted_length_.data(), 4) != 1 ||
-        EVP_MAC_update(poly_.get(), packet.data() + 4, body_size - 4) != 1 || !finish_tag(expected.data()))
-      return false;
-    if (CRYPTO_memcmp(expected.data(), packet.data() + body_size, kTag) != 0) return false;
+        EVP_MAC_update(poly_.get(), packet.data() + 4, body_size - 4) != 1 || !finish_tag(expected.data()) ||
+        CRYPTO_memcmp(expected.data(), packet.data() + body_size, kTag) != 0)
+      return open_failed(padding_length, out);
     // The main context now stands at block 1, where the payload keystream begins.
-    return cipher_update(main_.get(), packet.data() + 4, body_size - 4);
+    out.resize(body_size - 5);
+    if (!decrypt_body(main_.get(), packet.data() + 4, body_size - 4, kChachaBlock, padding_length, out.data()))
+      return open_failed(padding_length, out);
+    return true;
   }
 
  private:

@@ -15,10 +15,16 @@ class NullCipher final : public PacketCipher {
   bool length_in_clear() const override { return false; }
   void seal_into(std::uint32_t, MutableByteView, MutableByteView) override {}
   std::size_t length_prefix_size() const override { return 4; }
-  std::uint32_t decrypt_length(std::uint32_t, MutableByteView prefix) override {
+  std::uint32_t decrypt_length(std::uint32_t, ByteView prefix) override {
     return prefix.size() < 4 ? 0 : load_be32(prefix.data());
   }
-  bool open(std::uint32_t, MutableByteView packet) override { return packet.size() >= 4; }
+  // Nothing to verify or decrypt: copying into `out` is the whole job (the packet's one copy).
+  bool open_into(std::uint32_t, ByteView packet, std::uint8_t& padding_length, Bytes& out) override {
+    if (packet.size() < 5) return packet_detail::open_failed(padding_length, out);
+    padding_length = packet[4];
+    out.assign(packet.begin() + 5, packet.end());
+    return true;
+  }
 };
 
 }  // namespace

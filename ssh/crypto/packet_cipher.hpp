@@ -51,21 +51,27 @@ class PacketCipher {
   // The same for a packet held alone: seals it in place and appends the tag.
   void seal(std::uint32_t seq, Bytes& packet);
 
-  // Opening is two-phase because the length must be learnt before the rest has arrived.
+  // Opening is two-phase because the length must be learnt before the rest has arrived. Neither
+  // phase writes to the received bytes: they may be the caller's read buffer, and decrypting
+  // straight out of it into the payload buffer is what spares the receive path its copies.
   // Number of leading bytes needed to learn the length (4, or one cipher block).
   virtual std::size_t length_prefix_size() const = 0;
   // Returns packet_length (excluding the 4-byte length field and the tag). `prefix` holds the
-  // first length_prefix_size() bytes and may be decrypted in place; the implementation remembers
-  // whatever it needs for open().
-  virtual std::uint32_t decrypt_length(std::uint32_t seq, MutableByteView prefix) = 0;
-  // `packet` is the whole packet as received: 4 + packet_length bytes followed by tag_size() bytes,
-  // with the prefix already passed through decrypt_length(). Verifies the tag (constant time) and
-  // decrypts in place. Returns false on authentication failure (or when decrypt_length() did not
-  // succeed first); the connection must then end. After success packet[0..4) holds the plaintext
-  // length in every mode.
+  // first length_prefix_size() bytes as received; the implementation remembers whatever it needs
+  // for open_into() (for encrypt-and-MAC CTR: the decrypted first block, since its keystream is
+  // used up).
+  virtual std::uint32_t decrypt_length(std::uint32_t seq, ByteView prefix) = 0;
+  // `packet` is the whole packet as received, untouched: 4 + packet_length bytes followed by
+  // tag_size() bytes, its prefix already passed through decrypt_length(). Verifies the tag (in
+  // constant time) and decrypts out of place: on success `padding_length` holds the first plaintext
+  // byte and `out` exactly the packet_length - 1 bytes after it (payload, then padding), starting at
+  // out[0]; whatever `out` held before is overwritten. Returns false on authentication failure (or
+  // when decrypt_length() did not succeed first, or the packet cannot hold a padding_length byte);
+  // then `out` is left empty, any plaintext written to it wiped, and the connection must end.
   // Sealing and opening each need one call per packet in sequence-number order: the CTR stream and
   // the GCM invocation counter advance with every packet.
-  [[nodiscard]] virtual bool open(std::uint32_t seq, MutableByteView packet) = 0;
+  [[nodiscard]] virtual bool open_into(std::uint32_t seq, ByteView packet, std::uint8_t& padding_length,
+                                       Bytes& out) = 0;
 };
 
 // The "none" protection used before the first NEWKEYS.

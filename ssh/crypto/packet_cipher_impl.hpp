@@ -45,6 +45,41 @@ inline bool to_int(std::size_t n, int& out) {
 // In-place stream update on a context already keyed and positioned. False on any EVP failure.
 bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size);
 
+// Out-of-place stream update from `in` to `out` (distinct buffers). False on any EVP failure.
+inline bool cipher_update_to(EVP_CIPHER_CTX* ctx, const std::uint8_t* in, std::uint8_t* out, std::size_t size) {
+  if (size == 0) return true;
+  int len = 0;
+  int out_len = 0;
+  return to_int(size, len) && EVP_CipherUpdate(ctx, out, &out_len, in, len) == 1 && out_len == len;
+}
+
+// The largest cipher block among the packet protections (a ChaCha20 block).
+inline constexpr std::size_t kMaxCipherBlock = 64;
+
+// Decrypts a packet body (`size` >= 1 bytes from the padding_length byte on) out of place: its
+// first plaintext byte into `padding_length`, the rest into out[0 .. size - 1), so the payload
+// starts at out[0] with no later move. The first `head` bytes (one cipher block, at most
+// kMaxCipherBlock) go through a local block so that the bulk of the update starts block-aligned
+// in the cipher stream, where OpenSSL takes its fastest path.
+inline bool decrypt_body(EVP_CIPHER_CTX* ctx, const std::uint8_t* in, std::size_t size, std::size_t head,
+                         std::uint8_t& padding_length, std::uint8_t* out) {
+  std::uint8_t first[kMaxCipherBlock];
+  head = head < size ? head : size;
+  if (head == 0 || head > kMaxCipherBlock || !cipher_update_to(ctx, in, first, head)) return false;
+  padding_length = first[0];
+  for (std::size_t i = 1; i < head; ++i) out[i - 1] = first[i];
+  return cipher_update_to(ctx, in + head, out + head - 1, size - head);
+}
+
+// The failure half of open_into()'s contract: no plaintext survives in `out`, which is left empty,
+// nor in `padding_length`. Returns false for the caller to pass on.
+inline bool open_failed(std::uint8_t& padding_length, Bytes& out) {
+  padding_length = 0;
+  wipe(out.data(), out.size());
+  out.clear();
+  return false;
+}
+
 // seal_into() has no way to report failure. If OpenSSL fails mid-packet (it cannot for valid sizes,
 // but the plaintext must never go out regardless) the packet is wiped and the tag zeroed, so the
 // peer sees a MAC failure and ends the connection.

@@ -402,6 +402,9 @@ struct Transport::Impl {
     }
     reader.feed(data);
     process_packets();
+    // `data` is the caller's read buffer and goes away on return; decoding may have stopped early
+    // (a pending host key verdict, or the connection failed), so the reader keeps what is left.
+    reader.save_input();
     // While the host key verdict is pending nothing is decoded; bound what the server can make
     // us hold meanwhile.
     if (!closed && kex.awaiting_verdict && reader.buffered() > 4 * std::size_t{config.max_packet_length}) {

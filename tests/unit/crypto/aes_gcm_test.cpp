@@ -45,10 +45,8 @@ void check_sequence(const char* name, std::size_t key_size) {
     tx->seal(n, wire);
     const Bytes expected = reference_gcm(key, nonce, plain);
     ASSERT_EQ(wire, expected) << name << " packet " << n;
-    Bytes received = expected;
-    EXPECT_EQ(rx->decrypt_length(n, MutableByteView(received).first(4)), plain.size() - 4);
-    ASSERT_TRUE(rx->open(n, MutableByteView(received))) << name << " packet " << n;
-    EXPECT_EQ(Bytes(received.begin(), received.end() - 16), plain);
+    EXPECT_EQ(rx->decrypt_length(n, ByteView(expected).first(4)), plain.size() - 4);
+    EXPECT_EQ(test::open_packet(*rx, n, expected), plain) << name << " packet " << n;
   }
 }
 
@@ -68,9 +66,18 @@ TEST(AesGcm, FailedOpenLeavesNoPlaintext) {
   Bytes wire = plain;
   tx->seal(0, wire);
   wire.back() ^= 1;
-  ASSERT_EQ(rx->decrypt_length(0, MutableByteView(wire).first(4)), plain.size() - 4);
-  EXPECT_FALSE(rx->open(0, MutableByteView(wire)));
-  EXPECT_TRUE(std::all_of(wire.begin() + 4, wire.end() - 16, [](std::uint8_t b) { return b == 0; }));
+  ASSERT_EQ(rx->decrypt_length(0, ByteView(wire).first(4)), plain.size() - 4);
+  // GCM's tag check completes only after decrypting; the output must not keep that plaintext.
+  // (open_packet also checks that the output is left empty and padding_length zeroed.)
+  Bytes out;
+  out.reserve(plain.size());
+  std::uint8_t padding_length = 0;
+  EXPECT_FALSE(rx->open_into(0, wire, padding_length, out));
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(padding_length, 0);
+  // The whole reserved capacity held at most zeros: the decrypted bytes were wiped before clearing.
+  const std::uint8_t* raw = out.data();
+  EXPECT_TRUE(std::all_of(raw, raw + plain.size() - 5, [](std::uint8_t b) { return b == 0; }));
 }
 
 }  // namespace

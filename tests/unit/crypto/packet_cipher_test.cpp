@@ -15,6 +15,7 @@ namespace {
 using test::be32;
 using test::make_keys;
 using test::make_packet;
+using test::open_packet;
 
 struct Combo {
   std::string cipher, mac;
@@ -51,11 +52,14 @@ class PacketCipherTest : public testing::TestWithParam<Combo> {
 
 // Receives one sealed packet the way a transport does: prefix first, then the whole packet.
 // Returns false when the length is inconsistent or authentication fails.
-bool receive(PacketCipher& rx, std::uint32_t seq, Bytes wire, const Bytes& expected_plain) {
-  const std::uint32_t len = rx.decrypt_length(seq, MutableByteView(wire).first(rx.length_prefix_size()));
+// Neither phase may write to the received bytes (they can be the caller's read buffer).
+bool receive(PacketCipher& rx, std::uint32_t seq, const Bytes& wire, const Bytes& expected_plain) {
+  const Bytes before = wire;
+  const std::uint32_t len = rx.decrypt_length(seq, ByteView(wire).first(rx.length_prefix_size()));
   if (len != expected_plain.size() - 4) return false;
-  if (!rx.open(seq, MutableByteView(wire).first(4 + len + rx.tag_size()))) return false;
-  return std::equal(expected_plain.begin(), expected_plain.end(), wire.begin());
+  const auto plain = open_packet(rx, seq, ByteView(wire).first(4 + len + rx.tag_size()));
+  EXPECT_EQ(wire, before) << "received bytes were modified";
+  return plain == expected_plain;
 }
 
 TEST_P(PacketCipherTest, RoundTripsManySizesAndSequenceNumbers) {
@@ -99,12 +103,11 @@ TEST_P(PacketCipherTest, StreamOfManyPacketsOpensInOrder) {
   std::size_t pos = 0;
   for (std::uint32_t seq = 0; seq < plains.size(); ++seq) {
     ASSERT_LE(pos + rx->length_prefix_size(), stream.size());
-    const std::uint32_t len = rx->decrypt_length(seq, MutableByteView(stream).subspan(pos, rx->length_prefix_size()));
+    const std::uint32_t len = rx->decrypt_length(seq, ByteView(stream).subspan(pos, rx->length_prefix_size()));
     ASSERT_EQ(len, plains[seq].size() - 4) << "seq " << seq;
     const std::size_t total = 4 + len + rx->tag_size();
     ASSERT_LE(pos + total, stream.size());
-    ASSERT_TRUE(rx->open(seq, MutableByteView(stream).subspan(pos, total))) << "seq " << seq;
-    EXPECT_TRUE(std::equal(plains[seq].begin(), plains[seq].end(), stream.begin() + static_cast<std::ptrdiff_t>(pos)));
+    EXPECT_EQ(open_packet(*rx, seq, ByteView(stream).subspan(pos, total)), plains[seq]) << "seq " << seq;
     pos += total;
   }
   EXPECT_EQ(pos, stream.size());
@@ -141,10 +144,10 @@ TEST_P(PacketCipherTest, EverySingleBitFlipIsRejected) {
       wire.insert(wire.end(), spare.begin(), spare.end());
       wire[byte] = static_cast<std::uint8_t>(wire[byte] ^ (1U << bit));
       auto rx = make(false, 5);
-      const std::uint32_t len = rx->decrypt_length(3, MutableByteView(wire).first(rx->length_prefix_size()));
+      const std::uint32_t len = rx->decrypt_length(3, ByteView(wire).first(rx->length_prefix_size()));
       const std::size_t total = 4 + std::size_t{len} + rx->tag_size();
       ASSERT_LE(total, wire.size()) << byte << ":" << bit;
-      EXPECT_FALSE(rx->open(3, MutableByteView(wire).first(total))) << "byte " << byte << " bit " << bit;
+      EXPECT_FALSE(open_packet(*rx, 3, ByteView(wire).first(total))) << "byte " << byte << " bit " << bit;
     }
   }
   // The untampered packet still opens with the same setup.
@@ -159,7 +162,7 @@ TEST_P(PacketCipherTest, HighLengthBitsDecryptToAnImplausibleLength) {
   tx->seal(3, wire);
   wire[0] ^= 0x80;
   auto rx = make(false, 5);
-  EXPECT_GE(rx->decrypt_length(3, MutableByteView(wire).first(rx->length_prefix_size())), 0x80000000U);
+  EXPECT_GE(rx->decrypt_length(3, ByteView(wire).first(rx->length_prefix_size())), 0x80000000U);
 }
 
 TEST_P(PacketCipherTest, WrongSequenceNumber) {
@@ -206,8 +209,8 @@ TEST_P(PacketCipherTest, WrongKeyIsRejected) {
   tx->seal(0, wire);
   auto rx = make(false, 2);
   // With an encrypted length the wrong key usually garbles it already; either way nothing is accepted.
-  const std::uint32_t len = rx->decrypt_length(0, MutableByteView(wire).first(rx->length_prefix_size()));
-  const bool accepted = len == plain.size() - 4 && rx->open(0, MutableByteView(wire));
+  const std::uint32_t len = rx->decrypt_length(0, ByteView(wire).first(rx->length_prefix_size()));
+  const bool accepted = len == plain.size() - 4 && open_packet(*rx, 0, wire).has_value();
   EXPECT_FALSE(accepted);
 }
 
@@ -218,28 +221,33 @@ TEST_P(PacketCipherTest, MisuseAndTruncationFailCleanly) {
   tx->seal(0, wire);
   {
     auto rx = make(false);
-    Bytes copy = wire;
-    EXPECT_FALSE(rx->open(0, MutableByteView(copy)));  // decrypt_length() was never called
+    EXPECT_FALSE(open_packet(*rx, 0, wire));  // decrypt_length() was never called
   }
   {
     auto rx = make(false);
-    Bytes copy = wire;
-    EXPECT_EQ(rx->decrypt_length(0, MutableByteView(copy).first(2)), 0u);  // prefix too short
-    EXPECT_FALSE(rx->open(0, MutableByteView(copy)));
+    EXPECT_EQ(rx->decrypt_length(0, ByteView(wire).first(2)), 0u);  // prefix too short
+    EXPECT_FALSE(open_packet(*rx, 0, wire));
   }
-  for (std::size_t keep :
-       {std::size_t{0}, std::size_t{3}, tx->length_prefix_size(), tx->length_prefix_size() + tx->tag_size() - 1}) {
+  {
+    // Each length is good for one open only.
     auto rx = make(false);
-    Bytes copy = wire;
-    (void)rx->decrypt_length(0, MutableByteView(copy).first(rx->length_prefix_size()));
-    EXPECT_FALSE(rx->open(0, MutableByteView(copy).first(std::min(keep, copy.size())))) << keep;
+    (void)rx->decrypt_length(0, ByteView(wire).first(rx->length_prefix_size()));
+    EXPECT_EQ(open_packet(*rx, 0, wire), plain);
+    EXPECT_FALSE(open_packet(*rx, 1, wire));
+  }
+  // Too short to hold a length, a padding_length byte and a tag (the last one is one byte short
+  // of the smallest packet: a padding_length byte and the tag).
+  for (std::size_t keep : {std::size_t{0}, std::size_t{3}, tx->length_prefix_size(),
+                           tx->length_prefix_size() + tx->tag_size() - 1, 4 + tx->tag_size()}) {
+    auto rx = make(false);
+    (void)rx->decrypt_length(0, ByteView(wire).first(rx->length_prefix_size()));
+    EXPECT_FALSE(open_packet(*rx, 0, ByteView(wire).first(std::min(keep, wire.size())))) << keep;
   }
   {
     // Dropping the last byte of the tag (or adding one) must fail authentication, never crash.
     auto rx = make(false);
-    Bytes copy = wire;
-    (void)rx->decrypt_length(0, MutableByteView(copy).first(rx->length_prefix_size()));
-    EXPECT_FALSE(rx->open(0, MutableByteView(copy).first(copy.size() - 1)));
+    (void)rx->decrypt_length(0, ByteView(wire).first(rx->length_prefix_size()));
+    EXPECT_FALSE(open_packet(*rx, 0, ByteView(wire).first(wire.size() - 1)));
   }
   {
     // Sealing something shorter than a length field cannot leak anything or crash.
@@ -351,10 +359,11 @@ TEST(NullCipher, PassesPacketsThroughUnchanged) {
   Bytes wire = plain;
   tx->seal(0, wire);
   EXPECT_EQ(wire, plain);
-  EXPECT_EQ(rx->decrypt_length(0, MutableByteView(wire).first(4)), be32(plain.data()));
-  EXPECT_TRUE(rx->open(0, MutableByteView(wire)));
+  EXPECT_EQ(rx->decrypt_length(0, ByteView(wire).first(4)), be32(plain.data()));
+  EXPECT_EQ(open_packet(*rx, 0, wire), plain);
   EXPECT_EQ(wire, plain);
-  EXPECT_EQ(rx->decrypt_length(0, MutableByteView(wire).first(3)), 0u);
+  EXPECT_EQ(rx->decrypt_length(0, ByteView(wire).first(3)), 0u);
+  EXPECT_FALSE(open_packet(*rx, 0, ByteView(wire).first(4)));
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #pragma once
 // Helpers shared by the packet protection tests: key material and well-formed plaintext packets.
+#include <gtest/gtest.h>
+
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -49,6 +52,26 @@ inline Bytes make_packet(std::size_t payload_size, std::size_t block, bool lengt
 inline std::uint32_t be32(const std::uint8_t* p) {
   return static_cast<std::uint32_t>(p[0]) << 24 | static_cast<std::uint32_t>(p[1]) << 16 |
          static_cast<std::uint32_t>(p[2]) << 8 | p[3];
+}
+
+// Opens one whole received packet whose prefix already went through decrypt_length() and gives
+// back the plaintext packet as it was sealed (uint32 length | padding_length | payload | padding),
+// rebuilt from open_into()'s outputs; nullopt when open_into() refuses it. A refusal must leave the
+// output empty and padding_length zero, and the received bytes untouched.
+inline std::optional<Bytes> open_packet(PacketCipher& rx, std::uint32_t seq, ByteView packet) {
+  Bytes out = {0xee, 0xee};  // stale contents must be replaced either way
+  std::uint8_t padding_length = 0xee;
+  if (!rx.open_into(seq, packet, padding_length, out)) {
+    EXPECT_TRUE(out.empty()) << "a refused packet left bytes in the output";
+    EXPECT_EQ(padding_length, 0) << "a refused packet left its padding length";
+    return std::nullopt;
+  }
+  const std::size_t packet_length = out.size() + 1;
+  Bytes plain;
+  for (int shift = 24; shift >= 0; shift -= 8) plain.push_back(static_cast<std::uint8_t>(packet_length >> shift));
+  plain.push_back(padding_length);
+  plain.insert(plain.end(), out.begin(), out.end());
+  return plain;
 }
 
 }  // namespace ssh::crypto::test

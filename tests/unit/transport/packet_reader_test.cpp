@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
+#include <random>
+
 #include "ssh/crypto/random.hpp"
 #include "ssh/transport/algorithms.hpp"
 #include "ssh/transport/packet_writer.hpp"
@@ -175,7 +179,8 @@ Bytes raw_packet(std::uint32_t length, std::uint8_t padding, std::size_t body) {
 
 TEST(PacketReader, RejectsOversizedPacketsBeforeBuffering) {
   PacketReader r(35000);
-  r.feed(raw_packet(35008, 4, 0));
+  const Bytes wire = raw_packet(35008, 4, 0);
+  r.feed(wire);
   auto res = r.next();
   EXPECT_EQ(res.status, PacketReader::Status::error);
   EXPECT_FALSE(res.mac_error);
@@ -185,12 +190,14 @@ TEST(PacketReader, RejectsOversizedPacketsBeforeBuffering) {
 TEST(PacketReader, RejectsTooSmallAndMisalignedPackets) {
   {
     PacketReader r(35000);
-    r.feed(raw_packet(4, 3, 8));
+    const Bytes wire = raw_packet(4, 3, 8);
+    r.feed(wire);
     EXPECT_EQ(r.next().status, PacketReader::Status::error);
   }
   {
     PacketReader r(35000);
-    r.feed(raw_packet(13, 4, 20));  // 4 + 13 is not a multiple of 8
+    const Bytes wire = raw_packet(13, 4, 20);  // 4 + 13 is not a multiple of 8
+    r.feed(wire);
     EXPECT_EQ(r.next().status, PacketReader::Status::error);
   }
 }
@@ -198,19 +205,291 @@ TEST(PacketReader, RejectsTooSmallAndMisalignedPackets) {
 TEST(PacketReader, RejectsBadPaddingLength) {
   {
     PacketReader r(35000);
-    r.feed(raw_packet(12, 3, 11));  // padding below 4
+    const Bytes wire = raw_packet(12, 3, 11);  // padding below 4
+    r.feed(wire);
     EXPECT_EQ(r.next().status, PacketReader::Status::error);
   }
   {
     PacketReader r(35000);
-    r.feed(raw_packet(12, 12, 11));  // padding longer than the packet
+    const Bytes wire = raw_packet(12, 12, 11);  // padding longer than the packet
+    r.feed(wire);
     EXPECT_EQ(r.next().status, PacketReader::Status::error);
   }
 }
 
+// Every protection, the null one included ("none" below), with deterministic keys so one wire
+// stream can be received by many fresh readers.
+struct Mode {
+  std::string cipher, mac;
+};
+
+std::vector<Mode> all_modes() {
+  std::vector<Mode> out = {{"none", ""}};
+  for (const auto& cipher : supported_algorithms(AlgorithmKind::cipher)) {
+    if (crypto::cipher_info(cipher)->aead) {
+      out.push_back({cipher, ""});
+      continue;
+    }
+    for (const auto& mac : supported_algorithms(AlgorithmKind::mac)) out.push_back({cipher, mac});
+  }
+  return out;
+}
+
+std::unique_ptr<crypto::PacketCipher> make_end(const Mode& m, bool encrypt) {
+  if (m.cipher == "none") return crypto::make_null_cipher();
+  const auto ci = crypto::cipher_info(m.cipher);
+  const auto mi = crypto::mac_info(m.mac);
+  const Bytes key(ci->key_size, 0x42), iv(ci->iv_size, 0x17), mac_key(ci->aead ? 0 : mi->key_size, 0x5a);
+  return crypto::make_packet_cipher(m.cipher, m.mac, encrypt, key, iv, mac_key);
+}
+
+struct Stream {
+  std::vector<Bytes> payloads;
+  std::vector<std::size_t> ends;  // where each packet ends in `wire`
+  Bytes wire;
+};
+
+// Packets sealed in one mode starting at sequence number 0. Sizes cover the empty payload, less
+// than one cipher block and several blocks.
+Stream sealed_stream(const Mode& m, std::initializer_list<std::size_t> sizes) {
+  PacketWriter w;
+  w.set_cipher(make_end(m, true));
+  Stream s;
+  std::uint8_t fill = 1;
+  for (std::size_t n : sizes) {
+    Bytes p(n);
+    for (auto& b : p) b = fill++;
+    w.write(p, s.wire);
+    s.payloads.push_back(std::move(p));
+    s.ends.push_back(s.wire.size());
+  }
+  return s;
+}
+
+PacketReader fresh_reader(const Mode& m) {
+  PacketReader r(256 * 1024);
+  r.set_cipher(make_end(m, false));
+  return r;
+}
+
+// Feeds `wire` cut at `cuts`, each piece from its own heap buffer that is overwritten with garbage
+// and freed as soon as the reader said need_more: a view kept past that point reads garbage (and
+// ASan reports it).
+void receive_in_pieces(PacketReader& r, ByteView wire, const std::vector<std::size_t>& cuts, std::vector<Bytes>& got,
+                       std::vector<std::uint32_t>& seqs) {
+  std::size_t from = 0;
+  for (std::size_t i = 0; i <= cuts.size(); ++i) {
+    const std::size_t to = i < cuts.size() ? cuts[i] : wire.size();
+    auto piece = std::make_unique<Bytes>(wire.begin() + static_cast<std::ptrdiff_t>(from),
+                                         wire.begin() + static_cast<std::ptrdiff_t>(to));
+    r.feed(*piece);
+    for (;;) {
+      auto res = r.next();
+      ASSERT_NE(res.status, PacketReader::Status::error) << res.error << " (cuts end at " << to << ")";
+      if (res.status == PacketReader::Status::need_more) break;
+      got.push_back(std::move(res.payload));
+      seqs.push_back(res.seq);
+    }
+    std::fill(piece->begin(), piece->end(), std::uint8_t{0xa5});
+    piece.reset();
+    from = to;
+  }
+}
+
+void expect_stream(const Stream& s, const std::vector<Bytes>& got, const std::vector<std::uint32_t>& seqs) {
+  ASSERT_EQ(got.size(), s.payloads.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i], s.payloads[i]) << "packet " << i;
+    EXPECT_EQ(seqs[i], i);
+  }
+}
+
+TEST(PacketReader, EveryModeSurvivesEveryTwoWaySplit) {
+  for (const auto& m : all_modes()) {
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {0, 5, 40, 300});
+    for (std::size_t cut = 0; cut <= s.wire.size(); ++cut) {
+      PacketReader r = fresh_reader(m);
+      std::vector<Bytes> got;
+      std::vector<std::uint32_t> seqs;
+      receive_in_pieces(r, s.wire, {cut}, got, seqs);
+      ASSERT_NO_FATAL_FAILURE(expect_stream(s, got, seqs)) << "cut at " << cut;
+      EXPECT_EQ(r.buffered(), 0u);
+    }
+  }
+}
+
+TEST(PacketReader, EveryModeSurvivesRandomThreeWaySplits) {
+  std::mt19937 rng(2024);
+  for (const auto& m : all_modes()) {
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {1, 3000, 17, 0, 64, 1000});
+    for (int round = 0; round < 60; ++round) {
+      std::vector<std::size_t> cuts = {rng() % (s.wire.size() + 1), rng() % (s.wire.size() + 1)};
+      std::sort(cuts.begin(), cuts.end());
+      PacketReader r = fresh_reader(m);
+      std::vector<Bytes> got;
+      std::vector<std::uint32_t> seqs;
+      receive_in_pieces(r, s.wire, cuts, got, seqs);
+      ASSERT_NO_FATAL_FAILURE(expect_stream(s, got, seqs)) << "cuts " << cuts[0] << " " << cuts[1];
+    }
+  }
+}
+
+// Any byte changed after the length field fails authentication in every mode, whether the packet
+// is decoded from the fed bytes directly or completed in the reader's buffer; a changed length
+// field never yields a packet.
+TEST(PacketReader, EveryTamperedByteIsRefusedInEveryMode) {
+  for (const auto& m : all_modes()) {
+    if (m.cipher == "none") continue;
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {40});
+    for (std::size_t pos = 0; pos < s.wire.size(); ++pos) {
+      for (const bool split : {false, true}) {
+        Bytes wire = s.wire;
+        wire[pos] ^= 0x10;
+        PacketReader r = fresh_reader(m);
+        const std::size_t cut = split ? pos : 0;
+        r.feed(ByteView(wire).first(cut));
+        auto res = r.next();
+        ASSERT_EQ(res.status, PacketReader::Status::need_more) << pos;
+        r.feed(ByteView(wire).subspan(cut));
+        res = r.next();
+        EXPECT_NE(res.status, PacketReader::Status::packet) << "byte " << pos << (split ? " split" : "");
+        if (pos >= 4) {
+          EXPECT_EQ(res.status, PacketReader::Status::error) << pos;
+          EXPECT_TRUE(res.mac_error) << "byte " << pos << ": " << res.error;
+        }
+      }
+    }
+  }
+}
+
+TEST(PacketReader, LengthAloneFirstThenTheRest) {
+  for (const auto& m : all_modes()) {
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {100});
+    const std::size_t prefix = make_end(m, false)->length_prefix_size();
+    for (std::size_t first : {std::size_t{1}, prefix - 1, prefix, prefix + 1}) {
+      PacketReader r = fresh_reader(m);
+      std::vector<Bytes> got;
+      std::vector<std::uint32_t> seqs;
+      receive_in_pieces(r, s.wire, {first}, got, seqs);
+      ASSERT_NO_FATAL_FAILURE(expect_stream(s, got, seqs)) << first;
+    }
+    // Byte by byte, each byte from its own buffer.
+    std::vector<std::size_t> cuts(s.wire.size() - 1);
+    for (std::size_t i = 0; i < cuts.size(); ++i) cuts[i] = i + 1;
+    PacketReader r = fresh_reader(m);
+    std::vector<Bytes> got;
+    std::vector<std::uint32_t> seqs;
+    receive_in_pieces(r, s.wire, cuts, got, seqs);
+    ASSERT_NO_FATAL_FAILURE(expect_stream(s, got, seqs));
+  }
+}
+
+TEST(PacketReader, TwoPacketsInOneFeed) {
+  for (const auto& m : all_modes()) {
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {20, 700});
+    PacketReader r = fresh_reader(m);
+    r.feed(s.wire);
+    EXPECT_EQ(r.buffered(), s.wire.size());
+    auto a = r.next();
+    ASSERT_EQ(a.status, PacketReader::Status::packet) << a.error;
+    EXPECT_EQ(a.payload, s.payloads[0]);
+    EXPECT_EQ(a.wire_size, s.ends[0]);
+    auto b = r.next();
+    ASSERT_EQ(b.status, PacketReader::Status::packet) << b.error;
+    EXPECT_EQ(b.payload, s.payloads[1]);
+    EXPECT_EQ(b.seq, 1u);
+    EXPECT_EQ(b.wire_size, s.ends[1] - s.ends[0]);
+    EXPECT_EQ(r.next().status, PacketReader::Status::need_more);
+    EXPECT_EQ(r.buffered(), 0u);
+  }
+}
+
+// What is left of a read when next() says need_more is the reader's own: the caller's buffer is
+// reused for the next read straight away.
+TEST(PacketReader, LeftoversSurviveTheCallersBufferBeingReused) {
+  for (const auto& m : all_modes()) {
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {10, 500, 30});
+    const std::size_t cut = s.ends[0] + (s.ends[1] - s.ends[0]) / 2;
+    Bytes socket_buffer(s.wire.begin(), s.wire.begin() + static_cast<std::ptrdiff_t>(cut));
+    PacketReader r = fresh_reader(m);
+    r.feed(socket_buffer);
+    auto a = r.next();
+    ASSERT_EQ(a.status, PacketReader::Status::packet) << a.error;
+    ASSERT_EQ(r.next().status, PacketReader::Status::need_more);
+    EXPECT_EQ(r.buffered(), cut - s.ends[0]);
+    std::fill(socket_buffer.begin(), socket_buffer.end(), std::uint8_t{0xee});
+    socket_buffer.assign(s.wire.begin() + static_cast<std::ptrdiff_t>(cut), s.wire.end());
+    r.feed(socket_buffer);
+    auto b = r.next();
+    ASSERT_EQ(b.status, PacketReader::Status::packet) << b.error;
+    EXPECT_EQ(b.payload, s.payloads[1]);
+    auto c = r.next();
+    ASSERT_EQ(c.status, PacketReader::Status::packet) << c.error;
+    EXPECT_EQ(c.payload, s.payloads[2]);
+    EXPECT_EQ(c.seq, 2u);
+    EXPECT_EQ(r.next().status, PacketReader::Status::need_more);
+  }
+}
+
+// A caller that stops before need_more (the transport does while a host key verdict is pending)
+// saves the rest with save_input(); feeding again without draining keeps the earlier bytes too.
+TEST(PacketReader, SaveInputAndRepeatedFeedsKeepUndecodedBytes) {
+  for (const auto& m : all_modes()) {
+    SCOPED_TRACE(m.cipher + " " + m.mac);
+    const Stream s = sealed_stream(m, {10, 20, 30, 40});
+    const std::size_t cut = s.ends[2] + 3;
+    Bytes first(s.wire.begin(), s.wire.begin() + static_cast<std::ptrdiff_t>(cut));
+    PacketReader r = fresh_reader(m);
+    r.feed(first);
+    auto a = r.next();
+    ASSERT_EQ(a.status, PacketReader::Status::packet) << a.error;
+    r.save_input();
+    EXPECT_EQ(r.buffered(), cut - s.ends[0]);
+    std::fill(first.begin(), first.end(), std::uint8_t{0});
+    // Two more feeds without a next() in between; each buffer dies after the following feed.
+    auto second = std::make_unique<Bytes>(s.wire.begin() + static_cast<std::ptrdiff_t>(cut),
+                                          s.wire.begin() + static_cast<std::ptrdiff_t>(cut + 5));
+    r.feed(*second);
+    const Bytes third(s.wire.begin() + static_cast<std::ptrdiff_t>(cut + 5), s.wire.end());
+    r.feed(third);
+    second.reset();
+    EXPECT_EQ(r.buffered(), s.wire.size() - s.ends[0]);
+    for (std::uint32_t i = 1; i < 4; ++i) {
+      auto res = r.next();
+      ASSERT_EQ(res.status, PacketReader::Status::packet) << res.error;
+      EXPECT_EQ(res.payload, s.payloads[i]);
+      EXPECT_EQ(res.seq, i);
+    }
+    EXPECT_EQ(r.next().status, PacketReader::Status::need_more);
+    EXPECT_EQ(r.buffered(), 0u);
+  }
+}
+
+// The length is checked as soon as it is known: nothing of an oversized packet is kept, however
+// its bytes arrive.
+TEST(PacketReader, OversizedLengthFailsBeforeTheBodyArrives) {
+  PacketReader r(35000);
+  const Bytes wire = raw_packet(35008, 4, 0);
+  r.feed(ByteView(wire).first(2));
+  EXPECT_EQ(r.next().status, PacketReader::Status::need_more);
+  r.feed(ByteView(wire).subspan(2));
+  auto res = r.next();
+  EXPECT_EQ(res.status, PacketReader::Status::error);
+  EXPECT_NE(res.error.find("too large"), std::string::npos);
+  r.feed(wire);
+  EXPECT_EQ(r.buffered(), 0u) << "a failed reader takes nothing more";
+}
+
 TEST(PacketReader, AcceptsEmptyPayload) {
   PacketReader r(35000);
-  r.feed(raw_packet(12, 11, 11));
+  const Bytes wire = raw_packet(12, 11, 11);
+  r.feed(wire);
   auto res = r.next();
   ASSERT_EQ(res.status, PacketReader::Status::packet) << res.error;
   EXPECT_TRUE(res.payload.empty());
