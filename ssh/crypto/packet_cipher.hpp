@@ -67,7 +67,8 @@ class PacketCipher {
   // byte and `out` exactly the packet_length - 1 bytes after it (payload, then padding), starting at
   // out[0]; whatever `out` held before is overwritten. Returns false on authentication failure (or
   // when decrypt_length() did not succeed first, or the packet cannot hold a padding_length byte);
-  // then `out` is left empty, any plaintext written to it wiped, and the connection must end.
+  // then `out` is left empty (any plaintext written to it wiped first), `padding_length` is 0, and
+  // the connection must end.
   // Sealing and opening each need one call per packet in sequence-number order: the CTR stream and
   // the GCM invocation counter advance with every packet.
   [[nodiscard]] virtual bool open_into(std::uint32_t seq, ByteView packet, std::uint8_t& padding_length,
