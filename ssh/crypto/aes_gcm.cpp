@@ -35,8 +35,7 @@ class AesGcm final : public PacketCipher {
 
   // The sequence number is not an input to AES-GCM: packet order is bound by the invocation counter.
   void seal_into(std::uint32_t, MutableByteView packet, MutableByteView tag) override {
-    if (packet.size() < 4 || tag.size() != kGcmTag || !seal_run(packet.data(), packet.size()) ||
-        !get_tag(tag.data())) {
+    if (packet.size() < 4 || tag.size() != kGcmTag || !seal_run(packet.data(), packet.size()) || !get_tag(tag.data())) {
       seal_failed(packet, tag);
     }
   }

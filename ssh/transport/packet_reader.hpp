@@ -38,8 +38,8 @@ class PacketReader {
   enum class Status { need_more, packet, error };
   struct Result {
     Status status = Status::need_more;
-    std::uint32_t seq = 0;  // of the packet returned
-    Bytes payload;          // a pooled buffer (wire::acquire_buffer): worth a release_buffer() when done
+    std::uint32_t seq = 0;      // of the packet returned
+    Bytes payload;              // a pooled buffer (wire::acquire_buffer): worth a release_buffer() when done
     std::size_t wire_size = 0;  // bytes the packet took on the wire, tag included
     bool mac_error = false;     // for Status::error: authentication failed (vs. malformed)
     std::string error;

@@ -103,8 +103,7 @@ TEST(AesCtrHmac, MatchesReferenceOverPacketSequence) {
       ASSERT_EQ(hex(wire), hex(expected)) << c.cipher << " " << c.mac << " packet " << i;
 
       EXPECT_EQ(rx->decrypt_length(seq, ByteView(expected).first(rx->length_prefix_size())), plain.size() - 4);
-      EXPECT_EQ(test::open_packet(*rx, seq, expected), plain)
-          << c.cipher << " " << c.mac << " packet " << i;
+      EXPECT_EQ(test::open_packet(*rx, seq, expected), plain) << c.cipher << " " << c.mac << " packet " << i;
     }
   }
 }
