@@ -92,6 +92,9 @@ std::optional<UpstreamSettings> App::upstream_settings(const config::Options& op
   UpstreamSettings settings;
   settings.hop = std::move(*hop);
   settings.pool_size = options.pool_size;
+  settings.max_pool_size = options.pool_max_size;
+  settings.channels_per_connection = options.channels_per_connection;
+  settings.pool_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.pool_idle_timeout);
   settings.connection_attempts = options.connection_attempts;
   settings.reconnect = options.reconnect;
   settings.reconnect_max_delay = std::chrono::duration_cast<std::chrono::milliseconds>(options.reconnect_max_delay);
@@ -229,6 +232,8 @@ void App::on_channel_open_request(SshSession& session, const ssh::event::Channel
   }
   session.reject_channel(request.id, 1, "no remote forward on this connection");
 }
+
+bool App::session_in_use(SshSession& session) { return &session == remote_session_; }
 
 void App::on_upstream_failed(const std::string& reason) {
   if (stopping_) return;
@@ -415,7 +420,7 @@ std::vector<std::string> App::status_lines() const {
   std::vector<std::string> lines;
   lines.push_back(options_.user + "@" + options_.hostname + ":" + std::to_string(options_.port) + ", " +
                   std::to_string(upstream_ ? upstream_->sessions_up() : 0) + " of " +
-                  std::to_string(options_.pool_size) + " connections up, " +
+                  std::to_string(upstream_ ? upstream_->sessions_wanted() : options_.pool_size) + " connections up, " +
                   std::to_string(upstream_ ? upstream_->total_channels() : 0) + " channels");
   if (upstream_) {
     for (auto& line : upstream_->describe()) lines.push_back(std::move(line));

@@ -53,6 +53,7 @@ class App final : public UpstreamObserver {
   void on_session_up(SshSession& session) override;
   void on_session_down(SshSession& session) override;
   void on_upstream_failed(const std::string& reason) override;
+  bool session_in_use(SshSession& session) override;
   void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) override;
 
  private:

@@ -426,6 +426,15 @@ std::string kw_update_host_keys(Ctx& c) {
 std::string kw_pool_size(Ctx& c) {
   return uint_kw(c, &Options::pool_size, 1, 64);
 }
+std::string kw_pool_max_size(Ctx& c) {
+  return uint_kw(c, &Options::pool_max_size, 1, 64);
+}
+std::string kw_channels_per_connection(Ctx& c) {
+  return uint_kw(c, &Options::channels_per_connection, 0, 1000000);
+}
+std::string kw_pool_idle_timeout(Ctx& c) {
+  return time_kw(c, &Options::pool_idle_timeout, true);
+}
 std::string kw_reconnect(Ctx& c) {
   return bool_kw(c, &Options::reconnect);
 }
@@ -535,6 +544,9 @@ constexpr Keyword kKeywords[] = {
     {"UpdateHostKeys", kw_update_host_keys},
     {"IgnoreUnknown", kw_ignore_unknown},
     {"PoolSize", kw_pool_size},
+    {"PoolMaxSize", kw_pool_max_size},
+    {"ChannelsPerConnection", kw_channels_per_connection},
+    {"PoolIdleTimeout", kw_pool_idle_timeout},
     {"Reconnect", kw_reconnect},
     {"ReconnectMaxDelay", kw_reconnect_max_delay},
     {"TransportWaitTimeout", kw_transport_wait_timeout},

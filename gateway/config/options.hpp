@@ -36,6 +36,12 @@ struct Options {
   bool socks_allow_open_proxy = false;
   // sshplex's own headless directives (see conf/ and README.md):
   std::uint32_t pool_size = 2;  // PoolSize: SSH connections kept to the destination
+  // Growth under load (gateway/core/upstream.hpp): PoolMaxSize connections at most, another one
+  // once each carries 3/4 of ChannelsPerConnection (0: no limit), extra ones closed after
+  // PoolIdleTimeout empty.
+  std::uint32_t pool_max_size = 16;
+  std::uint32_t channels_per_connection = 256;
+  std::chrono::seconds pool_idle_timeout{30};
   bool reconnect = true;        // Reconnect: re-establish lost connections (no: exit 255 as ssh)
   std::chrono::seconds reconnect_max_delay{60};  // ReconnectMaxDelay: backoff ceiling
   // TransportWaitTimeout: how long a new client waits for a connection while none is up.

@@ -45,6 +45,7 @@ Upstream::Upstream(uv_loop_t* loop, net::Resolver& resolver, UpstreamSettings se
   waiter_timer_ = new_timer(loop_, this);
   stagger_timer_ = new_timer(loop_, this);
   reaper_ = new_timer(loop_, this);
+  idle_timer_ = new_timer(loop_, this);
 }
 
 Upstream::~Upstream() {
@@ -57,6 +58,7 @@ Upstream::~Upstream() {
   close_timer(waiter_timer_);
   close_timer(stagger_timer_);
   close_timer(reaper_);
+  close_timer(idle_timer_);
 }
 
 void Upstream::start() {
@@ -64,27 +66,27 @@ void Upstream::start() {
   schedule_handshakes();
 }
 
-void Upstream::grow_slots() {
-  while (slots_.size() < std::max<std::uint32_t>(1, settings_.pool_size)) {
-    auto slot = std::make_unique<Slot>();
-    slot->index = slots_.size();
-    slot->owner = this;
-    slot->retry_timer = new_timer(loop_, slot.get());
-    slots_.push_back(std::move(slot));
-  }
+void Upstream::add_slot() {
+  auto slot = std::make_unique<Slot>();
+  slot->index = slots_.size();
+  slot->owner = this;
+  slot->retry_timer = new_timer(loop_, slot.get());
+  slots_.push_back(std::move(slot));
 }
 
-std::size_t Upstream::target_slots() const {
-  // Until the first connection is up, one is enough to learn whether the server takes us at all.
-  if (!ever_up_ || prompting_method_) return 1;
-  return std::min<std::size_t>(std::max<std::uint32_t>(1, settings_.pool_size), slots_.size());
+void Upstream::grow_slots() {
+  settings_.pool_size = std::max<std::uint32_t>(1, settings_.pool_size);
+  while (slots_.size() < settings_.pool_size) add_slot();
+  for (std::size_t i = 0; i < settings_.pool_size; ++i) slots_[i]->wanted = true;
+  arm_idle_timer();
 }
 
 void Upstream::schedule_handshakes() {
   if (stopped_ || handshake_in_flight_ || uv_is_active(reinterpret_cast<uv_handle_t*>(stagger_timer_)) != 0) return;
-  const std::size_t limit = std::min(target_slots(), slots_.size());
+  // Until the first connection is up, one is enough to learn whether the server takes us at all.
+  const std::size_t limit = (!ever_up_ || prompting_method_) ? 1 : slots_.size();
   for (std::size_t i = 0; i < limit; ++i) {
-    if (slots_[i]->state == SlotState::idle) {
+    if (slots_[i]->wanted && slots_[i]->state == SlotState::idle) {
       connect_slot(*slots_[i]);
       return;
     }
@@ -137,7 +139,7 @@ void Upstream::on_authenticated(SshSession& session, const std::string& method) 
   const auto& a = transport.algorithms();
   log::info("Authenticated to %s port %u using \"%s\".", t.connect_host.c_str(), t.port, method.c_str());
   log::info("Connected to %s port %u (connection %zu of %zu): %s, %s, %s, %s.", t.connect_host.c_str(), t.port,
-            slot->index + 1, target_slots(), transport.server_version().c_str(), a.kex.c_str(), a.host_key.c_str(),
+            slot->index + 1, sessions_wanted(), transport.server_version().c_str(), a.kex.c_str(), a.host_key.c_str(),
             a.cipher_c2s.c_str());
   observer_.on_session_up(session);
   serve_waiters();
@@ -178,6 +180,10 @@ void Upstream::on_disconnected(SshSession& session, const std::string& reason, b
     }, 1000, 0);
     return;
   }
+  if (!slot->wanted) {
+    log::verbose("Connection %zu to %s closed: %s", slot->index + 1, t.connect_host.c_str(), reason.c_str());
+    return;
+  }
   if (!settings_.reconnect) {
     // As ssh: a lost connection stays lost; the process ends with the last one.
     log::error("Connection to %s closed: %s", t.connect_host.c_str(), reason.c_str());
@@ -186,11 +192,6 @@ void Upstream::on_disconnected(SshSession& session, const std::string& reason, b
       stopped_ = true;
       observer_.on_upstream_failed(reason);
     }
-    return;
-  }
-  if (slot->index >= target_slots()) {
-    log::info("Connection %zu to %s closed: %s (PoolSize is now %u)", slot->index + 1, t.connect_host.c_str(),
-              reason.c_str(), settings_.pool_size);
     return;
   }
   if (was_up || was_authenticated) {
@@ -238,13 +239,107 @@ void Upstream::schedule_retry(Slot& slot, const std::string& why) {
   }, static_cast<std::uint64_t>(delay.count()), 0);
 }
 
+bool Upstream::has_room(const Slot& slot, std::size_t fraction_num, std::size_t fraction_den) const {
+  if (settings_.channels_per_connection == 0) return true;
+  return slot.session->channel_count() * fraction_den < std::size_t{settings_.channels_per_connection} * fraction_num;
+}
+
 SshSession* Upstream::pick() {
-  SshSession* best = nullptr;
+  Slot* with_room = nullptr;  // the least loaded below the limit, PoolSize connections first
+  Slot* least = nullptr;
   for (auto& slot : slots_) {
     if (slot->state != SlotState::up || !slot->session) continue;
-    if (best == nullptr || slot->session->channel_count() < best->channel_count()) best = slot->session.get();
+    const std::size_t n = slot->session->channel_count();
+    if (least == nullptr || n < least->session->channel_count()) least = slot.get();
+    if (!has_room(*slot, 1, 1)) continue;
+    if (with_room == nullptr || (is_extra(*with_room) && !is_extra(*slot)) ||
+        (is_extra(*with_room) == is_extra(*slot) && n < with_room->session->channel_count())) {
+      with_room = slot.get();
+    }
   }
-  return best;
+  if (least != nullptr) grow_if_loaded();
+  Slot* chosen = with_room != nullptr ? with_room : least;
+  return chosen != nullptr ? chosen->session.get() : nullptr;
+}
+
+void Upstream::grow_if_loaded() {
+  if (stopped_ || !ever_up_ || prompting_method_ || settings_.channels_per_connection == 0) return;
+  for (auto& slot : slots_) {
+    if (!slot->wanted || slot->state == SlotState::closed) continue;
+    // One on its way (or a lost one coming back) is the room we need.
+    if (slot->state != SlotState::up) return;
+    // Grow at three quarters, so the new connection is up before the others are full.
+    if (has_room(*slot, 3, 4)) return;
+  }
+  Slot* spare = nullptr;
+  for (std::size_t i = settings_.pool_size; i < slots_.size() && i < settings_.max_pool_size; ++i) {
+    if (!slots_[i]->wanted && slots_[i]->state == SlotState::idle) {
+      spare = slots_[i].get();
+      break;
+    }
+  }
+  if (spare == nullptr && slots_.size() < settings_.max_pool_size) {
+    add_slot();
+    spare = slots_.back().get();
+  }
+  if (spare == nullptr) return;
+  spare->wanted = true;
+  spare->failures = 0;
+  spare->empty_since_ms = 0;
+  log::verbose("Every connection to %s carries %u channels or more: opening connection %zu.",
+               settings_.hop.target.host.c_str(), settings_.channels_per_connection * 3 / 4, spare->index + 1);
+  arm_idle_timer();
+  schedule_handshakes();
+}
+
+void Upstream::close_idle_extras() {
+  const std::uint64_t now = uv_now(loop_);
+  const auto idle_ms = static_cast<std::uint64_t>(settings_.pool_idle_timeout.count());
+  // By index: closing a connection calls the observer, which may pick() and so add a slot.
+  for (std::size_t i = settings_.pool_size; i < slots_.size(); ++i) {
+    Slot& slot = *slots_[i];
+    if (!slot.wanted) continue;
+    const bool up = slot.state == SlotState::up;
+    if (up && slot.session->channel_count() > 0) {
+      slot.empty_since_ms = 0;
+      continue;
+    }
+    if (slot.empty_since_ms == 0) {
+      slot.empty_since_ms = now;
+      continue;
+    }
+    if (now - slot.empty_since_ms < idle_ms || (up && observer_.session_in_use(*slot.session))) continue;
+    // Only while the rest of the pool has room; otherwise the next channel would reopen it.
+    const bool others_have_room = std::any_of(slots_.begin(), slots_.end(), [&](const auto& other) {
+      return other.get() != &slot && other->state == SlotState::up && has_room(*other, 3, 4);
+    });
+    if (!others_have_room) continue;
+    slot.wanted = false;
+    slot.empty_since_ms = 0;
+    uv_timer_stop(slot.retry_timer);
+    if (up) {
+      log::verbose("Closing connection %zu to %s: not needed any more (empty for %s s).", slot.index + 1,
+                   settings_.hop.target.host.c_str(), seconds_text(settings_.pool_idle_timeout).c_str());
+      slot.session->shutdown("not needed any more");
+    } else if (slot.state == SlotState::waiting_to_connect) {
+      slot.state = SlotState::idle;
+    }
+  }
+  arm_idle_timer();
+}
+
+void Upstream::arm_idle_timer() {
+  if (idle_timer_ == nullptr) return;
+  const bool extras = std::any_of(slots_.begin(), slots_.end(), [&](const auto& s) { return s->wanted && is_extra(*s); });
+  if (!extras || stopped_) {
+    uv_timer_stop(idle_timer_);
+    return;
+  }
+  if (uv_is_active(reinterpret_cast<uv_handle_t*>(idle_timer_)) != 0) return;
+  const auto period = static_cast<std::uint64_t>(
+      std::max<std::int64_t>(50, std::min<std::int64_t>(5000, settings_.pool_idle_timeout.count() / 4)));
+  uv_timer_start(idle_timer_, [](uv_timer_t* t) { static_cast<Upstream*>(t->data)->close_idle_extras(); }, period,
+                 period);
 }
 
 void Upstream::acquire(Waiter& waiter, std::chrono::milliseconds timeout) {
@@ -319,7 +414,7 @@ void Upstream::update_settings(UpstreamSettings settings) {
     auth_stale_ = true;
   }
   settings_ = std::move(settings);
-  // A larger pool grows at once; a smaller one keeps its extra connections until they drop.
+  // A larger pool grows at once; on a smaller one the connections beyond it close once idle.
   grow_slots();
   schedule_handshakes();
 }
@@ -327,6 +422,7 @@ void Upstream::update_settings(UpstreamSettings settings) {
 void Upstream::shutdown(const std::string& why) {
   stopped_ = true;
   uv_timer_stop(stagger_timer_);
+  uv_timer_stop(idle_timer_);
   for (auto& slot : slots_) {
     uv_timer_stop(slot->retry_timer);
     if (slot->session) slot->session->shutdown(why);
@@ -343,6 +439,10 @@ std::size_t Upstream::sessions_up() const {
   }));
 }
 
+std::size_t Upstream::sessions_wanted() const {
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const auto& s) { return s->wanted; }));
+}
+
 std::size_t Upstream::total_channels() const {
   std::size_t n = 0;
   for (const auto& slot : slots_) {
@@ -355,6 +455,7 @@ std::vector<std::string> Upstream::describe() const {
   std::vector<std::string> lines;
   const std::uint64_t now = uv_now(loop_);
   for (const auto& slot : slots_) {
+    if (!slot->wanted && slot->state == SlotState::idle) continue;  // an extra connection not in use
     std::string line = "connection " + std::to_string(slot->index + 1) + ": ";
     switch (slot->state) {
       case SlotState::up:

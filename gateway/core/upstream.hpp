@@ -4,6 +4,12 @@
 // and jitter (forever by default) while the others keep serving. Handshakes run one at a time so a
 // server's MaxStartups is never tripped by our own pool. Clients that arrive while no connection is
 // up wait, bounded by TransportWaitTimeout.
+//
+// Under load the pool grows past PoolSize (up to PoolMaxSize): sshd's per-connection event loop
+// visits every channel of its connection on each wake-up, so opening a channel on a connection that
+// already carries thousands costs milliseconds of server CPU (about 5 us per channel held, OpenSSH
+// 9.2). When no connection has room below ChannelsPerConnection, another one is opened for new
+// channels; such extra connections close again once they have been empty for PoolIdleTimeout.
 #include <uv.h>
 
 #include <chrono>
@@ -25,6 +31,10 @@ namespace gateway {
 struct UpstreamSettings {
   HopSettings hop;
   std::uint32_t pool_size = 2;
+  // Growth under load (see above). max_pool_size <= pool_size or channels_per_connection 0: never.
+  std::uint32_t max_pool_size = 16;
+  std::uint32_t channels_per_connection = 256;
+  std::chrono::milliseconds pool_idle_timeout{30000};
   // ssh's ConnectionAttempts: tries before the very first connection counts as failed.
   std::uint32_t connection_attempts = 1;
   bool reconnect = true;
@@ -45,6 +55,9 @@ class UpstreamObserver {
   virtual void on_upstream_failed(const std::string& reason) = 0;
   // Server-opened channels (remote forwards) on any session.
   virtual void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) = 0;
+  // True while the owner relies on the session beyond its channels (remote forwards live on it):
+  // an idle extra connection is then kept.
+  virtual bool session_in_use(SshSession& session) = 0;
 };
 
 class Upstream final : public SessionDelegate {
@@ -65,7 +78,9 @@ class Upstream final : public SessionDelegate {
   Upstream& operator=(const Upstream&) = delete;
 
   void start();
-  // The authenticated connection with the fewest channels, or nullptr.
+  // Where a new channel goes: the least loaded connection with room below ChannelsPerConnection,
+  // PoolSize connections before extra ones; else the least loaded one (and the pool grows). nullptr
+  // when none is up.
   SshSession* pick();
   // Calls waiter.on_session() now when a connection is up, else once one is (or `timeout` passed).
   void acquire(Waiter& waiter, std::chrono::milliseconds timeout);
@@ -77,6 +92,8 @@ class Upstream final : public SessionDelegate {
   void shutdown(const std::string& why);
 
   std::size_t sessions_up() const;
+  // PoolSize plus the extra connections the pool currently wants.
+  std::size_t sessions_wanted() const;
   std::size_t total_channels() const;
   // One line per connection for the status view.
   std::vector<std::string> describe() const;
@@ -99,6 +116,9 @@ class Upstream final : public SessionDelegate {
     std::uint32_t failures = 0;  // consecutive, for the backoff
     std::string last_error;
     std::uint64_t up_since_ms = 0;
+    // Kept up (reconnected when lost). Slots below PoolSize always are; extra ones while needed.
+    bool wanted = false;
+    std::uint64_t empty_since_ms = 0;  // extra connections: when the last channel went, 0 if busy
   };
   struct PendingWaiter {
     Waiter* waiter;
@@ -106,8 +126,13 @@ class Upstream final : public SessionDelegate {
   };
 
   Slot* slot_of(SshSession& session);
-  void grow_slots();  // up to PoolSize; a smaller pool keeps its slots (beyond it they stay idle)
-  std::size_t target_slots() const;
+  void add_slot();
+  void grow_slots();  // up to PoolSize; on a smaller PoolSize the slots beyond it become extra ones
+  bool is_extra(const Slot& slot) const { return slot.index >= settings_.pool_size; }
+  bool has_room(const Slot& slot, std::size_t fraction_num, std::size_t fraction_den) const;
+  void grow_if_loaded();
+  void close_idle_extras();
+  void arm_idle_timer();
   void schedule_handshakes();
   void connect_slot(Slot& slot);
   void schedule_retry(Slot& slot, const std::string& why);
@@ -127,6 +152,7 @@ class Upstream final : public SessionDelegate {
   std::deque<PendingWaiter> waiters_;
   uv_timer_t* waiter_timer_ = nullptr;
   uv_timer_t* stagger_timer_ = nullptr;
+  uv_timer_t* idle_timer_ = nullptr;  // runs while extra connections are wanted
   // Sessions end inside their own callbacks; they are destroyed on the next loop turn.
   std::vector<std::unique_ptr<SshSession>> retired_;
   uv_timer_t* reaper_ = nullptr;

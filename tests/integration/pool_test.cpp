@@ -135,6 +135,54 @@ TEST_F(Gateway, PoolOpensItsConnectionsAndSpreadsChannels) {
   EXPECT_NE(err.find("3 of 3 connections up, 6 channels"), std::string::npos) << err;
 }
 
+// Beyond ChannelsPerConnection the pool opens extra connections (up to PoolMaxSize) for new
+// channels, and closes them again once they have been empty for PoolIdleTimeout.
+TEST_F(Gateway, PoolGrowsUnderLoadAndShrinksWhenIdle) {
+  ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
+  ClientRun client(forward_options(
+      fwd, {"PoolSize=1", "PoolMaxSize=3", "ChannelsPerConnection=4", "PoolIdleTimeout=1"}));
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen));
+  ASSERT_TRUE(wait_connections_up(client, 1, 1));
+
+  std::vector<std::unique_ptr<HeldConnection>> held;
+  auto hold = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      held.push_back(std::make_unique<HeldConnection>(fwd.listen));
+      if (!held.back()->echo('x')) return false;
+    }
+    return true;
+  };
+  // The fourth channel finds the only connection at 3/4 of its limit: a second one is opened.
+  ASSERT_TRUE(hold(3));
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_EQ(logins(), 1u) << "grew before the connection was loaded";
+  ASSERT_TRUE(hold(1));
+  ASSERT_TRUE(wait_connections_up(client, 2, 2));
+  // Connection 1 is full (4): the next ones go to connection 2; its fourth makes a third.
+  ASSERT_TRUE(hold(4));
+  ASSERT_TRUE(wait_connections_up(client, 3, 3));
+  // PoolMaxSize caps the growth: beyond every limit channels still open, on the least loaded.
+  ASSERT_TRUE(hold(6));
+  ::kill(client.pid(), SIGUSR1);
+  EXPECT_TRUE(wait_until([&] { return client.stderr_text().find("3 of 3 connections up, 14 channels") != std::string::npos; },
+                         seconds(5)))
+      << client.stderr_text();
+  EXPECT_EQ(logins(), 3u);
+
+  // Empty again: the extra connections close after PoolIdleTimeout; the pool keeps PoolSize.
+  const std::size_t before = client.stderr_text().size();
+  held.clear();
+  EXPECT_TRUE(wait_until([&] {
+    ::kill(client.pid(), SIGUSR1);
+    std::this_thread::sleep_for(milliseconds(100));
+    return client.stderr_text().find("1 of 1 connections up, 0 channels", before) != std::string::npos;
+  }, seconds(15)));
+  EXPECT_EQ(count_occurrences(client.stderr_text().substr(before), ": not needed any more (empty for"), 2u);
+  ASSERT_TRUE(hold(1));
+  EXPECT_EQ(logins(), 3u);
+}
+
 TEST_F(Gateway, PoolKeepsServingWhenOneConnectionDies) {
   ForwardTarget fwd = tcp_forward_to(echo_.endpoint());
   ClientRun client(forward_options(fwd, {"PoolSize=2"}));

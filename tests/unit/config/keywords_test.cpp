@@ -89,6 +89,9 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"PoolSize", {"0"}, "cfg:7: PoolSize: expected a number 1..64, got '0'"},
       {"PoolSize", {"65"}, "cfg:7: PoolSize: expected a number 1..64, got '65'"},
       {"PoolSize", {}, "cfg:7: PoolSize: missing argument"},
+      {"PoolMaxSize", {"0"}, "cfg:7: PoolMaxSize: expected a number 1..64, got '0'"},
+      {"ChannelsPerConnection", {"-1"}, "cfg:7: ChannelsPerConnection: expected a number 0..1000000, got '-1'"},
+      {"PoolIdleTimeout", {"0"}, "cfg:7: PoolIdleTimeout: expected a time interval greater than 0"},
       {"Reconnect", {"always"}, "cfg:7: Reconnect: expected yes or no, got 'always'"},
       {"ReconnectMaxDelay", {"0"}, "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0 (e.g. 30, 5m), got '0'"},
       {"ReconnectMaxDelay", {"1x"}, "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0"},
@@ -197,6 +200,9 @@ TEST(Keywords, ValuesParsed) {
 TEST(Keywords, HeadlessDirectives) {
   const Options defaults;
   EXPECT_EQ(defaults.pool_size, 2u);
+  EXPECT_EQ(defaults.pool_max_size, 16u);
+  EXPECT_EQ(defaults.channels_per_connection, 256u);
+  EXPECT_EQ(defaults.pool_idle_timeout.count(), 30);
   EXPECT_TRUE(defaults.reconnect);
   EXPECT_EQ(defaults.server_alive_interval.count(), 15);
   EXPECT_EQ(defaults.log_target, Options::LogTarget::standard_error);
@@ -208,6 +214,9 @@ TEST(Keywords, HeadlessDirectives) {
     apply_directive(b, ConfigLine{k, v}, Origin{"f", static_cast<std::size_t>(++line)}, true);
   };
   a("PoolSize", {"64"});
+  a("PoolMaxSize", {"8"});
+  a("ChannelsPerConnection", {"0"});
+  a("PoolIdleTimeout", {"2m"});
   a("Reconnect", {"no"});
   a("ReconnectMaxDelay", {"5m"});
   a("TransportWaitTimeout", {"0"});
@@ -219,6 +228,9 @@ TEST(Keywords, HeadlessDirectives) {
   a("ServerAliveInterval", {"0"});
   // Second values for each: all ignored.
   a("poolsize", {"3"});
+  a("PoolMaxSize", {"9"});
+  a("ChannelsPerConnection", {"10"});
+  a("PoolIdleTimeout", {"1"});
   a("Reconnect", {"yes"});
   a("ReconnectMaxDelay", {"1"});
   a("TransportWaitTimeout", {"30"});
@@ -230,6 +242,9 @@ TEST(Keywords, HeadlessDirectives) {
   a("ServerAliveInterval", {"30"});
   ASSERT_TRUE(b.errors.empty()) << b.errors[0].to_string();
   EXPECT_EQ(b.options.pool_size, 64u);
+  EXPECT_EQ(b.options.pool_max_size, 8u);
+  EXPECT_EQ(b.options.channels_per_connection, 0u);
+  EXPECT_EQ(b.options.pool_idle_timeout.count(), 120);
   EXPECT_FALSE(b.options.reconnect);
   EXPECT_EQ(b.options.reconnect_max_delay.count(), 300);
   EXPECT_EQ(b.options.transport_wait_timeout.count(), 0);

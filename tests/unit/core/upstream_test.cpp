@@ -75,6 +75,7 @@ struct Observer final : gateway::UpstreamObserver {
   void on_channel_open_request(SshSession&, const ssh::event::ChannelOpenRequest&) override {
     events.push_back("channel open");
   }
+  bool session_in_use(SshSession&) override { return false; }
 
   uv_loop_t* loop;
   std::vector<std::string>& events;
