@@ -29,6 +29,7 @@ struct TcpLink::WriteReq {
   ssh::Bytes bytes;
   std::weak_ptr<bool> alive;
   TcpLink* link;
+  std::size_t queued = 0;  // the part of `bytes` left to libuv (the rest was written at once)
 };
 
 TcpLink::TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port,
@@ -162,12 +163,25 @@ bool TcpLink::write(ssh::Bytes bytes, std::string& error) {
     error = "not connected";
     return false;
   }
+  // Straight to the socket when nothing is queued: no request, and libuv does not touch epoll.
+  std::size_t written = 0;
+  if (queued_ == 0) {
+    uv_buf_t whole = uv_buf_init(reinterpret_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    const int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &whole, 1);
+    if (n > 0) written = static_cast<std::size_t>(n);
+    if (written == bytes.size()) {
+      ssh::wire::release_buffer(std::move(bytes));
+      return true;
+    }
+  }
   auto* w = new WriteReq{{}, std::move(bytes), alive_, this};
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data()), static_cast<unsigned>(w->bytes.size()));
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data() + written),
+                           static_cast<unsigned>(w->bytes.size() - written));
+  w->queued = b.len;
   const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
     std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
     if (!core::still_alive(wr->alive)) return;
-    wr->link->on_write_done(wr->bytes.size(), status);
+    wr->link->on_write_done(wr->queued, status);
   });
   if (rc != 0) {
     delete w;

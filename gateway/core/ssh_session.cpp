@@ -10,6 +10,15 @@ namespace {
 // The link's unsent bytes above which channels stop being fed, and below which they resume.
 constexpr std::size_t kOutputHighWatermark = 4 * 1024 * 1024;
 constexpr std::size_t kOutputLowWatermark = 1 * 1024 * 1024;
+// Output below this waits for the end of the loop iteration, so that the small packets of many
+// channels (opens, acknowledgements, short data) leave in one write and reach sshd in one read.
+// Bulk data goes at once: batching gains nothing there and would only grow the buffer.
+constexpr std::size_t kBatchedOutputLimit = 64 * 1024;
+
+// True while a session's batched output is being written. A session that carries another one
+// (ProxyJump) gets its bytes then; a prepare handle started now would only run after the loop has
+// blocked, so such output is written at once.
+bool writing_batched_output = false;
 
 ssh::transport::TimePoint now_of(uv_loop_t* loop) {
   return ssh::transport::TimePoint{std::chrono::milliseconds(uv_now(loop))};
@@ -27,6 +36,9 @@ SshSession::SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget t
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
   timer_->data = this;
+  flusher_ = new uv_prepare_t;
+  uv_prepare_init(loop_, flusher_);
+  flusher_->data = this;
 }
 
 SshSession::~SshSession() {
@@ -34,6 +46,8 @@ SshSession::~SshSession() {
   if (link_) link_->close({});
   link_.reset();
   uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+  uv_close(reinterpret_cast<uv_handle_t*>(flusher_),
+           [](uv_handle_t* h) { delete reinterpret_cast<uv_prepare_t*>(h); });
 }
 
 std::unique_ptr<Link> SshSession::make_link() {
@@ -85,18 +99,31 @@ void SshSession::pump() {
     }
     if (!finished_) flush_received_data();
     if (finished_ || !link_up_) break;
-    if (client_->has_transmit()) {
+    if (client_->pending_transmit_bytes() >= kBatchedOutputLimit) {
       progressed = true;
-      std::string error;
-      if (!link_->write(client_->take_transmit(), error)) {
+      if (!write_transmit()) {
         in_pump_ = false;
-        fail("write failed: " + error);
         return;
       }
     }
   }
   in_pump_ = false;
   if (finished_) return;
+  if (link_up_ && client_->has_transmit() && (writing_batched_output || client_->is_closed())) {
+    if (!write_transmit()) return;
+  } else if (link_up_ && client_->has_transmit()) {
+    // A prepare handle runs just before the loop blocks for I/O: the output of everything this
+    // iteration handled goes out in one write, and never waits for the next event.
+    uv_prepare_start(flusher_, [](uv_prepare_t* p) {
+      auto* self = static_cast<SshSession*>(p->data);
+      uv_prepare_stop(p);
+      if (self->client_ && !self->finished_ && self->link_up_ && self->client_->has_transmit()) {
+        writing_batched_output = true;
+        self->write_transmit();
+        writing_batched_output = false;
+      }
+    });
+  }
   if (client_->is_closed()) {
     fail("connection closed");
     return;
@@ -110,6 +137,13 @@ void SshSession::pump() {
   } else {
     uv_timer_stop(timer_);
   }
+}
+
+bool SshSession::write_transmit() {
+  std::string error;
+  if (link_->write(client_->take_transmit(), error)) return true;
+  fail("write failed: " + error);
+  return false;
 }
 
 void SshSession::flush_received_data() {
@@ -310,6 +344,7 @@ void SshSession::fail(const std::string& why) {
   if (finished_) return;
   finished_ = true;
   uv_timer_stop(timer_);
+  uv_prepare_stop(flusher_);
   if (link_) link_->close({});
   // Channels die with the connection: tell every owner, then forget them.
   auto handlers = std::move(handlers_);

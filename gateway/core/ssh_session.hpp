@@ -105,6 +105,7 @@ class SshSession : private LinkObserver {
   std::unique_ptr<Link> make_link();
   void on_timer();
   void flush_received_data();
+  bool write_transmit();  // false: the link failed (the session is finished)
   void dispatch(ssh::Event& event);
   void fail(const std::string& why);
 
@@ -116,6 +117,7 @@ class SshSession : private LinkObserver {
   std::unique_ptr<ssh::Client> client_;
   std::unique_ptr<Link> link_;  // kept until destruction: it may be failing up the stack
   uv_timer_t* timer_ = nullptr;
+  uv_prepare_t* flusher_ = nullptr;  // writes batched output once per loop iteration
   bool link_up_ = false;
   bool authenticated_ = false;
   bool finished_ = false;
