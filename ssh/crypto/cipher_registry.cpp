@@ -97,14 +97,6 @@ void PacketCipher::seal(std::uint32_t seq, Bytes& packet) {
 
 namespace packet_detail {
 
-bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size) {
-  if (size == 0) return true;
-  int len = 0;
-  int out_len = 0;
-  if (!to_int(size, len)) return false;
-  return EVP_CipherUpdate(ctx, data, &out_len, data, len) == 1 && out_len == len;
-}
-
 void seal_failed(MutableByteView packet, MutableByteView tag) {
   wipe(packet.data(), packet.size());
   std::fill(tag.begin(), tag.end(), std::uint8_t{0});

@@ -42,15 +42,17 @@ inline bool to_int(std::size_t n, int& out) {
   return true;
 }
 
-// In-place stream update on a context already keyed and positioned. False on any EVP failure.
-bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size);
-
-// Out-of-place stream update from `in` to `out` (distinct buffers). False on any EVP failure.
+// Stream update from `in` to `out` (the same buffer, or distinct ones) on a context already keyed
+// and positioned. False on any EVP failure.
 inline bool cipher_update_to(EVP_CIPHER_CTX* ctx, const std::uint8_t* in, std::uint8_t* out, std::size_t size) {
   if (size == 0) return true;
   int len = 0;
   int out_len = 0;
   return to_int(size, len) && EVP_CipherUpdate(ctx, out, &out_len, in, len) == 1 && out_len == len;
+}
+
+inline bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t size) {
+  return cipher_update_to(ctx, data, data, size);
 }
 
 // The largest cipher block among the packet protections (a ChaCha20 block).
