@@ -5,6 +5,7 @@
 #include "gateway/core/liveness.hpp"
 #include "gateway/core/log.hpp"
 #include "gateway/net/read_buffer.hpp"
+#include "gateway/net/write_now.hpp"
 #include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
@@ -163,20 +164,13 @@ bool TcpLink::write(ssh::Bytes bytes, std::string& error) {
     error = "not connected";
     return false;
   }
-  // Straight to the socket when nothing is queued: no request, and libuv does not touch epoll.
-  std::size_t written = 0;
-  if (queued_ == 0) {
-    uv_buf_t whole = uv_buf_init(reinterpret_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-    const int n = uv_try_write(reinterpret_cast<uv_stream_t*>(tcp_), &whole, 1);
-    if (n > 0) written = static_cast<std::size_t>(n);
-    if (written == bytes.size()) {
-      ssh::wire::release_buffer(std::move(bytes));
-      return true;
-    }
+  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+  if (queued_ == 0 && net::write_now(reinterpret_cast<uv_stream_t*>(tcp_), &b, 1) == 1) {
+    ssh::wire::release_buffer(std::move(bytes));
+    return true;
   }
+  // The rest (`b`) still points into the buffer, which the request now owns.
   auto* w = new WriteReq{{}, std::move(bytes), alive_, this};
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(w->bytes.data() + written),
-                           static_cast<unsigned>(w->bytes.size() - written));
   w->queued = b.len;
   const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
     std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));

@@ -1,11 +1,11 @@
 #include "gateway/forward/stream_splice.hpp"
 
-#include <algorithm>
 #include <cstdlib>
 #include <memory>
 
 #include "gateway/core/log.hpp"
 #include "gateway/net/read_buffer.hpp"
+#include "gateway/net/write_now.hpp"
 #include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
@@ -182,21 +182,14 @@ void StreamSplice::write_local(std::vector<ssh::Bytes> parts, bool channel_data)
     size += p.size();
     bufs.push_back(uv_buf_init(reinterpret_cast<char*>(p.data()), static_cast<unsigned>(p.size())));
   }
-  // Straight to the socket when nothing is queued: no request, and libuv does not touch epoll.
   if (local_writes_in_flight_ == 0) {
-    const int n = uv_try_write(stream_, bufs.data(), static_cast<unsigned>(bufs.size()));
-    auto written = static_cast<std::size_t>(std::max(n, 0));
-    if (written == size) {
+    const std::size_t first_unsent = net::write_now(stream_, bufs.data(), bufs.size());
+    if (first_unsent == bufs.size()) {
       for (auto& p : parts) ssh::wire::release_buffer(std::move(p));
       if (channel_data && !channel_closed_) session_.consume(channel_, size);
       return;
     }
-    // libuv takes the rest.
-    std::size_t skip = 0;
-    while (written >= bufs[skip].len) written -= bufs[skip++].len;
-    bufs.erase(bufs.begin(), bufs.begin() + static_cast<std::ptrdiff_t>(skip));
-    bufs.front().base += written;
-    bufs.front().len -= written;
+    bufs.erase(bufs.begin(), bufs.begin() + static_cast<std::ptrdiff_t>(first_unsent));  // libuv takes the rest
   }
   auto* w = new LocalWrite{{}, std::move(parts), size, this, channel_data};
   ++local_writes_in_flight_;
