@@ -109,20 +109,17 @@ void SshSession::pump() {
   }
   in_pump_ = false;
   if (finished_) return;
-  if (link_up_ && client_->has_transmit() && (writing_batched_output || client_->is_closed())) {
-    if (!write_transmit()) return;
-  } else if (link_up_ && client_->has_transmit()) {
-    // A prepare handle runs just before the loop blocks for I/O: the output of everything this
-    // iteration handled goes out in one write, and never waits for the next event.
-    uv_prepare_start(flusher_, [](uv_prepare_t* p) {
-      auto* self = static_cast<SshSession*>(p->data);
-      uv_prepare_stop(p);
-      if (self->client_ && !self->finished_ && self->link_up_ && self->client_->has_transmit()) {
-        writing_batched_output = true;
-        self->write_transmit();
-        writing_batched_output = false;
-      }
-    });
+  if (link_up_ && client_->has_transmit()) {
+    if (writing_batched_output || client_->is_closed()) {
+      if (!write_transmit()) return;
+    } else {
+      // A prepare handle runs just before the loop blocks for I/O: the output of everything this
+      // iteration handled goes out in one write, and never waits for the next event.
+      uv_prepare_start(flusher_, [](uv_prepare_t* p) {
+        uv_prepare_stop(p);
+        static_cast<SshSession*>(p->data)->write_batched_output();
+      });
+    }
   }
   if (client_->is_closed()) {
     fail("connection closed");
@@ -137,6 +134,13 @@ void SshSession::pump() {
   } else {
     uv_timer_stop(timer_);
   }
+}
+
+void SshSession::write_batched_output() {
+  if (!client_ || finished_ || !link_up_ || !client_->has_transmit()) return;
+  writing_batched_output = true;
+  write_transmit();
+  writing_batched_output = false;
 }
 
 bool SshSession::write_transmit() {

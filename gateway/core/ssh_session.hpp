@@ -106,6 +106,7 @@ class SshSession : private LinkObserver {
   void on_timer();
   void flush_received_data();
   bool write_transmit();  // false: the link failed (the session is finished)
+  void write_batched_output();  // the flusher's work
   void dispatch(ssh::Event& event);
   void fail(const std::string& why);
 
