@@ -1,6 +1,7 @@
 #include "ssh/crypto/random.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 
 #ifndef SSHPLEX_FUZZING
@@ -55,6 +56,27 @@ void random_bytes(MutableByteView out) {
 }
 
 #endif
+
+void padding_bytes(MutableByteView out) {
+#ifdef SSHPLEX_FUZZING
+  random_bytes(out);  // the deterministic stream, in the same order as every other draw
+#else
+  // Per thread (each event loop runs on one), so no locking; refilled whole when it runs short.
+  constexpr std::size_t kBlock = 4096;
+  thread_local std::array<std::uint8_t, kBlock> block;
+  thread_local std::size_t used = kBlock;
+  if (out.size() > kBlock) {
+    random_bytes(out);
+    return;
+  }
+  if (kBlock - used < out.size()) {
+    random_bytes(MutableByteView(block.data(), block.size()));
+    used = 0;
+  }
+  std::copy_n(block.data() + used, out.size(), out.data());
+  used += out.size();
+#endif
+}
 
 std::uint32_t random_u32() {
   std::uint8_t b[4];

@@ -8,6 +8,11 @@ namespace ssh::crypto {
 void random_bytes(MutableByteView out);
 std::uint32_t random_u32();
 
+// Random bytes for packet padding (RFC 4253 §6), from the same DRBG but drawn a few KiB at a time:
+// one DRBG call per packet costs more than sealing a small packet. Not for keys, nonces or
+// cookies, which come from random_bytes() directly.
+void padding_bytes(MutableByteView out);
+
 #ifdef SSHPLEX_FUZZING
 // Restarts the deterministic stream; fuzz targets call it at the start of every input so each input
 // sees the same "random" bytes no matter what ran before it in the same process.

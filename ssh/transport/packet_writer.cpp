@@ -34,7 +34,7 @@ void PacketWriter::write(ByteView head, ByteView body, Bytes& out) {
   for (std::size_t i = 0; i < 4; ++i) frame[i] = static_cast<std::uint8_t>(packet_length >> (24 - 8 * i));
   frame[4] = padding;
   std::array<std::uint8_t, 255> pad_bytes;
-  crypto::random_bytes(MutableByteView(pad_bytes.data(), padding));
+  crypto::padding_bytes(MutableByteView(pad_bytes.data(), padding));
   std::array<std::uint8_t, crypto::kMaxPacketTagSize> tag_space{};
   out.insert(out.end(), frame.begin(), frame.end());
   out.insert(out.end(), head.begin(), head.end());

@@ -36,6 +36,34 @@ TEST(Random, SuccessiveCallsDiffer) {
 
 TEST(Random, EmptyRequestIsHarmless) {
   random_bytes(MutableByteView{});
+  padding_bytes(MutableByteView{});
+}
+
+TEST(Random, PaddingBytesNeverRepeatAcrossRefills) {
+  // Padding-sized draws (4..255 bytes) over many refills of the cached block: every draw is fresh
+  // (no block handed out twice), and the bytes are as evenly spread as the DRBG's own.
+  std::set<Bytes> seen;
+  std::array<std::size_t, 256> counts{};
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < 4000; ++i) {
+    Bytes pad(4 + i % 252, 0);
+    padding_bytes(pad);
+    EXPECT_TRUE(seen.insert(pad).second) << "draw " << i << " repeated an earlier one";
+    for (std::uint8_t b : pad) ++counts[b];
+    total += pad.size();
+  }
+  const double expected = static_cast<double>(total) / 256;
+  for (std::size_t v = 0; v < 256; ++v) {
+    EXPECT_GT(static_cast<double>(counts[v]), expected * 0.85) << v;
+    EXPECT_LT(static_cast<double>(counts[v]), expected * 1.15) << v;
+  }
+}
+
+TEST(Random, PaddingBytesServesRequestsLargerThanItsBlock) {
+  Bytes big(10000, 0);
+  padding_bytes(big);
+  std::set<std::uint8_t> tail(big.end() - 64, big.end());
+  EXPECT_GT(tail.size(), 16u);
 }
 
 #ifdef SSHPLEX_FUZZING
