@@ -16,7 +16,9 @@ void usage() {
       "                [--duration S] [--timeout S]\n"
       "  hold --proxy HOST:PORT --target HOST:PORT --count N [--concurrency C] [--timeout S]\n"
       "  delay-relay --listen PORT --connect HOST:PORT --delay-ms D [--bind ADDR] [--timeout S]\n"
-      "  first-byte --connect HOST:PORT [--timeout S]\n",
+      "  relay --listen PORT --connect HOST:PORT [--bind ADDR] [--timeout S]\n"
+      "  first-byte --connect HOST:PORT [--timeout S]\n"
+      "  cipher-speed --cipher aes128-gcm|chacha20-poly1305 --bytes N\n",
       stderr);
 }
 
@@ -34,7 +36,9 @@ int main(int argc, char** argv) {
   if (command == "socks-latency") return bench::tools::run_socks_latency(argc, argv, 2);
   if (command == "hold") return bench::tools::run_hold(argc, argv, 2);
   if (command == "delay-relay") return bench::tools::run_delay_relay(argc, argv, 2);
+  if (command == "relay") return bench::tools::run_relay(argc, argv, 2);
   if (command == "first-byte") return bench::tools::run_first_byte(argc, argv, 2);
+  if (command == "cipher-speed") return bench::tools::run_cipher_speed(argc, argv, 2);
   std::fprintf(stderr, "sshplex-bench: unknown subcommand '%.*s'\n", static_cast<int>(command.size()), command.data());
   usage();
   return 1;

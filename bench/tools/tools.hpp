@@ -10,6 +10,8 @@ int run_bulk(int argc, char** argv, int first);
 int run_socks_latency(int argc, char** argv, int first);
 int run_hold(int argc, char** argv, int first);
 int run_delay_relay(int argc, char** argv, int first);
+int run_relay(int argc, char** argv, int first);
 int run_first_byte(int argc, char** argv, int first);
+int run_cipher_speed(int argc, char** argv, int first);
 
 }  // namespace bench::tools
