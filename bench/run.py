@@ -86,7 +86,7 @@ def bench_environment(args, workdir):
     server = tools.server(ports["echo"], ports["sink"], ports["source"], ports["greet"])
     sizes = metrics.quick_sizes() if args.quick else dict(metrics.FULL_SIZES)
     bench = metrics.Bench(sshd, tools, ports, clients.Client("ssh", args.ssh),
-                          clients.Client("sshplex", args.sshplex), args.reps, sizes, workdir)
+                          clients.Client("sshplex", args.sshplex), args.reps, sizes, workdir, server=server)
     return bench, server
 
 

@@ -6,6 +6,8 @@ client process, and each row reports the median of its runs per client.
 """
 
 import contextlib
+import os
+import statistics
 import time
 
 from . import clients, procs, report
@@ -47,8 +49,9 @@ def quick_sizes():
 class Bench:
     """Everything a measurement needs: the server side, the tools, the two clients, the settings."""
 
-    def __init__(self, sshd, tools, ports, ssh, sshplex, reps, sizes, workdir):
+    def __init__(self, sshd, tools, ports, ssh, sshplex, reps, sizes, workdir, server=None):
         self.sshd = sshd
+        self.server = server  # the `sshplex-bench server` Proc: its CPU is part of the server side
         self.tools = tools
         self.ports = ports  # echo, sink, source, greet, relay
         self.ssh = ssh
@@ -57,6 +60,7 @@ class Bench:
         self.sizes = sizes
         self.workdir = workdir
         self.unloaded_p50 = {}
+        self.floors = {}  # ("cipher", name) / ("relay", direction) -> CPU s/GB, measured once per run
 
 
 def alternate(reps, variants):
@@ -103,18 +107,110 @@ def measured(rows, body):
     return [row.finish() for row in rows]
 
 
+class ServerSideCpu:
+    """CPU of everything but the client during one measurement, sampled at construction and at
+    finish(): all of sshd's processes (the listener and everything below it, reaped ones included,
+    see procs.tree_cpu_seconds), `sshplex-bench server`, and the load tool the runner ran to
+    completion in between (RUSAGE_CHILDREN; no other child is waited for meanwhile)."""
+
+    def __init__(self, bench):
+        self.bench = bench
+        self.start = self._sample()
+
+    def _sample(self):
+        sample = {"sshd": procs.tree_cpu_seconds(self.bench.sshd.proc.pid)}
+        if self.bench.server is not None:
+            sample["server"] = procs.cpu_seconds(self.bench.server.pid)
+        sample["load_tool"] = procs.children_cpu_seconds()
+        return sample
+
+    def finish(self, units):
+        """CPU seconds per unit of work (units = GB moved, or millions of opens for us per open)."""
+        end = self._sample()
+        parts = {key: (end[key] - self.start[key]) / units for key in end}
+        parts["total"] = sum(parts.values())
+        return parts
+
+
 def bulk_once(bench, client, direction, size, cipher, streams=1, port=None):
-    """One transfer through a fresh client: returns (MB/s, client CPU seconds per 1e9 bytes)."""
+    """One transfer through a fresh client: returns (MB/s, client CPU seconds per 1e9 bytes,
+    server-side CPU seconds per 1e9 bytes by part, see ServerSideCpu)."""
     target = bench.ports["sink" if direction == "upload" else "source"]
     forward_port = free_port()
     forwards, probe = with_echo_forward(bench, clients.local_forward(forward_port, target))
     with running(bench, client, forwards, probe, cipher=cipher, port=port) as proc:
         cpu_before = procs.cpu_seconds(proc.pid)
+        server_side = ServerSideCpu(bench)
         result = bench.tools.bulk(forward_port, direction, size, streams=streams)
+        server_parts = server_side.finish(result["bytes"] / 1e9)
         cpu_after = procs.cpu_seconds(proc.pid)
     if result["bytes"] != size * streams:
         raise procs.ToolError(f"bulk moved {result['bytes']} bytes, expected {size * streams}")
-    return result["mb_per_s"], (cpu_after - cpu_before) / (result["bytes"] / 1e9)
+    return result["mb_per_s"], (cpu_after - cpu_before) / (result["bytes"] / 1e9), server_parts
+
+
+def cores():
+    return os.cpu_count() or 1
+
+
+def throughput_ceiling(speed, server_side):
+    """Best reachable throughput ratio with a client that costs no CPU: every core busy with the
+    server side at the cost per byte measured in the sshplex runs, over ssh's measured rate."""
+    per_gb = server_side.median("sshplex")
+    if speed.error is not None or not per_gb or not speed.ssh:
+        return None
+    ceiling = cores() / per_gb * 1000.0  # MB/s
+    ratio = ceiling / speed.ssh
+    return report.Reachable(ratio, f"ceiling {ratio:.2f}x at zero client CPU", {
+        "cores": cores(), "ceiling_mb_per_s": ceiling,
+        "explain": f"ceiling = {cores()} cores / {per_gb:.2f} server-side CPU s/GB (sshplex runs) = "
+                   f"{ceiling:.0f} MB/s = {ratio:.2f}x ssh's {speed.ssh:.1f} MB/s"})
+
+
+def relay_cpu_per_gb(bench, direction, size):
+    """CPU s/GB of a plain relay (`relay`: read, write, no crypto) in one bulk transfer through it to
+    the sink or from the source: the socket copies any forwarding client pays."""
+    target = bench.ports["sink" if direction == "upload" else "source"]
+    listen = free_port()
+    relay = bench.tools.relay(listen, target)
+    try:
+        before = procs.cpu_seconds(relay.pid)
+        result = bench.tools.bulk(listen, direction, size)
+        after = procs.cpu_seconds(relay.pid)
+    finally:
+        relay.stop()
+    return (after - before) / (result["bytes"] / 1e9)
+
+
+def floor_part(bench, key, measure):
+    """Median of bench.reps measurements, once per benchmark run (shared by the rows that need it)."""
+    if key not in bench.floors:
+        bench.floors[key] = statistics.median(measure() for _ in range(bench.reps))
+    return bench.floors[key]
+
+
+# The floor's parts take ~10 ms clock ticks of CPU per 250 MB: never measure them on less than 1 GB.
+FLOOR_MIN_BYTES = 1_000_000_000
+
+
+def client_cpu_floor(bench, cpu, short, direction, size):
+    """Best reachable client-CPU ratio: sealing the bytes (cipher-speed) plus relaying them (plain
+    relay) is the least any client can spend per GB, over ssh's measured CPU per GB."""
+    if cpu.error is not None or not cpu.ssh:
+        return None
+    size = max(size, FLOOR_MIN_BYTES)
+    try:
+        cipher = floor_part(bench, ("cipher", short),
+                            lambda: bench.tools.cipher_speed(short, size)["cpu_s_per_gb"])
+        relay = floor_part(bench, ("relay", direction), lambda: relay_cpu_per_gb(bench, direction, size))
+    except (procs.ToolError, OSError, KeyError) as error:
+        return report.Reachable(error=str(error) or type(error).__name__)
+    floor = cipher + relay
+    ratio = floor / cpu.ssh
+    return report.Reachable(ratio, f"best reachable {ratio:.2f}x: floor {floor:.2f} s/GB", {
+        "floor_cpu_s_per_gb": floor, "cipher_cpu_s_per_gb": cipher, "relay_cpu_s_per_gb": relay,
+        "explain": f"floor = cipher-speed {cipher:.2f} + plain relay {relay:.2f} = {floor:.2f} CPU s/GB "
+                   f"= {ratio:.2f}x ssh's {cpu.ssh:.2f}"})
 
 
 def bulk_rows(bench, want):
@@ -127,15 +223,24 @@ def bulk_rows(bench, want):
                                report.at_least(1.5))
             cpu = report.Row(f"2.{direction}.{short}", f"2 client CPU -L {direction} {short}",
                              "CPU s/GB", report.at_most(0.5), digits=2)
+            # Rows 1 and 2 come from the same runs and share their server-side figures.
+            server_side = report.ServerSide("CPU s/GB", 2)
+            speed.server_side = cpu.server_side = server_side
 
-            def body(speed=speed, cpu=cpu, cipher=cipher, direction=direction):
+            def body(speed=speed, cpu=cpu, cipher=cipher, direction=direction, server_side=server_side):
                 for client in alternate(bench.reps, [bench.ssh, bench.sshplex]):
-                    mb_per_s, cpu_per_gb = bulk_once(bench, client, direction, size, cipher)
+                    mb_per_s, cpu_per_gb, server_parts = bulk_once(bench, client, direction, size, cipher)
                     speed.add(client.name, mb_per_s)
                     cpu.add(client.name, cpu_per_gb)
+                    server_side.add(client.name, server_parts)
 
             chosen = [row for row, metric in ((speed, "1"), (cpu, "2")) if metric in want]
+            chosen[0].show_server_side = True
             rows += measured(chosen, body)
+            if "1" in want:
+                speed.reachable = throughput_ceiling(speed, server_side)
+            if "2" in want:
+                cpu.reachable = client_cpu_floor(bench, cpu, short, direction, size)
     return rows
 
 
@@ -166,21 +271,42 @@ def socks_latency_rows(bench):
 
 
 def opens_rate_rows(bench):
-    """Metric 4: opens per second with 64 SOCKS clients in parallel."""
+    """Metric 4: opens per second with 64 SOCKS clients in parallel, and the server side's CPU per
+    open in the same runs."""
     parallel = bench.sizes["parallel"]
     row = report.Row("4.socks.opens_per_s", f"4 SOCKS opens/s, {parallel} parallel", "opens/s",
                      report.at_least(2.0), digits=0)
+    row.server_side = report.ServerSide("CPU us/open", 0)
+    row.show_server_side = True
 
     def body():
         for client in alternate(bench.reps, [bench.ssh, bench.sshplex]):
             socks_port, forwards, probe = socks_client(bench, client)
             with running(bench, client, forwards, probe):
+                server_side = ServerSideCpu(bench)
                 result = bench.tools.socks_latency(socks_port, bench.ports["echo"], parallel=parallel,
                                                    duration=bench.sizes["parallel_seconds"])
+                if result["opens"] > 0:
+                    row.server_side.add(client.name, server_side.finish(result["opens"] / 1e6))
             row.add(client.name, result["opens_per_s"])
             note_failures(row, client, result)
 
-    return measured([row], body)
+    rows = measured([row], body)
+    row.reachable = opens_ceiling(row)
+    return rows
+
+
+def opens_ceiling(row):
+    """Best reachable opens/s ratio with a client that costs no CPU (as throughput_ceiling)."""
+    per_open_us = row.server_side.median("sshplex")
+    if row.error is not None or not per_open_us or not row.ssh:
+        return None
+    ceiling = cores() / (per_open_us / 1e6)
+    ratio = ceiling / row.ssh
+    return report.Reachable(ratio, f"ceiling {ratio:.2f}x at zero client CPU", {
+        "cores": cores(), "ceiling_opens_per_s": ceiling,
+        "explain": f"ceiling = {cores()} cores / {per_open_us:.0f} server-side CPU us/open (sshplex runs) "
+                   f"= {ceiling:.0f} opens/s = {ratio:.2f}x ssh's {row.ssh:.0f}"})
 
 
 def held_count(reply):
@@ -272,7 +398,7 @@ def pool_rows(bench):
 
     def body():
         for client in alternate(bench.reps, variants):
-            mb_per_s, _ = bulk_once(bench, client, "download", size, AES, streams=streams)
+            mb_per_s, _, _ = bulk_once(bench, client, "download", size, AES, streams=streams)
             if client.name == "ssh":
                 for row in rows.values():
                     row.add("ssh", mb_per_s)
@@ -293,8 +419,8 @@ def delay_rows(bench):
         relay = bench.tools.delay_relay(relay_port, bench.sshd.port, delay)
         try:
             for client in alternate(bench.reps, [bench.ssh, bench.sshplex]):
-                mb_per_s, _ = bulk_once(bench, client, "download", bench.sizes["delay_bytes"], AES,
-                                        port=relay_port)
+                mb_per_s, _, _ = bulk_once(bench, client, "download", bench.sizes["delay_bytes"], AES,
+                                           port=relay_port)
                 row.add(client.name, mb_per_s)
         finally:
             relay.stop()

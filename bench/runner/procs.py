@@ -148,14 +148,64 @@ def install_cleanup():
     signal.signal(signal.SIGINT, _signal_exit)
 
 
+def _stat_fields(pid):
+    """/proc/PID/stat from field 3 (state) on; None if the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    # The command name (field 2) may contain spaces and parentheses; fields after it are plain.
+    return stat[stat.rindex(")") + 2:].split()
+
+
 def cpu_seconds(pid):
     """utime + stime of a process (all its threads), from /proc/PID/stat fields 14 and 15."""
-    with open(f"/proc/{pid}/stat") as f:
-        stat = f.read()
-    # The command name (field 2) may contain spaces and parentheses; fields after it are plain.
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = _stat_fields(pid)
+    if fields is None:
+        raise ToolError(f"pid {pid}: gone from /proc")
     ticks = int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(root):
+    """CPU seconds spent so far by root and every descendant, including descendants already reaped.
+
+    Sums utime + stime + cutime + cstime (stat fields 14-17) over root and the processes below it
+    (found through ppid chains). A child that exits and is waited for by its parent moves its times
+    into the parent's cutime/cstime, so the sum does not drop when processes come and go, and the
+    difference of two samples counts processes that started or ended in between. Not counted: a
+    descendant whose parent exits first (it is re-parented out of the tree), and a reap that
+    happens in the middle of one scan (it may be seen on both sides or neither).
+    """
+    parent_of, ticks = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        fields = _stat_fields(entry)
+        if fields is None:
+            continue
+        pid = int(entry)
+        parent_of[pid] = int(fields[1])
+        ticks[pid] = sum(int(value) for value in fields[11:15])
+    total = 0
+    for pid in ticks:
+        walk = pid
+        # ppid chains end at 0 (init, kthreadd); the step bound guards against a pid reused mid-scan.
+        for _ in range(64):
+            if walk == root:
+                total += ticks[pid]
+                break
+            walk = parent_of.get(walk, 0)
+            if walk == 0:
+                break
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    """User + system CPU of this runner's children that have been waited for (RUSAGE_CHILDREN)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_kib(pid):

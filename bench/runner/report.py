@@ -38,6 +38,52 @@ def absolute_at_most(value, text):
     return Target("sshplex", "<=", value, text)
 
 
+class ServerSide:
+    """CPU of everything but the client (sshd's processes, `sshplex-bench server`, the load tool) in
+    the same runs as a row, per unit of work (per GB moved, per SOCKS open). Every run keeps its
+    parts; the per-client figures are medians of the runs' totals."""
+
+    def __init__(self, unit, digits):
+        self.unit = unit
+        self.digits = digits
+        self.runs = {"ssh": [], "sshplex": []}
+
+    def add(self, client_name, parts):
+        self.runs[client_name].append(parts)
+
+    def median(self, client_name, key="total"):
+        values = [run[key] for run in self.runs[client_name]]
+        return statistics.median(values) if values else None
+
+    def to_json(self):
+        return {"unit": self.unit, "ssh": self.median("ssh"), "sshplex": self.median("sshplex"),
+                "runs": self.runs}
+
+    def text(self):
+        def one(name):
+            total = self.median(name)
+            if total is None:
+                return f"{name} -"
+            parts = ", ".join(f"{key} {_fmt(self.median(name, key), self.digits)}"
+                              for key in self.runs[name][0] if key != "total")
+            return f"{name} {_fmt(total, self.digits)} ({parts})"
+        return f"server side {self.unit}: {one('ssh')}; {one('sshplex')}"
+
+
+class Reachable:
+    """How far a row's target can be reached at all, from figures measured in the same run: the
+    ratio itself ("ratio") and the words printed next to the target ("text"), or why it is missing."""
+
+    def __init__(self, ratio=None, text=None, facts=None, error=None):
+        self.ratio = ratio
+        self.text = text
+        self.facts = facts or {}
+        self.error = error
+
+    def to_json(self):
+        return {"ratio": self.ratio, "text": self.text, **self.facts, "error": self.error}
+
+
 class Row:
     def __init__(self, row_id, name, unit, target=None, digits=1):
         self.id = row_id
@@ -50,6 +96,10 @@ class Row:
         self.notes = []
         self.ssh = None
         self.sshplex = None
+        # Rows 1, 2 and 4 only: the server side's CPU in the same runs, and the reachable ratio.
+        self.server_side = None
+        self.reachable = None
+        self.show_server_side = False
 
     def add(self, client_name, value):
         self.runs[client_name].append(value)
@@ -83,7 +133,15 @@ class Row:
             "ssh": self.ssh, "sshplex": self.sshplex, "ratio": self.ratio(),
             "target": self.target.text if self.target else None, "met": self.met(),
             "runs": self.runs, "error": self.error, "notes": self.notes,
+            **({"server_side": self.server_side.to_json()} if self.server_side else {}),
+            **({"reachable": self.reachable.to_json()} if self.reachable else {}),
         }
+
+    def target_cell(self):
+        text = self.target.text if self.target else "(informative)"
+        if self.reachable is not None and self.reachable.text:
+            text += f" ({self.reachable.text})"
+        return text
 
 
 def _command_output(argv):
@@ -158,7 +216,7 @@ def table(rows):
         ratio = row.ratio()
         lines.append([f"{row.name} [{row.unit}]", _fmt(row.ssh, row.digits), _fmt(row.sshplex, row.digits),
                       "-" if ratio is None else f"{ratio:.2f}x",
-                      row.target.text if row.target else "(informative)", _met_text(row)])
+                      row.target_cell(), _met_text(row)])
     widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h)
               for i, h in enumerate(header)]
     out = []
@@ -170,6 +228,12 @@ def table(rows):
             out.append(f"  {row.id} failed: {row.error}")
         for note in row.notes:
             out.append(f"  {row.id}: {note}")
+        if row.server_side is not None and row.show_server_side:
+            out.append(f"  {row.id}: {row.server_side.text()}")
+        if row.reachable is not None and row.reachable.error:
+            out.append(f"  {row.id}: reachable ratio not measured: {row.reachable.error}")
+        elif row.reachable is not None and row.reachable.facts.get("explain"):
+            out.append(f"  {row.id}: {row.reachable.facts['explain']}")
     return "\n".join(out)
 
 

@@ -45,6 +45,11 @@ class Tools:
                                               "--delay-ms", str(delay_ms)])
         return proc
 
+    def relay(self, listen, connect_port):
+        """A plain relay (no delay, no crypto, bounded buffers) from `listen` to connect_port."""
+        proc, _ = self._serve("relay", ["--listen", str(listen), "--connect", f"127.0.0.1:{connect_port}"])
+        return proc
+
     def hold(self, proxy_port, target_port, count, ready_timeout, lifetime, watch=None):
         """Starts holding `count` channels; returns (proc, ready line). Stop it with proc.stop().
 
@@ -68,6 +73,11 @@ class Tools:
         if parallel is not None:
             args += ["--parallel", str(parallel), "--duration", str(duration)]
         return self._run("socks-latency", args, timeout)
+
+    def cipher_speed(self, cipher, size, timeout=300):
+        """CPU seconds per GB to seal `size` bytes as 32 KiB SSH packets ("aes128-gcm" or
+        "chacha20-poly1305")."""
+        return self._run("cipher-speed", ["--cipher", cipher, "--bytes", str(size)], timeout)
 
     def first_byte(self, port, timeout):
         """Started, not awaited: it must race the client it measures. Read its line with read_json_line."""
