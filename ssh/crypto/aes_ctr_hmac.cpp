@@ -53,16 +53,19 @@ class AesCtrHmac final : public PacketCipher {
   bool length_in_clear() const override { return etm_; }
   std::size_t length_prefix_size() const override { return etm_ ? 4 : kAesBlock; }
 
-  void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag_out) override {
+  void seal_gather_into(std::uint32_t seq, MutableByteView packet, std::size_t body_at, ByteView body,
+                        MutableByteView tag_out) override {
     std::array<std::uint8_t, kMaxTagSize> tag{};
-    bool ok = packet.size() >= 4 && tag_out.size() == tag_size_;
+    bool ok = gather_fits(packet, body_at, body) && tag_out.size() == tag_size_;
     if (ok && etm_) {
       // PROTOCOL §1.5: the length stays clear, the MAC covers seq || length || ciphertext.
-      ok = cipher_update(cipher_.get(), packet.data() + 4, packet.size() - 4) &&
-           compute_mac(seq, packet, {}, tag.data());
+      ok = cipher_update_gather(cipher_.get(), packet, 4, body_at, body) && compute_mac(seq, packet, {}, {}, tag.data());
     } else if (ok) {
-      // RFC 4253 §6.4: mac = MAC(key, sequence_number || unencrypted_packet).
-      ok = compute_mac(seq, packet, {}, tag.data()) && cipher_update(cipher_.get(), packet.data(), packet.size());
+      // RFC 4253 §6.4: mac = MAC(key, sequence_number || unencrypted_packet), the plaintext being
+      // the packet with the body in its place.
+      const std::size_t after = body_at + body.size();
+      ok = compute_mac(seq, ByteView(packet).first(body_at), body, ByteView(packet).subspan(after), tag.data()) &&
+           cipher_update_gather(cipher_.get(), packet, 0, body_at, body);
     }
     if (!ok) {
       seal_failed(packet, tag_out);
@@ -94,7 +97,7 @@ class AesCtrHmac final : public PacketCipher {
     std::array<std::uint8_t, kMaxTagSize> expected{};
     if (etm_) {
       // PROTOCOL §1.5: the MAC covers seq || length || ciphertext; authenticate before decrypting.
-      if (!compute_mac(seq, packet.first(body_size), {}, expected.data()) ||
+      if (!compute_mac(seq, packet.first(body_size), {}, {}, expected.data()) ||
           CRYPTO_memcmp(expected.data(), tag.data(), tag_size_) != 0)
         return open_failed(padding_length, out);
       out.resize(body_size - 5);
@@ -109,15 +112,15 @@ class AesCtrHmac final : public PacketCipher {
     padding_length = first_block_[4];
     for (std::size_t i = 0; i < kFromFirst; ++i) out[i] = first_block_[5 + i];
     if (!cipher_update_to(cipher_.get(), packet.data() + kAesBlock, out.data() + kFromFirst, body_size - kAesBlock) ||
-        !compute_mac(seq, first_block_, ByteView(out).subspan(kFromFirst), expected.data()) ||
+        !compute_mac(seq, first_block_, ByteView(out).subspan(kFromFirst), {}, expected.data()) ||
         CRYPTO_memcmp(expected.data(), tag.data(), tag_size_) != 0)
       return open_failed(padding_length, out);
     return true;
   }
 
  private:
-  // MAC over seq || head || tail (the packet, possibly in two pieces).
-  bool compute_mac(std::uint32_t seq, ByteView head, ByteView tail, std::uint8_t* out) {
+  // MAC of seq || a || b || c (the packet may come in up to three pieces).
+  bool compute_mac(std::uint32_t seq, ByteView a, ByteView b, ByteView c, std::uint8_t* out) {
     std::uint8_t seq_be[4];
     store_be32(seq_be, seq);
     std::size_t out_len = 0;
@@ -125,8 +128,9 @@ class AesCtrHmac final : public PacketCipher {
     // (OpenSSL 3.0 restores the keyed inner/outer digest states by duplicating them: two small
     // allocations per MAC. Avoiding them means rehashing the padded key twice per packet instead.)
     return EVP_MAC_init(mac_.get(), nullptr, 0, nullptr) == 1 && EVP_MAC_update(mac_.get(), seq_be, 4) == 1 &&
-           EVP_MAC_update(mac_.get(), head.data(), head.size()) == 1 &&
-           (tail.empty() || EVP_MAC_update(mac_.get(), tail.data(), tail.size()) == 1) &&
+           EVP_MAC_update(mac_.get(), a.data(), a.size()) == 1 &&
+           (b.empty() || EVP_MAC_update(mac_.get(), b.data(), b.size()) == 1) &&
+           (c.empty() || EVP_MAC_update(mac_.get(), c.data(), c.size()) == 1) &&
            EVP_MAC_final(mac_.get(), out, &out_len, kMaxTagSize) == 1 && out_len == tag_size_;
   }
 

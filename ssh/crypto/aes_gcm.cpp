@@ -34,8 +34,10 @@ class AesGcm final : public PacketCipher {
   std::size_t length_prefix_size() const override { return 4; }
 
   // The sequence number is not an input to AES-GCM: packet order is bound by the invocation counter.
-  void seal_into(std::uint32_t, MutableByteView packet, MutableByteView tag) override {
-    if (packet.size() < 4 || tag.size() != kGcmTag || !seal_run(packet.data(), packet.size()) || !get_tag(tag.data())) {
+  void seal_gather_into(std::uint32_t, MutableByteView packet, std::size_t body_at, ByteView body,
+                        MutableByteView tag) override {
+    if (!gather_fits(packet, body_at, body) || tag.size() != kGcmTag || !seal_run(packet, body_at, body) ||
+        !get_tag(tag.data())) {
       seal_failed(packet, tag);
     }
   }
@@ -68,11 +70,11 @@ class AesGcm final : public PacketCipher {
   // One packet sealed in place: nonce from the current invocation counter, length as AAD, the rest
   // encrypted, then finalisation. The counter advances only on success; a failure ends the
   // connection anyway.
-  bool seal_run(std::uint8_t* data, std::size_t size) {
+  bool seal_run(MutableByteView packet, std::size_t body_at, ByteView body) {
     int out_len = 0;
     std::uint8_t unused[kGcmBlock];
-    if (!start() || EVP_CipherUpdate(ctx_.get(), nullptr, &out_len, data, 4) != 1) return false;
-    if (!cipher_update(ctx_.get(), data + 4, size - 4)) return false;
+    if (!start() || EVP_CipherUpdate(ctx_.get(), nullptr, &out_len, packet.data(), 4) != 1) return false;
+    if (!cipher_update_gather(ctx_.get(), packet, 4, body_at, body)) return false;
     if (EVP_CipherFinal_ex(ctx_.get(), unused, &out_len) != 1 || out_len != 0) return false;
     advance_counter();
     return true;

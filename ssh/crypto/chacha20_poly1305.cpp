@@ -42,11 +42,12 @@ class ChaCha20Poly1305 final : public PacketCipher {
   bool length_in_clear() const override { return true; }
   std::size_t length_prefix_size() const override { return 4; }
 
-  void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag) override {
+  void seal_gather_into(std::uint32_t seq, MutableByteView packet, std::size_t body_at, ByteView body,
+                        MutableByteView tag) override {
     const auto iv = chacha_iv(seq);
-    bool ok = packet.size() >= 4 && tag.size() == kTag && start(header_.get(), iv) &&
+    bool ok = gather_fits(packet, body_at, body) && tag.size() == kTag && start(header_.get(), iv) &&
               cipher_update(header_.get(), packet.data(), 4) && start_payload(iv) &&
-              cipher_update(main_.get(), packet.data() + 4, packet.size() - 4);
+              cipher_update_gather(main_.get(), packet, 4, body_at, body);
     ok = ok && EVP_MAC_update(poly_.get(), packet.data(), packet.size()) == 1 && finish_tag(tag.data());
     if (!ok) seal_failed(packet, tag);
   }

@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "ssh/crypto/packet_cipher.hpp"
 #include "ssh/crypto/packet_cipher_impl.hpp"
 
@@ -13,7 +15,15 @@ class NullCipher final : public PacketCipher {
   std::size_t block_size() const override { return 8; }
   std::size_t tag_size() const override { return 0; }
   bool length_in_clear() const override { return false; }
-  void seal_into(std::uint32_t, MutableByteView, MutableByteView) override {}
+  // No protection: sealing only puts the body in its place.
+  void seal_gather_into(std::uint32_t, MutableByteView packet, std::size_t body_at, ByteView body,
+                        MutableByteView tag) override {
+    if (!packet_detail::gather_fits(packet, body_at, body)) {
+      packet_detail::seal_failed(packet, tag);
+      return;
+    }
+    std::copy(body.begin(), body.end(), packet.begin() + static_cast<std::ptrdiff_t>(body_at));
+  }
   std::size_t length_prefix_size() const override { return 4; }
   std::uint32_t decrypt_length(std::uint32_t, ByteView prefix) override {
     return prefix.size() < 4 ? 0 : load_be32(prefix.data());

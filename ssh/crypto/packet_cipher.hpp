@@ -47,7 +47,16 @@ class PacketCipher {
 
   // Encrypts `packet` (uint32 length .. padding, already padded) in place and writes the tag into
   // `tag` (tag_size() bytes). Both usually lie in the output buffer, so nothing is copied.
-  virtual void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag) = 0;
+  void seal_into(std::uint32_t seq, MutableByteView packet, MutableByteView tag) {
+    seal_gather_into(seq, packet, packet.size(), {}, tag);
+  }
+  // The same for a packet whose bytes [body_at, body_at + body.size()) are not in `packet` yet but
+  // in `body` (channel data still in the read buffer it arrived in): they are encrypted straight
+  // from there into place, so the transmit path copies them only as part of encrypting them.
+  // Whatever `packet` holds in that range is overwritten. The range must lie within `packet` after
+  // the 4-byte length field; otherwise nothing is sealed (the packet is wiped, as on any failure).
+  virtual void seal_gather_into(std::uint32_t seq, MutableByteView packet, std::size_t body_at, ByteView body,
+                                MutableByteView tag) = 0;
   // The same for a packet held alone: seals it in place and appends the tag.
   void seal(std::uint32_t seq, Bytes& packet);
 

@@ -55,6 +55,22 @@ inline bool cipher_update(EVP_CIPHER_CTX* ctx, std::uint8_t* data, std::size_t s
   return cipher_update_to(ctx, data, data, size);
 }
 
+// The body range of seal_gather_into() lies within the packet, after its length field.
+inline bool gather_fits(MutableByteView packet, std::size_t body_at, ByteView body) {
+  return packet.size() >= 4 && body_at >= 4 && body_at <= packet.size() && body.size() <= packet.size() - body_at;
+}
+
+// Stream update of packet[from, packet.size()) whose range [body_at, body_at + body.size()) comes
+// from `body`: the bytes around it are updated in place, the body from its source into place. The
+// cipher stream sees one contiguous run, exactly as for the assembled packet.
+inline bool cipher_update_gather(EVP_CIPHER_CTX* ctx, MutableByteView packet, std::size_t from, std::size_t body_at,
+                                 ByteView body) {
+  std::uint8_t* p = packet.data();
+  const std::size_t after = body_at + body.size();
+  return cipher_update(ctx, p + from, body_at - from) && cipher_update_to(ctx, body.data(), p + body_at, body.size()) &&
+         cipher_update(ctx, p + after, packet.size() - after);
+}
+
 // The largest cipher block among the packet protections (a ChaCha20 block).
 inline constexpr std::size_t kMaxCipherBlock = 64;
 

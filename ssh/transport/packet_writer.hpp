@@ -20,7 +20,7 @@ class PacketWriter {
   // Frames, pads with random bytes, protects and appends one packet to `out`.
   void write(ByteView payload, Bytes& out) { write(payload, {}, out); }
   // The same for a payload given in two pieces (a message header and the data it carries), built
-  // straight in `out` so channel data is copied once on its way to the socket.
+  // straight in `out`: channel data is encrypted from `body` into place, never copied on its own.
   void write(ByteView head, ByteView body, Bytes& out);
 
   std::uint32_t sequence() const { return seq_; }

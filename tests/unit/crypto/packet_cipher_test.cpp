@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,56 @@ TEST_P(PacketCipherTest, SealIsDeterministicForSameKeysAndSequence) {
   c->seal(5, wc);
   EXPECT_EQ(wa, wb);
   EXPECT_NE(wa, wc);
+}
+
+// Sealing with the body taken from elsewhere yields exactly the packet sealed whole, for bodies at
+// every offset (including empty ones, a body reaching the packet's end, and sizes that start or
+// end mid cipher block), over a run of packets so stream and counter state carry across them.
+TEST_P(PacketCipherTest, GatherSealMatchesSealingTheAssembledPacket) {
+  auto whole = make(true, 6);
+  auto gather = make(true, 6);
+  auto rx = make(false, 6);
+  std::uint32_t seq = 0;
+  for (std::size_t payload : {std::size_t{0}, std::size_t{1}, std::size_t{9}, std::size_t{17}, std::size_t{100},
+                              std::size_t{4096}, std::size_t{32768}}) {
+    const Bytes plain = make_packet(payload, whole->block_size(), whole->length_in_clear(), seq + 11);
+    for (std::size_t body_at : {std::size_t{4}, std::size_t{5}, std::size_t{14}, plain.size() / 2, plain.size()}) {
+      for (std::size_t body_size : {std::size_t{0}, std::size_t{1}, std::size_t{33}, plain.size() - body_at}) {
+        if (body_at > plain.size() || body_size > plain.size() - body_at) continue;
+        Bytes expected = plain;
+        whole->seal(seq, expected);
+        // The body lives in its own buffer; its place in the packet holds junk to be overwritten.
+        const Bytes body(plain.begin() + static_cast<std::ptrdiff_t>(body_at),
+                         plain.begin() + static_cast<std::ptrdiff_t>(body_at + body_size));
+        Bytes wire = plain;
+        std::fill_n(wire.begin() + static_cast<std::ptrdiff_t>(body_at), body_size, std::uint8_t{0xa5});
+        wire.resize(plain.size() + gather->tag_size());
+        const MutableByteView w(wire);
+        gather->seal_gather_into(seq, w.first(plain.size()), body_at, body, w.subspan(plain.size()));
+        EXPECT_EQ(wire, expected) << "payload " << payload << " body at " << body_at << " size " << body_size;
+        EXPECT_TRUE(receive(*rx, seq, wire, plain));
+        ++seq;
+      }
+    }
+  }
+}
+
+TEST_P(PacketCipherTest, GatherSealRefusesABodyOutsideThePacket) {
+  const Bytes plain = make_packet(40, 16, true, 2);
+  const Bytes body(8, 0x42);
+  struct Case {
+    std::size_t at;
+    std::size_t size;
+  };
+  // Over the length field, starting past the end, running past the end.
+  for (const Case c : {Case{0, 8}, Case{3, 8}, Case{plain.size() + 1, 0}, Case{plain.size() - 4, 8}}) {
+    auto tx = make(true);
+    Bytes wire = plain;
+    wire.resize(plain.size() + tx->tag_size(), 0x77);
+    const MutableByteView w(wire);
+    tx->seal_gather_into(0, w.first(plain.size()), c.at, ByteView(body).first(c.size), w.subspan(plain.size()));
+    EXPECT_EQ(wire, Bytes(wire.size(), 0)) << "body at " << c.at << " size " << c.size;
+  }
 }
 
 // One bit flipped anywhere (length, padding length, payload, padding, tag) must make open() fail.
@@ -364,6 +415,14 @@ TEST(NullCipher, PassesPacketsThroughUnchanged) {
   EXPECT_EQ(wire, plain);
   EXPECT_EQ(rx->decrypt_length(0, ByteView(wire).first(3)), 0u);
   EXPECT_FALSE(open_packet(*rx, 0, ByteView(wire).first(4)));
+
+  // Gathering only puts the body in its place; a body outside the packet wipes it.
+  Bytes gathered = plain;
+  std::fill(gathered.begin() + 9, gathered.begin() + 20, std::uint8_t{0});
+  tx->seal_gather_into(1, gathered, 9, ByteView(plain).subspan(9, 11), {});
+  EXPECT_EQ(gathered, plain);
+  tx->seal_gather_into(2, gathered, 2, ByteView(plain).first(4), {});
+  EXPECT_EQ(gathered, Bytes(plain.size(), 0));
 }
 
 }  // namespace
