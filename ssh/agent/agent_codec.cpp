@@ -1,7 +1,5 @@
 #include "ssh/agent/agent_codec.hpp"
 
-#include <algorithm>
-
 #include "ssh/wire/reader.hpp"
 #include "ssh/wire/writer.hpp"
 
@@ -9,14 +7,10 @@ namespace ssh::agent {
 namespace {
 
 // Frames a message body with its uint32 length (draft-miller-ssh-agent §3).
-// Sized up front and filled in place: gcc 12 at -O3 misreads the append-to-empty-vector form as
-// an overflow (-Wstringop-overflow), which -Werror turns into a failed build.
 Bytes frame(const Bytes& body) {
-  Bytes out(4 + body.size());
-  const auto size = static_cast<std::uint32_t>(body.size());
-  for (std::size_t i = 0; i < 4; ++i) out[i] = static_cast<std::uint8_t>(size >> (24 - 8 * i));
-  std::copy(body.begin(), body.end(), out.begin() + 4);
-  return out;
+  wire::Writer w;
+  w.string(ByteView(body));
+  return w.take();
 }
 
 DecodeResult fail(std::string message) {
