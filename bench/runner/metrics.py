@@ -153,18 +153,23 @@ def cores():
     return os.cpu_count() or 1
 
 
-def throughput_ceiling(speed, server_side):
-    """Best reachable throughput ratio with a client that costs no CPU: every core busy with the
-    server side at the cost per byte measured in the sshplex runs, over ssh's measured rate."""
+def throughput_ceiling(speed, server_side, floor):
+    """Best reachable throughput ratio: the server side at its cost per byte measured in the sshplex
+    runs plus a client at the CPU floor (`floor`, s/GB) keep every core busy, and sshd, one process
+    per connection, keeps one core busy at most. The lower bound over ssh's measured rate."""
     per_gb = server_side.median("sshplex")
-    if speed.error is not None or not per_gb or not speed.ssh:
+    sshd_per_gb = server_side.median("sshplex", "sshd")
+    if speed.error is not None or not per_gb or not sshd_per_gb or not speed.ssh or floor is None:
         return None
-    ceiling = cores() / per_gb * 1000.0  # MB/s
+    all_cores = cores() / (per_gb + floor) * 1000.0  # MB/s
+    one_sshd = 1.0 / sshd_per_gb * 1000.0
+    ceiling = min(all_cores, one_sshd)
     ratio = ceiling / speed.ssh
-    return report.Reachable(ratio, f"ceiling {ratio:.2f}x at zero client CPU", {
+    return report.Reachable(ratio, f"ceiling {ratio:.2f}x with a client at the CPU floor", {
         "cores": cores(), "ceiling_mb_per_s": ceiling,
-        "explain": f"ceiling = {cores()} cores / {per_gb:.2f} server-side CPU s/GB (sshplex runs) = "
-                   f"{ceiling:.0f} MB/s = {ratio:.2f}x ssh's {speed.ssh:.1f} MB/s"})
+        "explain": f"ceiling = min({cores()} cores / ({per_gb:.2f} server side + {floor:.2f} client floor) "
+                   f"CPU s/GB, 1 core / {sshd_per_gb:.2f} sshd CPU s/GB) = {ceiling:.0f} MB/s "
+                   f"= {ratio:.2f}x ssh's {speed.ssh:.1f} MB/s"})
 
 
 def relay_cpu_per_gb(bench, direction, size):
@@ -193,11 +198,9 @@ def floor_part(bench, key, measure):
 FLOOR_MIN_BYTES = 1_000_000_000
 
 
-def client_cpu_floor(bench, cpu, short, direction, size):
-    """Best reachable client-CPU ratio: sealing the bytes (cipher-speed) plus relaying them (plain
-    relay) is the least any client can spend per GB, over ssh's measured CPU per GB."""
-    if cpu.error is not None or not cpu.ssh:
-        return None
+def client_floor(bench, short, direction, size):
+    """The least any forwarding client can spend per GB: sealing the bytes (cipher-speed) plus
+    relaying them (plain relay), as (cipher, relay) CPU s/GB, or a Reachable carrying the error."""
     size = max(size, FLOOR_MIN_BYTES)
     try:
         cipher = floor_part(bench, ("cipher", short),
@@ -205,6 +208,16 @@ def client_cpu_floor(bench, cpu, short, direction, size):
         relay = floor_part(bench, ("relay", direction), lambda: relay_cpu_per_gb(bench, direction, size))
     except (procs.ToolError, OSError, KeyError) as error:
         return report.Reachable(error=str(error) or type(error).__name__)
+    return cipher, relay
+
+
+def client_cpu_floor(cpu, parts):
+    """Best reachable client-CPU ratio: the floor over ssh's measured CPU per GB."""
+    if cpu.error is not None or not cpu.ssh:
+        return None
+    if isinstance(parts, report.Reachable):
+        return parts
+    cipher, relay = parts
     floor = cipher + relay
     ratio = floor / cpu.ssh
     return report.Reachable(ratio, f"best reachable {ratio:.2f}x: floor {floor:.2f} s/GB", {
@@ -237,10 +250,12 @@ def bulk_rows(bench, want):
             chosen = [row for row, metric in ((speed, "1"), (cpu, "2")) if metric in want]
             chosen[0].show_server_side = True
             rows += measured(chosen, body)
+            parts = client_floor(bench, short, direction, size)
             if "1" in want:
-                speed.reachable = throughput_ceiling(speed, server_side)
+                floor = None if isinstance(parts, report.Reachable) else sum(parts)
+                speed.reachable = throughput_ceiling(speed, server_side, floor)
             if "2" in want:
-                cpu.reachable = client_cpu_floor(bench, cpu, short, direction, size)
+                cpu.reachable = client_cpu_floor(cpu, parts)
     return rows
 
 
