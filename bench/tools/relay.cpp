@@ -10,7 +10,7 @@
 #include <string>
 
 #include "bench/tools/args.hpp"
-#include "bench/tools/json_line.hpp"
+#include "bench/tools/listen_loop.hpp"
 #include "bench/tools/live_list.hpp"
 #include "bench/tools/net.hpp"
 #include "bench/tools/runtime.hpp"
@@ -177,25 +177,8 @@ int run_relay(int argc, char** argv, int first) {
   const double timeout = args->seconds("timeout", 3600);
   if (!args->ok()) return report_error("relay", args->error());
 
-  relay.runtime.start(timeout, [&relay](Runtime::Stop why) {
-    if (why == Runtime::Stop::Signal) {
-      relay.runtime.finish(0);
-    } else {
-      relay.runtime.fail_timeout();
-    }
-  });
-  uv_tcp_init(relay.runtime.loop(), &relay.listener);
-  relay.listener.data = &relay;
-  const int r = tcp_listen(&relay.listener, *bind, on_connection);
-  if (r != 0) {
-    relay.runtime.fail(1, "cannot listen on " + describe(*bind) + ": " + uv_error_text(r));
-  } else {
-    JsonLine().add("ready", true).print();
-  }
-  return relay.runtime.run([&relay] {
-    uv_close(as_handle(&relay.listener), nullptr);
-    relay.pairs.for_each([](Pair& p) { close_pair(p); });
-  });
+  return run_listen_loop(relay.runtime, relay.listener, &relay, *bind, timeout, on_connection,
+                         [&relay] { relay.pairs.for_each([](Pair& p) { close_pair(p); }); });
 }
 
 }  // namespace bench::tools
