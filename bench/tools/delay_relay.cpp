@@ -17,6 +17,7 @@
 #include "bench/tools/listen_loop.hpp"
 #include "bench/tools/live_list.hpp"
 #include "bench/tools/net.hpp"
+#include "bench/tools/relay_pair.hpp"
 #include "bench/tools/runtime.hpp"
 #include "bench/tools/tools.hpp"
 
@@ -305,21 +306,11 @@ void on_connection(uv_stream_t* listener, int status) {
   auto* pair = new Pair;
   pair->relay = &relay;
   uv_loop_t* loop = relay.runtime.loop();
-  uv_tcp_init(loop, &pair->client);
-  uv_tcp_init(loop, &pair->upstream);
+  wire_relay_pair(*pair, loop);
   uv_timer_init(loop, &pair->up.timer);
   uv_timer_init(loop, &pair->down.timer);
-  pair->up.pair = pair;
-  pair->up.from = &pair->client;
-  pair->up.to = &pair->upstream;
-  pair->down.pair = pair;
-  pair->down.from = &pair->upstream;
-  pair->down.to = &pair->client;
-  pair->client.data = &pair->up;
-  pair->upstream.data = &pair->down;
   pair->up.timer.data = &pair->up;
   pair->down.timer.data = &pair->down;
-  pair->connect.data = pair;
   relay.pairs.push_back(*pair);
   if (uv_accept(listener, as_stream(&pair->client)) != 0) {
     close_pair(*pair, nullptr);

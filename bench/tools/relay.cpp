@@ -13,6 +13,7 @@
 #include "bench/tools/listen_loop.hpp"
 #include "bench/tools/live_list.hpp"
 #include "bench/tools/net.hpp"
+#include "bench/tools/relay_pair.hpp"
 #include "bench/tools/runtime.hpp"
 #include "bench/tools/tools.hpp"
 
@@ -141,18 +142,7 @@ void on_connection(uv_stream_t* listener, int status) {
   Relay& relay = *static_cast<Relay*>(listener->data);
   auto* pair = new Pair;
   pair->relay = &relay;
-  uv_loop_t* loop = relay.runtime.loop();
-  uv_tcp_init(loop, &pair->client);
-  uv_tcp_init(loop, &pair->upstream);
-  pair->up.pair = pair;
-  pair->up.from = &pair->client;
-  pair->up.to = &pair->upstream;
-  pair->down.pair = pair;
-  pair->down.from = &pair->upstream;
-  pair->down.to = &pair->client;
-  pair->client.data = &pair->up;
-  pair->upstream.data = &pair->down;
-  pair->connect.data = pair;
+  wire_relay_pair(*pair, relay.runtime.loop());
   relay.pairs.push_back(*pair);
   if (uv_accept(listener, as_stream(&pair->client)) != 0) {
     close_pair(*pair);
