@@ -2,9 +2,10 @@
 
 #include <csignal>
 
-#include "gateway/core/jump_hops.hpp"
-#include "gateway/core/log.hpp"
-#include "gateway/core/session_settings.hpp"
+#include "gateway/pool/jump_hops.hpp"
+#include "gateway/pool/link_jump.hpp"
+#include "gateway/util/log.hpp"
+#include "gateway/pool/session_settings.hpp"
 
 namespace gateway {
 namespace {
@@ -88,7 +89,7 @@ std::optional<UpstreamSettings> App::upstream_settings(const config::Options& op
     log::error("%s", error.c_str());
     return std::nullopt;
   }
-  hop->target.jumps = std::move(*jumps);
+  route_through(hop->target, std::move(*jumps));
   UpstreamSettings settings;
   settings.hop = std::move(*hop);
   settings.pool_size = options.pool_size;
@@ -223,14 +224,6 @@ void App::on_session_down(SshSession& session) {
   remote_session_ = nullptr;
   // Another connection of the pool, if one is up, takes the remote forwards over at once.
   attach_remote_forwards();
-}
-
-void App::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
-  if (remote_forwards_ != nullptr && &session == remote_session_) {
-    remote_forwards_->on_channel_open_request(session, request);
-    return;
-  }
-  session.reject_channel(request.id, 1, "no remote forward on this connection");
 }
 
 bool App::session_in_use(SshSession& session) { return &session == remote_session_; }

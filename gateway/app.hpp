@@ -12,7 +12,7 @@
 
 #include "gateway/auth/socks_credentials.hpp"
 #include "gateway/config/options.hpp"
-#include "gateway/core/upstream.hpp"
+#include "gateway/pool/upstream.hpp"
 #include "gateway/forward/local_forward.hpp"
 #include "gateway/forward/remote_forwards.hpp"
 #include "gateway/forward/socks_forward.hpp"
@@ -54,7 +54,6 @@ class App final : public UpstreamObserver {
   void on_session_down(SshSession& session) override;
   void on_upstream_failed(const std::string& reason) override;
   bool session_in_use(SshSession& session) override;
-  void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) override;
 
  private:
   std::optional<UpstreamSettings> upstream_settings(const config::Options& options);

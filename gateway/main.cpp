@@ -9,7 +9,7 @@
 #include "gateway/app.hpp"
 #include "gateway/cli/command_line.hpp"
 #include "gateway/config/resolver.hpp"
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 #include "gateway/demo/demo.hpp"
 #include "gateway/net/fd_limit.hpp"
 

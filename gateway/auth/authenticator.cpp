@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "gateway/core/log.hpp"
-#include "gateway/core/read_file.hpp"
+#include "gateway/util/log.hpp"
+#include "gateway/util/read_file.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/private_key.hpp"
@@ -14,7 +14,7 @@ namespace {
 
 std::optional<ssh::Bytes> read_file(const std::string& path) {
   ssh::Bytes bytes;
-  if (!core::read_whole_file(path, bytes)) return std::nullopt;
+  if (!util::read_whole_file(path, bytes)) return std::nullopt;
   return bytes;
 }
 

@@ -5,8 +5,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "gateway/core/log.hpp"
-#include "gateway/core/read_file.hpp"
+#include "gateway/util/log.hpp"
+#include "gateway/util/read_file.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/known_hosts/known_hosts.hpp"
 
@@ -24,7 +24,7 @@ ssh::known_hosts::KnownHosts load(const HostKeyPolicySettings& settings) {
   ssh::known_hosts::KnownHosts known;
   auto add = [&](const std::string& path) {
     std::string text;
-    if (!core::read_whole_file(path, text)) return;
+    if (!util::read_whole_file(path, text)) return;
     known.add_source(path, text);
   };
   for (const auto& f : settings.user_files) add(f);

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 
 namespace gateway::auth {
 namespace {

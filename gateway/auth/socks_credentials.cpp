@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "gateway/core/read_file.hpp"
+#include "gateway/util/read_file.hpp"
 
 namespace gateway::auth {
 
@@ -17,7 +17,7 @@ std::optional<SocksCredentials> SocksCredentials::load(const std::string& path, 
     return std::nullopt;
   }
   ssh::SecretString text;
-  core::read_whole_file(path, text);
+  util::read_whole_file(path, text);
   return parse(std::string_view(text.data(), text.size()), path, error);
 }
 

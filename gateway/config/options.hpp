@@ -36,7 +36,7 @@ struct Options {
   bool socks_allow_open_proxy = false;
   // sshplex's own headless directives (see conf/ and README.md):
   std::uint32_t pool_size = 2;  // PoolSize: SSH connections kept to the destination
-  // Growth under load (gateway/core/upstream.hpp): PoolMaxSize connections at most, another one
+  // Growth under load (gateway/pool/upstream.hpp): PoolMaxSize connections at most, another one
   // once each carries 3/4 of ChannelsPerConnection (0: no limit), extra ones closed after
   // PoolIdleTimeout empty.
   std::uint32_t pool_max_size = 16;

@@ -1,9 +1,9 @@
 #pragma once
-// What a channel's owner (a forward's splice, a session) hears from the SSH connection.
-#include "ssh/wire/bytes.hpp"
-
+// What a channel's owner (a ChannelPump, in practice) hears from the SSH connection.
 #include <cstdint>
 #include <string>
+
+#include "ssh/client/client.hpp"
 
 namespace gateway {
 
@@ -20,6 +20,11 @@ class ChannelHandler {
   // More can be sent (window reopened or the connection's output queue drained).
   virtual void on_writable() = 0;
   virtual void on_eof() = 0;
+  // A request from the server on this channel (exit-status ...): true when it was understood. The
+  // session answers want-reply requests with the result.
+  virtual bool on_request(const ssh::event::ChannelRequest&) { return false; }
+  // The answer to a want-reply request sent on this channel (`seq` as returned when sending).
+  virtual void on_request_result(std::uint32_t /*seq*/, bool /*success*/) {}
   // Final: the channel id is gone; the handler may delete itself.
   virtual void on_closed() = 0;
 };

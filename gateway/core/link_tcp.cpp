@@ -2,8 +2,8 @@
 
 #include <arpa/inet.h>
 
-#include "gateway/core/liveness.hpp"
-#include "gateway/core/log.hpp"
+#include "gateway/util/liveness.hpp"
+#include "gateway/util/log.hpp"
 #include "gateway/net/read_buffer.hpp"
 #include "gateway/net/write_now.hpp"
 #include "ssh/wire/buffer_pool.hpp"
@@ -56,7 +56,7 @@ void TcpLink::start() {
   log::verbose("Resolving %s", host_.c_str());
   std::weak_ptr<bool> alive = alive_;
   resolver_.resolve(host_, port_, [this, alive](net::ResolveResult result) {
-    if (!core::still_alive(alive) || finished_) return;
+    if (!util::still_alive(alive) || finished_) return;
     if (result.addresses.empty()) {
       fail("sshplex: Could not resolve hostname " + host_ + ": " + result.error);
       return;
@@ -89,7 +89,7 @@ void TcpLink::connect_next() {
   req->data = new ConnectCtx{alive_, this, tcp_};
   const int rc = uv_tcp_connect(req, tcp_, reinterpret_cast<const sockaddr*>(&address.addr), [](uv_connect_t* r, int status) {
     auto* ctx = static_cast<ConnectCtx*>(r->data);
-    const bool live = core::still_alive(ctx->alive);
+    const bool live = util::still_alive(ctx->alive);
     TcpLink* self = ctx->self;
     // A connect that completes after its socket was given up (timeout) is not ours any more.
     const bool current = live && self->tcp_ == ctx->tcp;
@@ -174,7 +174,7 @@ bool TcpLink::write(ssh::Bytes bytes, std::string& error) {
   w->queued = b.len;
   const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
     std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
-    if (!core::still_alive(wr->alive)) return;
+    if (!util::still_alive(wr->alive)) return;
     wr->link->on_write_done(wr->queued, status);
   });
   if (rc != 0) {

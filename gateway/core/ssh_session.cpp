@@ -1,8 +1,9 @@
 #include "gateway/core/ssh_session.hpp"
 
-#include "gateway/core/link_jump.hpp"
 #include "gateway/core/link_tcp.hpp"
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
+#include "ssh/connection/message_numbers.hpp"
 
 namespace gateway {
 namespace {
@@ -26,10 +27,6 @@ ssh::transport::TimePoint now_of(uv_loop_t* loop) {
 
 }  // namespace
 
-void SessionDelegate::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
-  session.reject_channel(request.id, 1, "no forward for this connection");
-}
-
 SshSession::SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget target, ssh::ClientConfig config,
                        SessionDelegate& delegate)
     : loop_(loop), resolver_(resolver), target_(std::move(target)), config_(std::move(config)), delegate_(delegate) {
@@ -52,14 +49,9 @@ SshSession::~SshSession() {
 
 std::unique_ptr<Link> SshSession::make_link() {
   LinkObserver& observer = *this;
-  if (target_.jumps.empty()) {
-    return std::make_unique<TcpLink>(loop_, resolver_, target_.connect_host, target_.port, target_.connect_timeout,
-                                     observer);
-  }
-  // The last hop carries us; it is reached through the hops before it (each its own session).
-  std::vector<std::shared_ptr<const HopSettings>> before(target_.jumps.begin(), target_.jumps.end() - 1);
-  return std::make_unique<JumpLink>(loop_, resolver_, target_.jumps.back(), std::move(before), target_.connect_host,
-                                    target_.port, target_.connect_timeout, observer);
+  if (target_.make_link) return target_.make_link(loop_, resolver_, target_, observer);
+  return std::make_unique<TcpLink>(loop_, resolver_, target_.connect_host, target_.port, target_.connect_timeout,
+                                   observer);
 }
 
 void SshSession::start() {
@@ -232,8 +224,14 @@ void SshSession::dispatch(ssh::Event& event) {
             want_writable_.erase(e.id);
             h->on_closed();
           }
+        } else if constexpr (std::is_same_v<T, ssh::event::ChannelRequest>) {
+          bool understood = false;
+          if (auto it = handlers_.find(e.id); it != handlers_.end()) understood = it->second->on_request(e);
+          if (e.want_reply && client_ && !finished_) client_->reply_channel_request(e.id, understood);
+        } else if constexpr (std::is_same_v<T, ssh::event::ChannelRequestResult>) {
+          if (auto it = handlers_.find(e.id); it != handlers_.end()) it->second->on_request_result(e.seq, e.success);
         } else if constexpr (std::is_same_v<T, ssh::event::ChannelOpenRequest>) {
-          delegate_.on_channel_open_request(*this, e);
+          dispatch_channel_open(e);
         } else if constexpr (std::is_same_v<T, ssh::event::GlobalRequestResult>) {
           if (auto it = global_replies_.find(e.token); it != global_replies_.end()) {
             GlobalReply reply = std::move(it->second);
@@ -250,24 +248,48 @@ void SshSession::dispatch(ssh::Event& event) {
       event);
 }
 
-std::optional<ssh::ChannelId> SshSession::open_direct_tcpip(const std::string& host, std::uint32_t port,
-                                                            const std::string& originator,
-                                                            std::uint32_t originator_port, ChannelHandler& handler) {
+std::optional<ssh::ChannelId> SshSession::open_channel(std::string_view type, ssh::ByteView type_data,
+                                                       ChannelHandler& handler) {
   if (!client_ || finished_ || !authenticated_) return std::nullopt;
   client_->advance_time(now_of(loop_));  // the open's round trip sizes the channel window
-  auto id = client_->open_direct_tcpip(host, port, originator, originator_port);
+  auto id = client_->open_channel(type, type_data);
   if (id) handlers_[*id] = &handler;
   pump();
   return id;
 }
 
-std::optional<ssh::ChannelId> SshSession::open_direct_streamlocal(const std::string& path, ChannelHandler& handler) {
-  if (!client_ || finished_ || !authenticated_) return std::nullopt;
-  client_->advance_time(now_of(loop_));
-  auto id = client_->open_direct_streamlocal(path);
-  if (id) handlers_[*id] = &handler;
+std::optional<std::uint32_t> SshSession::channel_request(ssh::ChannelId id, std::string_view name,
+                                                         ssh::ByteView data, bool want_reply) {
+  if (!client_ || finished_) return std::nullopt;
+  auto seq = client_->channel_request(id, name, data, want_reply);
   pump();
-  return id;
+  return seq;
+}
+
+void SshSession::register_channel_type(const std::string& type, ChannelAcceptor acceptor) {
+  acceptors_[type] = std::move(acceptor);
+}
+
+void SshSession::unregister_channel_type(const std::string& type) { acceptors_.erase(type); }
+
+void SshSession::dispatch_channel_open(const ssh::event::ChannelOpenRequest& request) {
+  namespace ct = ssh::connection::channel_type;
+  namespace msg = ssh::connection::msg;
+  if (auto it = acceptors_.find(request.type); it != acceptors_.end()) {
+    // A copy: the acceptor may unregister itself while it runs.
+    const ChannelAcceptor acceptor = it->second;
+    acceptor(*this, request);
+    return;
+  }
+  if (request.type == ct::kAuthAgent || request.type == ct::kX11) {
+    // Nobody asked for it: the server is probing for what it was not given (ssh's warning).
+    log::error("Warning: ssh server tried %s forwarding.", request.type == ct::kX11 ? "X11" : "agent");
+    log::error("Warning: this is probably a break-in attempt by a malicious server.");
+    reject_channel(request.id, msg::kOpenAdministrativelyProhibited, "open failed");
+    return;
+  }
+  log::verbose("Refusing a %s channel from the server: unknown channel type", request.type.c_str());
+  reject_channel(request.id, msg::kOpenUnknownChannelType, "unknown channel type");
 }
 
 void SshSession::accept_channel(ssh::ChannelId id, ChannelHandler& handler) {
@@ -355,6 +377,7 @@ void SshSession::fail(const std::string& why) {
   handlers_.clear();
   want_writable_.clear();
   global_replies_.clear();
+  acceptors_.clear();
   for (auto& [id, handler] : handlers) handler->on_closed();
   delegate_.on_disconnected(*this, why, authenticated_);
 }

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -33,19 +34,27 @@ class SessionDelegate {
   virtual void on_authenticated(SshSession& session, const std::string& method) = 0;
   // The connection is gone (after on_authenticated or not). `reason` is for the user.
   virtual void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) = 0;
-  // The server opens a channel to us (a remote forward's connection). Answer, now or later, with
-  // SshSession::accept_channel() or reject_channel(); the default refuses it.
-  virtual void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request);
 };
+
+// Takes a channel the server opened, of the type it was registered for. It answers, now or later,
+// with SshSession::accept_channel() or reject_channel().
+using ChannelAcceptor = std::function<void(SshSession& session, const ssh::event::ChannelOpenRequest& request)>;
+
+struct SessionTarget;
+class Link;
+class LinkObserver;
+// Makes the link for a connection that does not go straight over TCP (ProxyJump: pool/link_jump).
+using LinkFactory =
+    std::function<std::unique_ptr<Link>(uv_loop_t* loop, net::Resolver& resolver, const SessionTarget& target,
+                                        LinkObserver& observer)>;
 
 struct SessionTarget {
   std::string host;         // as the user named it (for known_hosts and messages)
   std::string connect_host;  // HostName
   std::uint16_t port = 22;
   std::chrono::milliseconds connect_timeout{0};  // 0: the OS default
-  // ProxyJump hops in order (the first is reached directly); each next hop, and finally this
-  // target, is reached through a direct-tcpip channel of the previous hop's connection.
-  std::vector<std::shared_ptr<const HopSettings>> jumps;
+  // Empty: a TCP connection to connect_host:port (TcpLink).
+  LinkFactory make_link;
 };
 
 class SshSession : private LinkObserver {
@@ -67,14 +76,21 @@ class SshSession : private LinkObserver {
   // True when the failure came from a jump host on the way and its reason already names that hop.
   bool failure_names_hop() const { return failure_names_hop_; }
 
-  // Channels. The handler must outlive the channel (until on_closed).
-  std::optional<ssh::ChannelId> open_direct_tcpip(const std::string& host, std::uint32_t port,
-                                                  const std::string& originator, std::uint32_t originator_port,
-                                                  ChannelHandler& handler);
-  std::optional<ssh::ChannelId> open_direct_streamlocal(const std::string& path, ChannelHandler& handler);
+  // Channels. The handler must outlive the channel (until on_closed). open_channel() opens any type
+  // with its type-specific data (ssh/connection/channel_types.hpp); nullopt when it cannot now.
+  std::optional<ssh::ChannelId> open_channel(std::string_view type, ssh::ByteView type_data, ChannelHandler& handler);
   // Answers a ChannelOpenRequest: the handler takes the channel as for one we opened.
   void accept_channel(ssh::ChannelId id, ChannelHandler& handler);
   void reject_channel(ssh::ChannelId id, std::uint32_t reason, const std::string& description);
+  // Server-opened channels are dispatched by type: the acceptor registered for it decides. A type
+  // with no acceptor is refused (unknown channel type); x11 and auth-agent@openssh.com opens nobody
+  // asked for are refused with ssh's warning. Registering a type again replaces its acceptor.
+  void register_channel_type(const std::string& type, ChannelAcceptor acceptor);
+  void unregister_channel_type(const std::string& type);
+  // A channel request (RFC 4254 §5.4); its reply, when wanted, reaches the handler's
+  // on_request_result with the returned number. nullopt when nothing was sent.
+  std::optional<std::uint32_t> channel_request(ssh::ChannelId id, std::string_view name, ssh::ByteView data,
+                                               bool want_reply);
   // Sends a want-reply global request through `send` (e.g. Client::request_tcpip_forward) and calls
   // `on_reply` with its answer. false when nothing was sent; `on_reply` is dropped if the
   // connection dies first.
@@ -108,6 +124,7 @@ class SshSession : private LinkObserver {
   bool write_transmit();  // false: the link failed (the session is finished)
   void write_batched_output();  // the flusher's work
   void dispatch(ssh::Event& event);
+  void dispatch_channel_open(const ssh::event::ChannelOpenRequest& request);
   void fail(const std::string& why);
 
   uv_loop_t* loop_;
@@ -129,6 +146,7 @@ class SshSession : private LinkObserver {
   // Channels that received data during this pump: told to flush once the events are drained.
   std::vector<ssh::ChannelId> data_received_;
   std::unordered_map<std::uint64_t, GlobalReply> global_replies_;
+  std::unordered_map<std::string, ChannelAcceptor> acceptors_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

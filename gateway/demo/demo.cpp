@@ -8,7 +8,7 @@
 #include <string>
 
 #include "gateway/app.hpp"
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 #include "gateway/demo/throwaway_sshd.hpp"
 #include "ssh/crypto/hash.hpp"
 #include "ssh/crypto/random.hpp"

@@ -16,7 +16,7 @@
 #include <fstream>
 #include <thread>
 
-#include "gateway/core/read_file.hpp"
+#include "gateway/util/read_file.hpp"
 
 namespace gateway::demo {
 namespace {
@@ -30,7 +30,7 @@ std::string find_sshd() {
 
 std::string read_text(const std::string& path) {
   std::string text;
-  core::read_whole_file(path, text);
+  util::read_whole_file(path, text);
   return text;
 }
 

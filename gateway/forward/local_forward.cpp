@@ -1,6 +1,8 @@
 #include "gateway/forward/local_forward.hpp"
 
-#include "gateway/core/log.hpp"
+#include "gateway/channel/stream_end.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
 
 namespace gateway {
 
@@ -61,24 +63,18 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   }
   std::uint16_t origin_port = 0;
   const std::string origin = net::peer_address(client, listener_.unix_socket, origin_port);
-  StreamSplice* splice = splices_.create(*session, client, "forward " + spec_.describe());
-  std::optional<ssh::ChannelId> id;
-  if (spec_.target_path.empty()) {
-    id = session->open_direct_tcpip(spec_.target_host, spec_.target_port, origin, origin_port, *splice);
-  } else {
-    id = session->open_direct_streamlocal(spec_.target_path, *splice);
-  }
-  if (!id) {
-    log::error("local forward %s: cannot open a channel", spec_.describe().c_str());
-    splice->on_open_failed(4, "cannot open channel");  // closes the client; the splice then finishes
-    return;
-  }
-  splice->attach(*id);
+  namespace ct = ssh::connection::channel_type;
   log::debug("%s: connection from %s:%u", spec_.describe().c_str(), origin.c_str(), origin_port);
+  ChannelPump* pump = pumps_.create(*session, std::make_unique<StreamEnd>(client), "forward " + spec_.describe());
+  if (spec_.target_path.empty()) {
+    pump->open(ct::kDirectTcpip, ct::direct_tcpip(spec_.target_host, spec_.target_port, origin, origin_port));
+  } else {
+    pump->open(ct::kDirectStreamlocal, ct::direct_streamlocal(spec_.target_path));
+  }
 }
 
 bool LocalForward::pending_opens_at_limit() const {
-  return waits_.waiting() + splices_.opening() >= limits_.max_pending_opens;
+  return waits_.waiting() + pumps_.opening() >= limits_.max_pending_opens;
 }
 
 void LocalForward::stop_listening() {
@@ -91,7 +87,7 @@ void LocalForward::stop_listening() {
 void LocalForward::close() {
   stop_listening();
   waits_.cancel_all();
-  splices_.abort_all();
+  pumps_.abort_all();
 }
 
 }  // namespace gateway

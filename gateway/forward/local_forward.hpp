@@ -8,11 +8,10 @@
 #include <string>
 #include <unordered_set>
 
-#include "gateway/core/upstream.hpp"
+#include "gateway/pool/upstream.hpp"
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/forward/session_wait.hpp"
-#include "gateway/forward/splice_set.hpp"
-#include "gateway/forward/stream_splice.hpp"
+#include "gateway/channel/channel_pump.hpp"
 #include "gateway/net/listener.hpp"
 
 namespace gateway {
@@ -43,7 +42,7 @@ class LocalForward {
   // The bound port (useful when the spec asked for port 0).
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
-  std::size_t active_connections() const { return splices_.size() + waits_.waiting(); }
+  std::size_t active_connections() const { return pumps_.size() + waits_.waiting(); }
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening();
   // Stops listening and aborts every splice.
@@ -60,7 +59,7 @@ class LocalForward {
   ForwardLimits limits_;
   net::Listener listener_;
   SessionWaits waits_;
-  SpliceSet splices_;
+  PumpSet pumps_;
 };
 
 }  // namespace gateway

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
-#include "gateway/core/liveness.hpp"
-#include "gateway/core/log.hpp"
+#include "gateway/util/liveness.hpp"
+#include "gateway/channel/stream_end.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
 
 namespace gateway {
 namespace {
@@ -85,12 +87,17 @@ RemoteForwards::RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::ve
   }
 }
 
+void RemoteForwards::unregister(SshSession& session) {
+  session.unregister_channel_type(std::string(ssh::connection::channel_type::kForwardedTcpip));
+  session.unregister_channel_type(std::string(ssh::connection::channel_type::kForwardedStreamlocal));
+}
+
 RemoteForwards::~RemoteForwards() {
   close();
   *alive_ = false;
 }
 
-std::size_t RemoteForwards::active_connections() const { return pending_.size() + splices_.size() + socks_.size(); }
+std::size_t RemoteForwards::active_connections() const { return pending_.size() + pumps_.size(); }
 
 std::optional<std::uint16_t> RemoteForwards::listen_port(std::size_t i) const {
   if (i >= forwards_.size() || forwards_[i]->spec.listen.is_socket()) return std::nullopt;
@@ -108,6 +115,18 @@ std::string RemoteForwards::describe(std::size_t i) const {
 void RemoteForwards::attach(SshSession& session, std::function<void(bool all_ok)> done) {
   if (closed_) return;
   session_ = &session;
+  // The server opens a channel per connection to a forward (RFC 4254 §7.2, PROTOCOL §2.4).
+  std::weak_ptr<bool> alive = alive_;
+  for (const auto type : {ssh::connection::channel_type::kForwardedTcpip,
+                          ssh::connection::channel_type::kForwardedStreamlocal}) {
+    session.register_channel_type(std::string(type), [this, alive](SshSession& s, const ssh::event::ChannelOpenRequest& r) {
+      if (!util::still_alive(alive)) {
+        s.reject_channel(r.id, kProhibited, "no remote forwards on this connection");
+        return;
+      }
+      on_channel_open(s, r);
+    });
+  }
   const std::uint64_t generation = ++generation_;
   ++attach_count_;
   all_ok_ = true;
@@ -141,7 +160,7 @@ void RemoteForwards::request(Forward& f) {
         return client.request_tcpip_forward(fp->bind_address, fp->asked_port());
       },
       [this, fp, generation, alive](const ssh::event::GlobalRequestResult& result) {
-        if (!core::still_alive(alive)) return;
+        if (!util::still_alive(alive)) return;
         on_reply(*fp, generation, result);
       });
   if (!sent) {
@@ -253,6 +272,7 @@ void RemoteForwards::settle(Forward& f, bool ok) {
 
 void RemoteForwards::detach(SshSession& session) {
   if (&session != session_) return;
+  unregister(session);
   session_ = nullptr;
   ++generation_;
   done_ = nullptr;
@@ -271,10 +291,10 @@ void RemoteForwards::detach(SshSession& session) {
   }
 }
 
-RemoteForwards::Forward* RemoteForwards::match(const ssh::event::ChannelOpenRequest& request) {
-  if (request.type == "forwarded-streamlocal@openssh.com") {
+RemoteForwards::Forward* RemoteForwards::match(const Incoming& incoming) {
+  if (incoming.streamlocal) {
     for (auto& f : forwards_) {
-      if (f->ready && f->spec.listen.is_socket() && f->spec.listen.socket_path == request.socket_path) return f.get();
+      if (f->ready && f->spec.listen.is_socket() && f->spec.listen.socket_path == incoming.socket_path) return f.get();
     }
     return nullptr;
   }
@@ -284,67 +304,75 @@ RemoteForwards::Forward* RemoteForwards::match(const ssh::event::ChannelOpenRequ
   Forward* by_port = nullptr;
   std::size_t port_matches = 0;
   for (auto& f : forwards_) {
-    if (!f->ready || f->spec.listen.is_socket() || f->asked_port() != request.connected_port) continue;
-    if (f->bind_address == request.connected_address) return f.get();
+    if (!f->ready || f->spec.listen.is_socket() || f->asked_port() != incoming.tcpip.connected_port) continue;
+    if (f->bind_address == incoming.tcpip.connected_address) return f.get();
     by_port = f.get();
     ++port_matches;
   }
   return port_matches == 1 ? by_port : nullptr;
 }
 
-void RemoteForwards::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
+void RemoteForwards::on_channel_open(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
+  namespace ct = ssh::connection::channel_type;
   if (closed_ || &session != session_) {
     session.reject_channel(request.id, kProhibited, "no remote forwards on this connection");
     return;
   }
-  if (request.type != "forwarded-tcpip" && request.type != "forwarded-streamlocal@openssh.com") {
-    session.reject_channel(request.id, kUnknownType, "unknown channel type");
+  Incoming incoming;
+  incoming.streamlocal = request.type == ct::kForwardedStreamlocal;
+  bool parsed = false;
+  if (incoming.streamlocal) {
+    if (auto open = ct::parse_forwarded_streamlocal(request.data)) {
+      incoming.socket_path = open->socket_path;
+      parsed = true;
+    }
+  } else if (auto open = ct::parse_forwarded_tcpip(request.data)) {
+    incoming.tcpip = *open;
+    parsed = true;
+  }
+  if (!parsed) {
+    // A bad open costs the server this channel, not the connection.
+    log::info("Refusing a %s channel: malformed open data", request.type.c_str());
+    session.reject_channel(request.id, kProhibited, "malformed " + request.type + " data");
     return;
   }
-  Forward* f = match(request);
-  const std::string where = request.type == "forwarded-tcpip"
-                                ? host_port(request.connected_address, request.connected_port)
-                                : request.socket_path;
+  Forward* f = match(incoming);
+  const std::string where = incoming.streamlocal
+                                ? incoming.socket_path
+                                : host_port(incoming.tcpip.connected_address, incoming.tcpip.connected_port);
   if (f == nullptr) {
     log::info("Refusing a %s channel for %s: no such remote forward", request.type.c_str(), where.c_str());
     session.reject_channel(request.id, kProhibited, "no such remote forward");
     return;
   }
   std::string label = "remote forward " + f->describe();
-  if (request.type == "forwarded-tcpip") label += " from " + host_port(request.originator_address, request.originator_port);
+  if (!incoming.streamlocal) {
+    label += " from " + host_port(incoming.tcpip.originator_address, incoming.tcpip.originator_port);
+  }
   log::debug("%s: connection", label.c_str());
   if (!f->spec.target) {
-    std::weak_ptr<bool> alive = alive_;
-    auto* socks = new RemoteSocks(loop_, resolver_, session, request.id, label, [this, alive](RemoteSocks* s) {
-      if (core::still_alive(alive)) socks_.erase(s);
-      delete s;
-    });
-    socks_.insert(socks);
-    session.accept_channel(request.id, *socks);
+    // Reverse SOCKS: the destination is only known from the client's request on the channel.
+    pumps_.create(session, std::make_unique<RemoteSocks>(loop_, resolver_, label), label)->accept(request.id);
     return;
   }
-  connect_then_accept(session, *f, request, std::move(label));
+  connect_then_accept(session, *f, request.id, std::move(label));
 }
 
-void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, const ssh::event::ChannelOpenRequest& request,
-                                         std::string label) {
-  auto* pc = new PendingConnect{&session, request.id, nullptr};
+void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, ssh::ChannelId id, std::string label) {
+  auto* pc = new PendingConnect{&session, id, nullptr};
   pending_.insert(pc);
   const std::string target = f.target();
   auto on_connected = [this, pc, label, target](net::ConnectResult result) {
     pending_.erase(pc);
     SshSession& s = *pc->session;
-    const ssh::ChannelId id = pc->id;
+    const ssh::ChannelId channel = pc->id;
     delete pc;
     if (result.stream == nullptr) {
       log::info("%s: connect to %s failed: %s", label.c_str(), target.c_str(), result.error.c_str());
-      s.reject_channel(id, kConnectFailed, "connect failed");
+      s.reject_channel(channel, kConnectFailed, "connect failed");
       return;
     }
-    StreamSplice* splice = splices_.create(s, result.stream, label);
-    s.accept_channel(id, *splice);
-    splice->attach(id);
-    splice->on_open_confirmed();
+    pumps_.create(s, std::make_unique<StreamEnd>(result.stream), label)->accept(channel);
   };
   const config::ForwardEndpoint& t = *f.spec.target;
   pc->attempt = t.is_socket() ? net::connect_unix(loop_, t.socket_path, std::move(on_connected))
@@ -413,15 +441,13 @@ void RemoteForwards::close() {
     delete pc;
   }
   pending_.clear();
-  splices_.abort_all();
-  for (RemoteSocks* s : std::unordered_set<RemoteSocks*>(socks_)) {
-    if (socks_.count(s) != 0) s->abort();
-  }
+  pumps_.abort_all();
   for (auto& f : forwards_) {
     f->ready = false;
     f->retrying = false;
     close_timer(f->retry_timer);
   }
+  if (session_ != nullptr) unregister(*session_);
   session_ = nullptr;
   done_ = nullptr;
   ++generation_;

@@ -23,7 +23,8 @@
 #include "gateway/config/forward_spec.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/remote_socks.hpp"
-#include "gateway/forward/splice_set.hpp"
+#include "gateway/channel/channel_pump.hpp"
+#include "ssh/connection/channel_types.hpp"
 #include "gateway/net/connector.hpp"
 #include "gateway/net/resolver.hpp"
 
@@ -46,8 +47,6 @@ class RemoteForwards {
   // requests everything again; a forward the server then refuses although it had granted it before
   // (the old server process may still hold the port) is retried every 2 s for up to 60 s.
   void detach(SshSession& session);
-  // Routed from SessionDelegate::on_channel_open_request for the attached session.
-  void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request);
   // Replaces the set of forwards (configuration reload). Forwards in both sets are untouched;
   // removed ones are cancelled on the server (connections already made run on until they end);
   // new ones are requested on the attached connection, if any. `done` of attach() ignores them.
@@ -72,9 +71,17 @@ class RemoteForwards {
   void on_reply(Forward& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result);
   void on_refused(Forward& f);
   void settle(Forward& f, bool ok);
-  Forward* match(const ssh::event::ChannelOpenRequest& request);
-  void connect_then_accept(SshSession& session, Forward& f, const ssh::event::ChannelOpenRequest& request,
-                           std::string label);
+  // A forwarded-tcpip or forwarded-streamlocal open, its data decoded.
+  struct Incoming {
+    bool streamlocal = false;
+    ssh::connection::channel_type::ForwardedTcpip tcpip;
+    std::string socket_path;
+  };
+  // The acceptor registered on the attached session for both forwarded channel types.
+  void on_channel_open(SshSession& session, const ssh::event::ChannelOpenRequest& request);
+  Forward* match(const Incoming& incoming);
+  void connect_then_accept(SshSession& session, Forward& f, ssh::ChannelId id, std::string label);
+  void unregister(SshSession& session);
   void stop_retry(Forward& f);
   void cancel_on_server(Forward& f);
 
@@ -91,8 +98,7 @@ class RemoteForwards {
   std::function<void(bool)> done_;
   bool closed_ = false;
   std::unordered_set<PendingConnect*> pending_;
-  SpliceSet splices_;
-  std::unordered_set<RemoteSocks*> socks_;
+  PumpSet pumps_;
   // Replies and finishing splices may arrive after destruction; they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

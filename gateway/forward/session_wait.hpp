@@ -6,7 +6,7 @@
 #include <list>
 #include <memory>
 
-#include "gateway/core/upstream.hpp"
+#include "gateway/pool/upstream.hpp"
 
 namespace gateway {
 

@@ -2,7 +2,9 @@
 
 #include <memory>
 
-#include "gateway/core/log.hpp"
+#include "gateway/channel/stream_end.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
 #include "socks/channel_failure.hpp"
 #include "socks/reply.hpp"
 #include "socks/server_codec.hpp"
@@ -182,6 +184,24 @@ void SocksForward::start_channel(Handshake* handshake) {
   });
 }
 
+namespace {
+
+// Answers the SOCKS client once its channel's fate is known: success before any data, or the reply
+// code that matches the server's reason (the pump then closes the client after writing it).
+class SocksReplies final : public ChannelObserver {
+ public:
+  explicit SocksReplies(socks::ConnectRequest request) : request_(std::move(request)) {}
+  void on_open_confirmed(ChannelPump& pump) override { pump.write_control(socks::encode_success(request_)); }
+  void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override {
+    pump.write_control(socks::encode_failure(request_, socks::reply_for_channel_open_failure(reason, description)));
+  }
+
+ private:
+  socks::ConnectRequest request_;
+};
+
+}  // namespace
+
 void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest& request, uv_stream_t* client,
                                 ssh::Bytes early) {
   const std::string host = socks::host_string(request.destination);
@@ -207,24 +227,15 @@ void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest
   }
   std::uint16_t origin_port = 0;
   const std::string origin = net::peer_address(client, listener_.unix_socket, origin_port);
-  StreamSplice* splice = splices_.create(*session, client, label);
-  splice->set_open_replies(
-      socks::encode_success(request),
-      [request](std::uint32_t reason, const std::string& description) {
-        return socks::encode_failure(request, socks::reply_for_channel_open_failure(reason, description));
-      },
-      std::move(early));
-  auto id = session->open_direct_tcpip(host, request.port, origin, origin_port, *splice);
-  if (!id) {
-    splice->on_open_failed(4, "cannot open channel");
-    return;
-  }
-  splice->attach(*id);
-  log::debug("%s: channel %u requested", label.c_str(), *id);
+  namespace ct = ssh::connection::channel_type;
+  ChannelPump* pump = pumps_.create(*session, std::make_unique<StreamEnd>(client), label);
+  pump->own_observer(std::make_unique<SocksReplies>(request));
+  pump->prepend_input(std::move(early));
+  pump->open(ct::kDirectTcpip, ct::direct_tcpip(host, request.port, origin, origin_port));
 }
 
 bool SocksForward::pending_opens_at_limit() const {
-  return waits_.waiting() + splices_.opening() >= limits_.max_pending_opens;
+  return waits_.waiting() + pumps_.opening() >= limits_.max_pending_opens;
 }
 
 void SocksForward::stop_listening() {
@@ -238,7 +249,7 @@ void SocksForward::close() {
   stop_listening();
   waits_.cancel_all();
   for (Handshake* h : std::unordered_set<Handshake*>(handshakes_)) h->abort();
-  splices_.abort_all();
+  pumps_.abort_all();
 }
 
 }  // namespace gateway

@@ -12,11 +12,10 @@
 #include "socks/messages.hpp"
 
 #include "gateway/auth/socks_credentials.hpp"
-#include "gateway/core/upstream.hpp"
+#include "gateway/pool/upstream.hpp"
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/forward/session_wait.hpp"
-#include "gateway/forward/splice_set.hpp"
-#include "gateway/forward/stream_splice.hpp"
+#include "gateway/channel/channel_pump.hpp"
 #include "gateway/net/listener.hpp"
 
 namespace gateway {
@@ -42,7 +41,7 @@ class SocksForward {
   const SocksForwardSpec& spec() const { return spec_; }
   // The credentials to check from now on (SIGHUP reload); must outlive the forward.
   void set_credentials(const auth::SocksCredentials* credentials) { spec_.credentials = credentials; }
-  std::size_t active_connections() const { return handshakes_.size() + waits_.waiting() + splices_.size(); }
+  std::size_t active_connections() const { return handshakes_.size() + waits_.waiting() + pumps_.size(); }
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening();
   void close();
@@ -61,7 +60,7 @@ class SocksForward {
   net::Listener listener_;
   SessionWaits waits_;
   std::unordered_set<Handshake*> handshakes_;
-  SpliceSet splices_;
+  PumpSet pumps_;
 };
 
 }  // namespace gateway

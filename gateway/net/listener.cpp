@@ -12,7 +12,7 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 
 namespace gateway::net {
 namespace {

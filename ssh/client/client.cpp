@@ -54,41 +54,9 @@ Event from_auth(auth::AuthEvent e) {
                     e);
 }
 
+// The connection layer's events are the client's own (client.hpp aliases them): moved, not rebuilt.
 Event from_connection(connection::ConnectionEvent e) {
-  namespace ce = connection::cevent;
-  return std::visit(Overloaded{
-                        [](ce::Opened& o) -> Event { return event::ChannelOpened{o.id}; },
-                        [](ce::OpenFailed& f) -> Event {
-                          return event::ChannelOpenFailed{f.id, f.reason, std::move(f.description)};
-                        },
-                        [](ce::Data& d) -> Event {
-                          return event::ChannelData{d.id, std::move(d.data), d.extended_type};
-                        },
-                        [](ce::Writable& w) -> Event { return event::ChannelWritable{w.id}; },
-                        [](ce::Eof& f) -> Event { return event::ChannelEof{f.id}; },
-                        [](ce::Closed& c) -> Event { return event::ChannelClosed{c.id}; },
-                        [](ce::Exit& x) -> Event {
-                          return event::ChannelExit{x.id, x.status, std::move(x.signal)};
-                        },
-                        [](ce::RequestResult& r) -> Event {
-                          return event::ChannelRequestResult{r.id, r.success};
-                        },
-                        [](ce::GlobalRequestResult& g) -> Event {
-                          return event::GlobalRequestResult{g.token, g.success, std::move(g.data)};
-                        },
-                        [](ce::OpenRequest& o) -> Event {
-                          event::ChannelOpenRequest out;
-                          out.id = o.id;
-                          out.type = std::move(o.type);
-                          out.connected_address = std::move(o.connected_address);
-                          out.connected_port = o.connected_port;
-                          out.originator_address = std::move(o.originator_address);
-                          out.originator_port = o.originator_port;
-                          out.socket_path = std::move(o.socket_path);
-                          return out;
-                        },
-                    },
-                    e);
+  return std::visit([](auto& event) -> Event { return std::move(event); }, e);
 }
 
 }  // namespace
@@ -398,26 +366,9 @@ const std::vector<std::string>& Client::server_sig_algs() const {
   return impl_->transport.server_sig_algs();
 }
 
-std::optional<ChannelId> Client::open_session() {
+std::optional<ChannelId> Client::open_channel(std::string_view type, ByteView type_data, std::uint32_t window) {
   if (!impl_->ready_for_channels()) return std::nullopt;
-  auto id = impl_->conn.open_session();
-  impl_->note_open(id);
-  impl_->after_command();
-  return id;
-}
-
-std::optional<ChannelId> Client::open_direct_tcpip(std::string_view host, std::uint32_t port,
-                                                   std::string_view originator_host, std::uint32_t originator_port) {
-  if (!impl_->ready_for_channels()) return std::nullopt;
-  auto id = impl_->conn.open_direct_tcpip(host, port, originator_host, originator_port);
-  impl_->note_open(id);
-  impl_->after_command();
-  return id;
-}
-
-std::optional<ChannelId> Client::open_direct_streamlocal(std::string_view socket_path) {
-  if (!impl_->ready_for_channels()) return std::nullopt;
-  auto id = impl_->conn.open_direct_streamlocal(socket_path);
+  auto id = impl_->conn.open(type, type_data, window);
   impl_->note_open(id);
   impl_->after_command();
   return id;
@@ -470,15 +421,17 @@ void Client::close_channel(ChannelId id) {
   impl_->after_command();
 }
 
-void Client::channel_exec(ChannelId id, std::string_view command, bool want_reply) {
-  if (!impl_->ready_for_channels()) return;
-  impl_->conn.exec(id, command, want_reply);
+std::optional<std::uint32_t> Client::channel_request(ChannelId id, std::string_view name, ByteView data,
+                                                     bool want_reply) {
+  if (!impl_->ready_for_channels()) return std::nullopt;
+  const auto seq = impl_->conn.request(id, name, data, want_reply);
   impl_->after_command();
+  return seq;
 }
 
-void Client::channel_subsystem(ChannelId id, std::string_view name, bool want_reply) {
+void Client::reply_channel_request(ChannelId id, bool success) {
   if (!impl_->ready_for_channels()) return;
-  impl_->conn.subsystem(id, name, want_reply);
+  impl_->conn.reply_request(id, success);
   impl_->after_command();
 }
 

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "ssh/connection/events.hpp"
 #include "ssh/keys/signer.hpp"
 #include "ssh/transport/transport.hpp"
 #include "ssh/wire/bytes.hpp"
@@ -77,69 +78,27 @@ struct AuthPrompts {
 struct Authenticated {
   std::string method;
 };
-struct ChannelOpened {
-  ChannelId id;
-};
-// RFC 4254 §5.1 reason codes (1 administratively prohibited, 2 connect failed, 3 unknown type,
-// 4 resource shortage).
-struct ChannelOpenFailed {
-  ChannelId id;
-  std::uint32_t reason;
-  std::string description;
-};
-struct ChannelData {
-  ChannelId id;
-  Bytes data;
-  std::uint32_t extended_type;  // 0 for normal data, 1 for stderr (RFC 4254 §5.2)
-};
-// The peer's window grew after send() had been limited: more can be sent now.
-struct ChannelWritable {
-  ChannelId id;
-};
-struct ChannelEof {
-  ChannelId id;
-};
-// Both sides have closed; the id may be reused after this event.
-struct ChannelClosed {
-  ChannelId id;
-};
-// exit-status / exit-signal on session channels (RFC 4254 §6.10).
-struct ChannelExit {
-  ChannelId id;
-  std::optional<std::uint32_t> status;
-  std::string signal;
-};
-// Reply to a want-reply channel request (RFC 4254 §5.4).
-struct ChannelRequestResult {
-  ChannelId id;
-  bool success;
-};
-struct GlobalRequestResult {
-  std::uint64_t token;
-  bool success;
-  Bytes data;  // e.g. the allocated port for tcpip-forward with port 0
-};
-// The server opens a channel to us (RFC 4254 §7.2 forwarded-tcpip, OpenSSH PROTOCOL §2.4
-// forwarded-streamlocal@openssh.com). `id` is reserved for it: answer with accept_channel() or
-// reject_channel(). Other types (x11, auth-agent@openssh.com, session) are refused by the core
-// and never reported, since we never ask for them.
-struct ChannelOpenRequest {
-  ChannelId id;
-  std::string type;  // "forwarded-tcpip" or "forwarded-streamlocal@openssh.com"
-  // forwarded-tcpip: the address and port the server listened on, and where the connection came from.
-  std::string connected_address;
-  std::uint32_t connected_port = 0;
-  std::string originator_address;
-  std::uint32_t originator_port = 0;
-  // forwarded-streamlocal@openssh.com: the socket path the server listened on.
-  std::string socket_path;
-};
+// The connection protocol's events, passed on as they are (ssh/connection/events.hpp).
+using ChannelOpened = connection::cevent::Opened;
+using ChannelOpenFailed = connection::cevent::OpenFailed;
+using ChannelData = connection::cevent::Data;
+using ChannelWritable = connection::cevent::Writable;
+using ChannelEof = connection::cevent::Eof;
+using ChannelClosed = connection::cevent::Closed;
+// A request from the server on one of our channels (exit-status, exit-signal ...): when want_reply,
+// answer with reply_channel_request() before the next event is polled.
+using ChannelRequest = connection::cevent::Request;
+using ChannelRequestResult = connection::cevent::RequestResult;
+using GlobalRequestResult = connection::cevent::GlobalRequestResult;
+// The server opens a channel to us, of any type (forwarded-tcpip, auth-agent@openssh.com, x11 ...):
+// `id` is reserved for it; answer with accept_channel() or reject_channel().
+using ChannelOpenRequest = connection::cevent::OpenRequest;
 }  // namespace event
 
 using Event = std::variant<event::HostKey, event::ServerVersion, event::KexComplete, event::Debug, event::AuthBanner,
                            event::AuthMethods, event::AuthPublicKeyOk, event::AuthPrompts, event::Authenticated,
                            event::ChannelOpened, event::ChannelOpenFailed, event::ChannelData, event::ChannelWritable,
-                           event::ChannelEof, event::ChannelClosed, event::ChannelExit, event::ChannelRequestResult,
+                           event::ChannelEof, event::ChannelClosed, event::ChannelRequest, event::ChannelRequestResult,
                            event::GlobalRequestResult, event::ChannelOpenRequest, event::Disconnected>;
 
 class Client {
@@ -184,12 +143,11 @@ class Client {
   // Server's server-sig-algs (RFC 8308), to choose rsa-sha2-512/256 for RSA user keys.
   const std::vector<std::string>& server_sig_algs() const;
 
-  // ---- channels (RFC 4254). Opening returns our id at once; ChannelOpened / ChannelOpenFailed follows.
-  // nullopt when not authenticated or the channel limit is reached.
-  std::optional<ChannelId> open_session();
-  std::optional<ChannelId> open_direct_tcpip(std::string_view host, std::uint32_t port,
-                                             std::string_view originator_host, std::uint32_t originator_port);
-  std::optional<ChannelId> open_direct_streamlocal(std::string_view socket_path);
+  // ---- channels (RFC 4254). open_channel() opens any type with its type-specific data
+  // (ssh/connection/channel_types.hpp) and returns our id at once; ChannelOpened / ChannelOpenFailed
+  // follows. `window` 0 offers the connection's receive window. nullopt when not authenticated or
+  // the channel limit is reached.
+  std::optional<ChannelId> open_channel(std::string_view type, ByteView type_data, std::uint32_t window = 0);
   // Bytes that send() would take now (peer window, bounded by our output queue).
   std::size_t send_capacity(ChannelId id) const;
   // Sends up to send_capacity() bytes, split into packets of the peer's max packet size; returns
@@ -199,9 +157,12 @@ class Client {
   void consume(ChannelId id, std::size_t n);
   void send_eof(ChannelId id);
   void close_channel(ChannelId id);
-  // Session channel requests (RFC 4254 §6): exec, subsystem, shell, env, pty-req omitted for now.
-  void channel_exec(ChannelId id, std::string_view command, bool want_reply);
-  void channel_subsystem(ChannelId id, std::string_view name, bool want_reply);
+  // Channel requests (RFC 4254 §5.4), any name with its data (ssh/connection/session_requests.hpp).
+  // Returns the request's number, matched by ChannelRequestResult::seq when want_reply (0 without a
+  // reply), or nullopt when nothing was sent.
+  std::optional<std::uint32_t> channel_request(ChannelId id, std::string_view name, ByteView data, bool want_reply);
+  // Answers the oldest unanswered want-reply ChannelRequest of the channel.
+  void reply_channel_request(ChannelId id, bool success);
 
   // Answers a ChannelOpenRequest. Accepting confirms with our window and max packet; the channel
   // then behaves like one we opened (ChannelData, ChannelEof, ChannelClosed ...). Rejecting sends

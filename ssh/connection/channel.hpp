@@ -3,6 +3,7 @@
 // half-close state. No buffers: data passes straight through as events and payloads, so an idle
 // channel costs only this struct.
 #include <cstdint>
+#include <string>
 
 #include "ssh/connection/half_close.hpp"
 
@@ -15,6 +16,7 @@ struct Channel {
   enum class Phase : std::uint8_t { opening, incoming, open };
 
   Phase phase = Phase::opening;
+  std::string type;  // "session", "direct-tcpip" ... as opened (RFC 4254 §5.1)
   std::uint32_t remote_id = 0;
   // What the peer lets us send (RFC 4254 §5.2).
   std::uint32_t remote_window = 0;
@@ -26,8 +28,12 @@ struct Channel {
   std::uint64_t unconsumed = 0;
   // Passed on but not yet returned to the peer in a WINDOW_ADJUST.
   std::uint32_t consumed = 0;
-  // want-reply channel requests awaiting CHANNEL_SUCCESS / FAILURE, answered in order.
-  std::uint32_t pending_replies = 0;
+  // Our want-reply requests are numbered from 1; the peer answers them in order (RFC 4254 §5.4),
+  // so the next answer belongs to request replies_received + 1.
+  std::uint32_t requests_sent = 0;
+  std::uint32_t replies_received = 0;
+  // The peer's want-reply requests the application has not answered yet.
+  std::uint32_t replies_owed = 0;
   HalfClose half_close;
   bool send_limited = false;      // the last send() could not take everything
   bool eof_after_open = false;    // send_eof() before the open was confirmed (or accepted)

@@ -58,42 +58,21 @@ void Connection::release(ChannelId id) {
   --live_;
 }
 
-Bytes Connection::open_header(std::string_view type, ChannelId id) const {
+std::optional<ChannelId> Connection::open(std::string_view type, ByteView type_data, std::uint32_t window) {
+  const auto id = allocate();
+  if (!id) return std::nullopt;
+  Channel& ch = *slots_[*id];
+  ch.type = type;
+  if (window != 0) {
+    ch.local_window = std::max<std::uint32_t>(window, 1024);
+    ch.window_size = ch.local_window;
+  }
+  // RFC 4254 §5.1: channel type, sender channel, initial window size, maximum packet size, then
+  // the type-specific data.
   wire::Writer w(msg::kChannelOpen);
-  w.string(type).u32(id).u32(config_.window).u32(config_.max_packet);
-  return w.take();
-}
-
-std::optional<ChannelId> Connection::start_open(Bytes payload, ChannelId id) {
-  push(std::move(payload));
+  w.string(type).u32(*id).u32(ch.local_window).u32(config_.max_packet).raw(type_data);
+  push(w.take());
   return id;
-}
-
-std::optional<ChannelId> Connection::open_session() {
-  const auto id = allocate();
-  if (!id) return std::nullopt;
-  // RFC 4254 §6.1: no type-specific data.
-  return start_open(open_header("session", *id), *id);
-}
-
-std::optional<ChannelId> Connection::open_direct_tcpip(std::string_view host, std::uint32_t port,
-                                                       std::string_view originator_host,
-                                                       std::uint32_t originator_port) {
-  const auto id = allocate();
-  if (!id) return std::nullopt;
-  // RFC 4254 §7.2.
-  wire::Writer w;
-  w.raw(open_header("direct-tcpip", *id)).string(host).u32(port).string(originator_host).u32(originator_port);
-  return start_open(w.take(), *id);
-}
-
-std::optional<ChannelId> Connection::open_direct_streamlocal(std::string_view socket_path) {
-  const auto id = allocate();
-  if (!id) return std::nullopt;
-  // OpenSSH PROTOCOL §2.4: socket path, then a reserved string and a reserved uint32.
-  wire::Writer w;
-  w.raw(open_header("direct-streamlocal@openssh.com", *id)).string(socket_path).string(std::string_view("")).u32(0);
-  return start_open(w.take(), *id);
 }
 
 std::size_t Connection::send_capacity(ChannelId id) const {
@@ -232,7 +211,7 @@ bool Connection::accept(ChannelId id) {
   if (ch == nullptr || ch->phase != Channel::Phase::incoming) return false;
   // RFC 4254 §5.1: recipient channel, sender channel, initial window, maximum packet size.
   wire::Writer w(msg::kChannelOpenConfirmation);
-  w.u32(ch->remote_id).u32(id).u32(config_.window).u32(config_.max_packet);
+  w.u32(ch->remote_id).u32(id).u32(ch->local_window).u32(config_.max_packet);
   push(w.take());
   // No Opened event: the application answered synchronously and already knows.
   ch->phase = Channel::Phase::open;
@@ -248,22 +227,28 @@ bool Connection::reject(ChannelId id, std::uint32_t reason, std::string_view des
   return true;
 }
 
-bool Connection::session_request(ChannelId id, std::string_view name, std::string_view arg, bool want_reply) {
+std::optional<std::uint32_t> Connection::request(ChannelId id, std::string_view name, ByteView data,
+                                                  bool want_reply) {
   Channel* ch = find(id);
-  if (ch == nullptr || ch->phase != Channel::Phase::open || !ch->half_close.may_send_anything()) return false;
+  if (ch == nullptr || ch->phase != Channel::Phase::open || !ch->half_close.may_send_anything()) return std::nullopt;
+  // RFC 4254 §5.4: recipient channel, request type, want reply, type-specific data.
   wire::Writer w(msg::kChannelRequest);
-  w.u32(ch->remote_id).string(name).boolean(want_reply).string(arg);
+  w.u32(ch->remote_id).string(name).boolean(want_reply).raw(data);
   push(w.take());
-  if (want_reply) ++ch->pending_replies;
+  if (!want_reply) return 0;
+  return ++ch->requests_sent;
+}
+
+bool Connection::reply_request(ChannelId id, bool success) {
+  Channel* ch = find(id);
+  if (ch == nullptr || ch->replies_owed == 0) return false;
+  --ch->replies_owed;
+  // Nothing may follow our CLOSE (RFC 4254 §5.3); the peer no longer waits for the answer.
+  if (ch->phase != Channel::Phase::open || !ch->half_close.may_send_anything()) return false;
+  wire::Writer w(success ? msg::kChannelSuccess : msg::kChannelFailure);
+  w.u32(ch->remote_id);
+  push(w.take());
   return true;
-}
-
-bool Connection::exec(ChannelId id, std::string_view command, bool want_reply) {
-  return session_request(id, "exec", command, want_reply);  // RFC 4254 §6.5
-}
-
-bool Connection::subsystem(ChannelId id, std::string_view name, bool want_reply) {
-  return session_request(id, "subsystem", name, want_reply);  // RFC 4254 §6.5
 }
 
 std::uint64_t Connection::global_request(std::string_view name, ByteView request_data, bool want_reply) {

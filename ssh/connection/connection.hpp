@@ -45,15 +45,6 @@ struct HandleResult {
   bool unimplemented = false;  // message number we do not know: answer SSH_MSG_UNIMPLEMENTED
 };
 
-// A CHANNEL_OPEN from the server (RFC 4254 §5.1), its common fields parsed.
-struct IncomingOpen {
-  std::string type;
-  std::uint32_t sender_channel = 0;
-  std::uint32_t initial_window = 0;
-  std::uint32_t max_packet = 0;
-  Bytes type_specific;
-};
-
 class Connection {
  public:
   explicit Connection(ConnectionConfig config);
@@ -66,11 +57,10 @@ class Connection {
   // payload's own buffer instead of a copy.
   HandleResult handle(Bytes&& payload);
 
-  // ---- channels. Open commands return our id, or nullopt at the channel limit.
-  std::optional<ChannelId> open_session();
-  std::optional<ChannelId> open_direct_tcpip(std::string_view host, std::uint32_t port,
-                                             std::string_view originator_host, std::uint32_t originator_port);
-  std::optional<ChannelId> open_direct_streamlocal(std::string_view socket_path);
+  // ---- channels. open() sends CHANNEL_OPEN for any type with its type-specific data (built with
+  // channel_types.hpp) and returns our id, or nullopt at the channel limit. `window` 0 offers the
+  // configured receive window. Opened or OpenFailed follows.
+  std::optional<ChannelId> open(std::string_view type, ByteView type_data, std::uint32_t window = 0);
   std::size_t send_capacity(ChannelId id) const;
   // Takes at most min(send_capacity, limit) bytes; when that is less than offered, Writable
   // follows the next WINDOW_ADJUST.
@@ -87,13 +77,17 @@ class Connection {
   bool enlarge_window(ChannelId id, std::uint32_t window);
   void send_eof(ChannelId id);
   void close(ChannelId id);
-  // Session requests (RFC 4254 §6.5); false when the channel cannot take requests.
-  bool exec(ChannelId id, std::string_view command, bool want_reply);
-  bool subsystem(ChannelId id, std::string_view name, bool want_reply);
 
-  // ---- channels the server opens (RFC 4254 §7.2 forwarded-tcpip, OpenSSH PROTOCOL §2.4
-  // forwarded-streamlocal@openssh.com), reported as cevent::OpenRequest with a reserved id.
-  // accept() confirms with our window and max packet: the channel is then like one we opened
+  // ---- channel requests (RFC 4254 §5.4), any name with its type-specific data (built with
+  // session_requests.hpp). Returns the request's number, matched by RequestResult when want_reply
+  // (0 when no reply was asked for), or nullopt when the channel cannot take requests.
+  std::optional<std::uint32_t> request(ChannelId id, std::string_view name, ByteView data, bool want_reply);
+  // Answers the oldest unanswered want-reply Request of the channel; false when none is owed (or
+  // the channel is gone).
+  bool reply_request(ChannelId id, bool success);
+
+  // ---- channels the server opens (RFC 4254 §5.1), reported as cevent::OpenRequest with a reserved
+  // id. accept() confirms with our window and max packet: the channel is then like one we opened
   // (no Opened event follows, the caller knows). reject() sends OPEN_FAILURE and frees the id. Both ignore ids that are
   // not awaiting an answer, and return whether they acted. close() on an unanswered channel
   // rejects it (connect failed); send_eof() on one takes effect when it is accepted.
@@ -123,9 +117,6 @@ class Connection {
   Channel* find(ChannelId id);
   std::optional<ChannelId> allocate();
   void release(ChannelId id);
-  Bytes open_header(std::string_view type, ChannelId id) const;
-  std::optional<ChannelId> start_open(Bytes payload, ChannelId id);
-  bool session_request(ChannelId id, std::string_view name, std::string_view arg, bool want_reply);
   void send_close(ChannelId id, Channel& ch);
   void maybe_finish(ChannelId id, Channel& ch);
   void push(Bytes payload) { out_.push_back(std::move(payload)); }

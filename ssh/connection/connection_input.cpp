@@ -13,24 +13,6 @@ HandleResult fail(std::string why) {
   return HandleResult{false, std::move(why), false};
 }
 
-constexpr std::string_view kForwardedTcpip = "forwarded-tcpip";
-constexpr std::string_view kForwardedStreamlocal = "forwarded-streamlocal@openssh.com";
-
-// Type-specific data of a server-opened channel. Trailing bytes are tolerated as for the other
-// messages; missing fields are not.
-bool parse_forwarded(std::string_view type, ByteView data, cevent::OpenRequest& out) {
-  wire::Reader r(data);
-  if (type == kForwardedTcpip) {
-    // RFC 4254 §7.2: address that was connected, port that was connected, originator IP
-    // address, originator port.
-    return r.string(out.connected_address) && r.u32(out.connected_port) && r.string(out.originator_address) &&
-           r.u32(out.originator_port);
-  }
-  // OpenSSH PROTOCOL §2.4: socket path, then a reserved string.
-  std::string_view reserved;
-  return r.string(out.socket_path) && r.string(reserved);
-}
-
 }  // namespace
 
 HandleResult Connection::handle(Bytes&& payload) {
@@ -104,37 +86,28 @@ HandleResult Connection::handle_global_reply(bool success, ByteView body) {
 
 HandleResult Connection::handle_channel_open(ByteView body) {
   wire::Reader r(body);
-  IncomingOpen open;
-  if (!r.string(open.type) || !r.u32(open.sender_channel) || !r.u32(open.initial_window) || !r.u32(open.max_packet)) {
+  cevent::OpenRequest open;
+  std::uint32_t sender_channel = 0;
+  if (!r.string(open.type) || !r.u32(sender_channel) || !r.u32(open.initial_window) || !r.u32(open.max_packet)) {
     return fail("malformed CHANNEL_OPEN");
   }
   const ByteView rest = r.rest();
-  open.type_specific.assign(rest.begin(), rest.end());
-  // Only the types a remote forward produces are offered to the application. x11,
-  // auth-agent@openssh.com, session and anything else are never requested by us (RFC 4254 §5.1).
-  if (open.type != kForwardedTcpip && open.type != kForwardedStreamlocal) {
-    refuse_open(open.sender_channel, msg::kOpenUnknownChannelType, "unknown channel type");
-    return {};
-  }
-  cevent::OpenRequest request;
-  request.type = open.type;
-  if (!parse_forwarded(open.type, open.type_specific, request)) {
-    // A bad open costs the server this channel, not the connection.
-    refuse_open(open.sender_channel, msg::kOpenAdministrativelyProhibited, "malformed " + open.type + " data");
-    return {};
-  }
+  open.data.assign(rest.begin(), rest.end());
+  // Whatever the type, the application decides (it refuses types nobody registered); the core
+  // only reserves an id.
   const auto id = allocate();
   if (!id) {
-    refuse_open(open.sender_channel, msg::kOpenResourceShortage, "too many channels");
+    refuse_open(sender_channel, msg::kOpenResourceShortage, "too many channels");
     return {};
   }
   Channel& ch = *slots_[*id];
   ch.phase = Channel::Phase::incoming;
-  ch.remote_id = open.sender_channel;
+  ch.type = open.type;
+  ch.remote_id = sender_channel;
   ch.remote_window = open.initial_window;
   ch.remote_max_packet = open.max_packet;
-  request.id = *id;
-  events_.emplace_back(std::move(request));
+  open.id = *id;
+  events_.emplace_back(std::move(open));
   return {};
 }
 
@@ -278,33 +251,16 @@ HandleResult Connection::handle_channel_request(ByteView body) {
   ChannelId id = 0;
   Channel* ch = recipient(r, id, "CHANNEL_REQUEST", error);
   if (ch == nullptr) return error;
-  std::string_view name;
-  bool want_reply = false;
-  if (!r.string(name) || !r.boolean(want_reply)) return fail("malformed CHANNEL_REQUEST");
-  bool handled = false;
-  if (name == "exit-status") {
-    // RFC 4254 §6.10.
-    std::uint32_t status = 0;
-    if (!r.u32(status)) return fail("malformed exit-status");
-    events_.emplace_back(cevent::Exit{id, status, {}});
-    handled = true;
-  } else if (name == "exit-signal") {
-    std::string signal;
-    bool core_dumped = false;
-    std::string_view message, language;
-    if (!r.string(signal) || !r.boolean(core_dumped) || !r.string(message) || !r.string(language)) {
-      return fail("malformed exit-signal");
-    }
-    events_.emplace_back(cevent::Exit{id, std::nullopt, std::move(signal)});
-    handled = true;
-  }
-  // keepalive@openssh.com and everything else: not supported, so FAILURE when a reply is wanted
-  // (RFC 4254 §5.4). Nothing may follow our CLOSE.
-  if (want_reply && ch->half_close.may_send_anything()) {
-    wire::Writer w(handled ? msg::kChannelSuccess : msg::kChannelFailure);
-    w.u32(ch->remote_id);
-    push(w.take());
-  }
+  cevent::Request request;
+  request.id = id;
+  if (!r.string(request.name) || !r.boolean(request.want_reply)) return fail("malformed CHANNEL_REQUEST");
+  // After our CLOSE nothing may be answered (RFC 4254 §5.3), but what the request says (an
+  // exit-status racing our CLOSE) is still worth knowing.
+  if (!ch->half_close.may_send_anything()) request.want_reply = false;
+  const ByteView rest = r.rest();
+  request.data.assign(rest.begin(), rest.end());
+  if (request.want_reply) ++ch->replies_owed;
+  events_.emplace_back(std::move(request));
   return {};
 }
 
@@ -314,9 +270,8 @@ HandleResult Connection::handle_channel_reply(bool success, ByteView body) {
   ChannelId id = 0;
   Channel* ch = recipient(r, id, success ? "CHANNEL_SUCCESS" : "CHANNEL_FAILURE", error);
   if (ch == nullptr) return error;
-  if (ch->pending_replies == 0) return fail("channel request reply without a request");
-  --ch->pending_replies;
-  events_.emplace_back(cevent::RequestResult{id, success});
+  if (ch->replies_received == ch->requests_sent) return fail("channel request reply without a request");
+  events_.emplace_back(cevent::RequestResult{id, ++ch->replies_received, success});
   return {};
 }
 

@@ -12,7 +12,10 @@
 #include <vector>
 
 #include "ssh/auth/user_auth.hpp"
+#include "ssh/connection/channel_types.hpp"
 #include "ssh/connection/connection.hpp"
+#include "ssh/connection/session_requests.hpp"
+#include "ssh/connection/terminal_modes.hpp"
 #include "ssh/wire/writer.hpp"
 
 namespace {
@@ -32,11 +35,26 @@ Bytes forwarded_open(std::string_view type, std::uint32_t sender, ByteView speci
   return w.take();
 }
 
+// The typed decoders read what the server sent, as the application would.
+void decode(const ssh::connection::ConnectionEvent& e) {
+  namespace ct = ssh::connection::channel_type;
+  namespace sr = ssh::connection::session_request;
+  if (const auto* open = std::get_if<ssh::connection::cevent::OpenRequest>(&e)) {
+    (void)ct::parse_forwarded_tcpip(open->data);
+    (void)ct::parse_forwarded_streamlocal(open->data);
+    (void)ct::parse_x11(open->data);
+  } else if (const auto* req = std::get_if<ssh::connection::cevent::Request>(&e)) {
+    (void)sr::parse_exit_status(req->data);
+    (void)sr::parse_exit_signal(req->data);
+    if (auto pty = sr::parse_pty_req(req->data)) (void)ssh::connection::terminal_modes::decode(pty->modes);
+    (void)sr::parse_x11_req(req->data);
+  }
+}
+
 void drain(ssh::connection::Connection& c, ssh::auth::UserAuth& a) {
   while (c.poll_send()) {
   }
-  while (c.poll_event()) {
-  }
+  while (auto e = c.poll_event()) decode(*e);
   while (a.poll_send()) {
   }
   while (a.poll_event()) {
@@ -59,16 +77,19 @@ void connection_command(ssh::connection::Connection& c, std::uint8_t selector, B
       c.close(id);
       break;
     case 4:
-      c.exec(id, ssh::as_string(arg), (selector & 0x20) != 0);
+      c.request(id, ssh::as_string(arg), ssh::connection::session_request::exec(ssh::as_string(arg)), (selector & 0x20) != 0);
       break;
     case 5:
-      c.open_direct_tcpip(ssh::as_string(arg), 80, "127.0.0.1", 1);
+      c.open(ssh::connection::channel_type::kDirectTcpip, ssh::connection::channel_type::direct_tcpip(ssh::as_string(arg), 80, "127.0.0.1", 1));
       break;
     case 6:
       c.global_request("x", arg, (selector & 0x20) != 0);
       break;
     case 7:
       c.send_keepalive();
+      break;
+    case 8:
+      c.reply_request(id, (selector & 0x20) != 0);
       break;
     case 9:
       c.accept(id);
@@ -77,7 +98,7 @@ void connection_command(ssh::connection::Connection& c, std::uint8_t selector, B
       c.reject(id, arg.size() > 1 ? arg[1] : 2u, ssh::as_string(arg));
       break;
     default:
-      c.open_session();
+      c.open(ssh::connection::channel_type::kSession, {});
       break;
   }
 }
@@ -112,12 +133,12 @@ void auth_command(ssh::auth::UserAuth& a, std::uint8_t selector, ByteView arg) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   ssh::connection::Connection conn(ssh::connection::ConnectionConfig{4096, 1024, 8});
   // Channel 0 and 1 open, 2 still opening; a want-reply request and two global requests pending.
-  conn.open_session();
-  conn.open_direct_tcpip("h", 1, "o", 2);
-  conn.open_session();
+  conn.open(ssh::connection::channel_type::kSession, {});
+  conn.open(ssh::connection::channel_type::kDirectTcpip, ssh::connection::channel_type::direct_tcpip("h", 1, "o", 2));
+  conn.open(ssh::connection::channel_type::kSession, {});
   (void)conn.handle(confirmation(0, 100, 5000, 700));
   (void)conn.handle(confirmation(1, 101, 0xffffff00u, 0));
-  conn.exec(0, "true", true);
+  conn.request(0, "exec", ssh::connection::session_request::exec("true"), true);
   conn.global_request("tcpip-forward", {}, true);
   conn.send_keepalive();
   // Channels 3 and 4: opened by the server, not answered yet.

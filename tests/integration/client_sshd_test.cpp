@@ -24,6 +24,8 @@
 #include <vector>
 
 #include "ssh/client/client.hpp"
+#include "ssh/connection/channel_types.hpp"
+#include "ssh/connection/session_requests.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/private_key.hpp"
 #include "support/net.hpp"
@@ -327,19 +329,19 @@ TEST_F(ClientSshdTest, SessionExecEchoHello) {
   std::optional<std::uint32_t> status;
   bool opened = false, closed = false, eof = false;
   std::vector<bool> replies;
-  auto id = d.client.open_session();
+  auto id = d.client.open_channel(ssh::connection::channel_type::kSession, {});
   ASSERT_TRUE(id);
   d.on_event = [&](ssh::Event& e) {
     if (auto* o = std::get_if<ssh::event::ChannelOpened>(&e)) {
       opened = true;
-      d.client.channel_exec(o->id, "echo hello", true);
+      d.client.channel_request(o->id, "exec", ssh::connection::session_request::exec("echo hello"), true);
     } else if (auto* data = std::get_if<ssh::event::ChannelData>(&e)) {
       if (data->extended_type == 0) out.append(data->data.begin(), data->data.end());
       d.client.consume(data->id, data->data.size());
     } else if (auto* r = std::get_if<ssh::event::ChannelRequestResult>(&e)) {
       replies.push_back(r->success);
-    } else if (auto* x = std::get_if<ssh::event::ChannelExit>(&e)) {
-      status = x->status;
+    } else if (auto* x = std::get_if<ssh::event::ChannelRequest>(&e)) {
+      if (x->name == "exit-status") status = ssh::connection::session_request::parse_exit_status(x->data);
     } else if (std::get_if<ssh::event::ChannelEof>(&e) != nullptr) {
       eof = true;
       d.client.send_eof(*id);
@@ -367,7 +369,7 @@ TEST_F(ClientSshdTest, DirectTcpipEcho) {
   const std::string message = "through the tunnel and back\n";
   std::string back;
   bool closed = false;
-  auto id = d.client.open_direct_tcpip("127.0.0.1", static_cast<std::uint32_t>(echo.port()), "127.0.0.1", 40000);
+  auto id = d.client.open_channel(ssh::connection::channel_type::kDirectTcpip, ssh::connection::channel_type::direct_tcpip("127.0.0.1", static_cast<std::uint32_t>(echo.port()), "127.0.0.1", 40000));
   ASSERT_TRUE(id);
   d.on_event = [&](ssh::Event& e) {
     if (std::get_if<ssh::event::ChannelOpened>(&e) != nullptr) {
@@ -386,7 +388,7 @@ TEST_F(ClientSshdTest, DirectTcpipEcho) {
   ASSERT_TRUE(d.run_until([&] { return closed || d.client.is_closed(); }, 20s)) << server_->log();
   EXPECT_EQ(back, message);
   // The id is free again after ChannelClosed.
-  auto again = d.client.open_session();
+  auto again = d.client.open_channel(ssh::connection::channel_type::kSession, {});
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, *id);
 }
@@ -400,11 +402,11 @@ TEST_F(ClientSshdTest, ManyWindowsOfOutput) {
   std::string errors;
   bool closed = false;
   std::optional<std::uint32_t> status;
-  auto id = d.client.open_session();
+  auto id = d.client.open_channel(ssh::connection::channel_type::kSession, {});
   ASSERT_TRUE(id);
   d.on_event = [&](ssh::Event& e) {
     if (std::get_if<ssh::event::ChannelOpened>(&e) != nullptr) {
-      d.client.channel_exec(*id, "head -c 3000000 /dev/zero", false);
+      d.client.channel_request(*id, "exec", ssh::connection::session_request::exec("head -c 3000000 /dev/zero"), false);
     } else if (auto* data = std::get_if<ssh::event::ChannelData>(&e)) {
       if (data->extended_type == 0) {
         received += data->data.size();
@@ -412,8 +414,8 @@ TEST_F(ClientSshdTest, ManyWindowsOfOutput) {
         errors.append(data->data.begin(), data->data.end());
       }
       d.client.consume(data->id, data->data.size());
-    } else if (auto* x = std::get_if<ssh::event::ChannelExit>(&e)) {
-      status = x->status;
+    } else if (auto* x = std::get_if<ssh::event::ChannelRequest>(&e)) {
+      if (x->name == "exit-status") status = ssh::connection::session_request::parse_exit_status(x->data);
     } else if (std::get_if<ssh::event::ChannelEof>(&e) != nullptr) {
       d.client.close_channel(*id);
     } else if (std::get_if<ssh::event::ChannelClosed>(&e) != nullptr) {
@@ -480,7 +482,7 @@ TEST_F(ClientSshdTest, KeepaliveTimeoutOnSyntheticTime) {
   EXPECT_EQ(gone->description, "Timeout, server not responding");
   EXPECT_FALSE(gone->by_peer);
   EXPECT_TRUE(d.client.is_closed());
-  EXPECT_FALSE(d.client.open_session());
+  EXPECT_FALSE(d.client.open_channel(ssh::connection::channel_type::kSession, {}));
 }
 
 }  // namespace
@@ -492,8 +494,8 @@ namespace {
 TEST_F(ClientSshdTest, SubsystemRefusedAndExitStatus) {
   Driver d(server_->port(), config());
   authenticate(d, "user_ed25519");
-  auto a = d.client.open_session();
-  auto b = d.client.open_session();
+  auto a = d.client.open_channel(ssh::connection::channel_type::kSession, {});
+  auto b = d.client.open_channel(ssh::connection::channel_type::kSession, {});
   ASSERT_TRUE(a && b);
   EXPECT_NE(*a, *b);
   EXPECT_EQ(d.client.open_channel_count(), 2u);
@@ -503,8 +505,8 @@ TEST_F(ClientSshdTest, SubsystemRefusedAndExitStatus) {
   int closed = 0;
   d.on_event = [&](ssh::Event& e) {
     if (auto* o = std::get_if<ssh::event::ChannelOpened>(&e)) {
-      if (o->id == *a) d.client.channel_subsystem(*a, "no-such-subsystem", true);
-      if (o->id == *b) d.client.channel_exec(*b, "echo oops >&2; exit 3", true);
+      if (o->id == *a) d.client.channel_request(*a, "subsystem", ssh::connection::session_request::subsystem("no-such-subsystem"), true);
+      if (o->id == *b) d.client.channel_request(*b, "exec", ssh::connection::session_request::exec("echo oops >&2; exit 3"), true);
     } else if (auto* r = std::get_if<ssh::event::ChannelRequestResult>(&e)) {
       if (r->id == *a) {
         subsystem_ok = r->success;
@@ -513,8 +515,8 @@ TEST_F(ClientSshdTest, SubsystemRefusedAndExitStatus) {
     } else if (auto* data = std::get_if<ssh::event::ChannelData>(&e)) {
       if (data->extended_type == 1) err.append(data->data.begin(), data->data.end());
       d.client.consume(data->id, data->data.size());
-    } else if (auto* x = std::get_if<ssh::event::ChannelExit>(&e)) {
-      if (x->id == *b) status = x->status;
+    } else if (auto* x = std::get_if<ssh::event::ChannelRequest>(&e)) {
+      if (x->id == *b && x->name == "exit-status") status = ssh::connection::session_request::parse_exit_status(x->data);
     } else if (auto* c = std::get_if<ssh::event::ChannelClosed>(&e)) {
       ++closed;
       if (c->id == *b) {
@@ -556,7 +558,7 @@ TEST_F(ClientSshdTest, BulkUploadThroughEcho) {
   int writable_events = 0;
   bool eof_sent = false, closed = false;
   ssh::Bytes back;
-  auto id = d.client.open_direct_tcpip("127.0.0.1", static_cast<std::uint32_t>(echo.port()), "127.0.0.1", 40001);
+  auto id = d.client.open_channel(ssh::connection::channel_type::kDirectTcpip, ssh::connection::channel_type::direct_tcpip("127.0.0.1", static_cast<std::uint32_t>(echo.port()), "127.0.0.1", 40001));
   ASSERT_TRUE(id);
   auto push = [&] {
     while (offset < payload.size()) {

@@ -31,7 +31,7 @@
 #include "gateway/auth/host_key_policy.hpp"
 #include "gateway/config/forward_spec.hpp"
 #include "gateway/config/options.hpp"
-#include "gateway/core/session_settings.hpp"
+#include "gateway/pool/session_settings.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/remote_forwards.hpp"
 #include "gateway/net/resolver.hpp"
@@ -95,9 +95,6 @@ class Gateway final : public gateway::SessionDelegate {
     last_disconnect = reason;
     ++disconnected;
     if (forwards_) forwards_->detach(session);
-  }
-  void on_channel_open_request(gateway::SshSession& session, const ssh::event::ChannelOpenRequest& request) override {
-    forwards_->on_channel_open_request(session, request);
   }
 
   bool attach_on_auth = true;

@@ -7,10 +7,14 @@
 
 #include <string>
 
+#include "ssh/connection/channel_types.hpp"
+#include "ssh/connection/session_requests.hpp"
+
 namespace ssh {
 namespace {
 
 using namespace std::chrono_literals;
+namespace ct = ssh::connection::channel_type;
 
 ClientConfig config() {
   ClientConfig c;
@@ -37,16 +41,16 @@ TEST(Client, StartsWithVersionLine) {
 
 TEST(Client, ChannelCommandsNeedAuthentication) {
   Client c(config(), TimePoint{});
-  EXPECT_FALSE(c.open_session());
-  EXPECT_FALSE(c.open_direct_tcpip("h", 1, "o", 2));
-  EXPECT_FALSE(c.open_direct_streamlocal("/s"));
+  EXPECT_FALSE(c.open_channel(ct::kSession, {}));
+  EXPECT_FALSE(c.open_channel(ct::kDirectTcpip, ct::direct_tcpip("h", 1, "o", 2)));
+  EXPECT_FALSE(c.open_channel(ct::kDirectStreamlocal, ct::direct_streamlocal("/s")));
   EXPECT_EQ(c.global_request("x", {}, true), 0u);
   EXPECT_EQ(c.send(0, as_bytes("x")), 0u);
   EXPECT_EQ(c.send_capacity(0), 0u);
   c.consume(0, 10);
   c.send_eof(0);
   c.close_channel(0);
-  c.channel_exec(0, "true", true);
+  EXPECT_FALSE(c.channel_request(0, "exec", ssh::connection::session_request::exec("true"), true));
   EXPECT_EQ(c.open_channel_count(), 0u);
   // Auth commands before the service is accepted send nothing either.
   c.take_transmit();
@@ -72,7 +76,7 @@ TEST(Client, DisconnectRaisesOneEventThenEverythingIsANoOp) {
   c.handle_bytes(as_bytes("SSH-2.0-OpenSSH_9.2\r\n"));
   c.handle_timeout(TimePoint{} + 1h);
   c.auth_none();
-  EXPECT_FALSE(c.open_session());
+  EXPECT_FALSE(c.open_channel(ct::kSession, {}));
   EXPECT_TRUE(drain(c).empty());
 }
 

@@ -5,12 +5,17 @@
 #include <string_view>
 #include <vector>
 
+#include "ssh/connection/channel_types.hpp"
 #include "ssh/connection/connection.hpp"
+#include "ssh/connection/session_requests.hpp"
 #include "ssh/connection/message_numbers.hpp"
 #include "ssh/wire/reader.hpp"
 #include "ssh/wire/writer.hpp"
 
 namespace ssh::connection::test_support {
+
+namespace ct = channel_type;
+namespace sr = session_request;
 
 inline Bytes confirmation(ChannelId id, std::uint32_t remote, std::uint32_t window, std::uint32_t max_packet) {
   wire::Writer w(msg::kChannelOpenConfirmation);
@@ -85,7 +90,7 @@ struct Harness {
     ASSERT_TRUE(r.ok) << r.error;
   }
   ChannelId open(std::uint32_t remote = 100, std::uint32_t window = 1 << 20, std::uint32_t max_packet = 32768) {
-    auto id = c.open_session();
+    auto id = c.open(ct::kSession, {});
     EXPECT_TRUE(id);
     sent();
     ok(confirmation(*id, remote, window, max_packet));

@@ -14,7 +14,7 @@ using namespace test_support;
 
 TEST(Connection, OpenSessionEncodingAndConfirmation) {
   Harness h;
-  auto id = h.c.open_session();
+  auto id = h.c.open(ct::kSession, {});
   ASSERT_EQ(id, 0u);
   auto out = h.sent();
   ASSERT_EQ(out.size(), 1u);
@@ -32,8 +32,8 @@ TEST(Connection, OpenSessionEncodingAndConfirmation) {
 
 TEST(Connection, DirectTcpipAndStreamlocalEncoding) {
   Harness h;
-  auto a = h.c.open_direct_tcpip("example.org", 443, "127.0.0.1", 5555);
-  auto b = h.c.open_direct_streamlocal("/run/app.sock");
+  auto a = h.c.open(ct::kDirectTcpip, ct::direct_tcpip("example.org", 443, "127.0.0.1", 5555));
+  auto b = h.c.open(ct::kDirectStreamlocal, ct::direct_streamlocal("/run/app.sock"));
   ASSERT_TRUE(a && b);
   EXPECT_NE(*a, *b);
   auto out = h.sent();
@@ -50,8 +50,8 @@ TEST(Connection, DirectTcpipAndStreamlocalEncoding) {
 
 TEST(Connection, OpenFailureReleasesIdForReuse) {
   Harness h;
-  auto a = h.c.open_session();
-  auto b = h.c.open_session();
+  auto a = h.c.open(ct::kSession, {});
+  auto b = h.c.open(ct::kSession, {});
   ASSERT_EQ(*a, 0u);
   ASSERT_EQ(*b, 1u);
   wire::Writer f(msg::kChannelOpenFailure);
@@ -64,16 +64,16 @@ TEST(Connection, OpenFailureReleasesIdForReuse) {
   EXPECT_EQ(failed.reason, 2u);
   EXPECT_EQ(failed.description, "connect failed");
   EXPECT_EQ(h.c.open_channel_count(), 1u);
-  EXPECT_EQ(h.c.open_session(), 0u);  // lowest free id reused
-  EXPECT_EQ(h.c.open_session(), 2u);
+  EXPECT_EQ(h.c.open(ct::kSession, {}), 0u);  // lowest free id reused
+  EXPECT_EQ(h.c.open(ct::kSession, {}), 2u);
 }
 
 TEST(Connection, ChannelLimit) {
   Harness h(ConnectionConfig{64 * 1024, 16 * 1024, 2});
-  EXPECT_TRUE(h.c.open_session());
-  EXPECT_TRUE(h.c.open_session());
-  EXPECT_FALSE(h.c.open_session());
-  EXPECT_FALSE(h.c.open_direct_tcpip("h", 1, "o", 2));
+  EXPECT_TRUE(h.c.open(ct::kSession, {}));
+  EXPECT_TRUE(h.c.open(ct::kSession, {}));
+  EXPECT_FALSE(h.c.open(ct::kSession, {}));
+  EXPECT_FALSE(h.c.open(ct::kDirectTcpip, ct::direct_tcpip("h", 1, "o", 2)));
 }
 
 TEST(Connection, ConfirmationForUnknownOrOpenChannelIsError) {
@@ -294,7 +294,11 @@ TEST(Connection, WeCloseFirstAndIgnoreDataRacingOurClose) {
   h.ok(data_msg(id, 100));
   h.ok(channel_request(id, "keepalive@openssh.com", true));
   EXPECT_TRUE(h.sent().empty());  // nothing may follow our CLOSE
-  EXPECT_TRUE(h.events().empty());
+  // The data is dropped; the request is still told, but owes no answer.
+  auto raced = h.events();
+  ASSERT_EQ(raced.size(), 1u);
+  EXPECT_FALSE(std::get<cevent::Request>(raced[0]).want_reply);
+  EXPECT_FALSE(h.c.reply_request(id, true));
   h.ok(channel_msg(msg::kChannelClose, id));
   auto ev = h.events();
   ASSERT_EQ(ev.size(), 1u);
@@ -313,7 +317,7 @@ TEST(Connection, DataAfterPeerEofIsDropped) {
 
 TEST(Connection, CloseBeforeConfirmationIsSentOnConfirmation) {
   Harness h;
-  auto id = h.c.open_session();
+  auto id = h.c.open(ct::kSession, {});
   h.sent();
   h.c.close(*id);
   EXPECT_TRUE(h.sent().empty());
@@ -332,18 +336,21 @@ TEST(Connection, IdReusedOnlyAfterClosed) {
   auto b = h.open(2);
   h.c.close(a);
   h.sent();
-  EXPECT_EQ(h.c.open_session(), 2u);  // 0 is still closing
+  EXPECT_EQ(h.c.open(ct::kSession, {}), 2u);  // 0 is still closing
   h.ok(channel_msg(msg::kChannelClose, a));
-  EXPECT_EQ(h.c.open_session(), 0u);
+  EXPECT_EQ(h.c.open(ct::kSession, {}), 0u);
   EXPECT_EQ(b, 1u);
 }
 
-TEST(Connection, ExecRepliesInOrder) {
+TEST(Connection, RequestRepliesAreMatchedToTheRequestThatAsked) {
   Harness h;
   auto id = h.open(8);
-  ASSERT_TRUE(h.c.exec(id, "echo hi", true));
-  ASSERT_TRUE(h.c.subsystem(id, "sftp", true));
-  ASSERT_TRUE(h.c.exec(id, "nowait", false));
+  const auto exec = h.c.request(id, sr::kExec, sr::exec("echo hi"), true);
+  const auto subsystem = h.c.request(id, sr::kSubsystem, sr::subsystem("sftp"), true);
+  const auto no_reply = h.c.request(id, sr::kExec, sr::exec("nowait"), false);
+  ASSERT_TRUE(exec && subsystem && no_reply);
+  EXPECT_EQ(*no_reply, 0u);
+  EXPECT_NE(*exec, *subsystem);
   auto out = h.sent();
   ASSERT_EQ(out.size(), 3u);
   wire::Writer e(msg::kChannelRequest);
@@ -353,38 +360,79 @@ TEST(Connection, ExecRepliesInOrder) {
   h.ok(channel_msg(msg::kChannelFailure, id));
   auto ev = h.events();
   ASSERT_EQ(ev.size(), 2u);
-  EXPECT_TRUE(std::get<cevent::RequestResult>(ev[0]).success);
-  EXPECT_FALSE(std::get<cevent::RequestResult>(ev[1]).success);
+  const auto& first = std::get<cevent::RequestResult>(ev[0]);
+  const auto& second = std::get<cevent::RequestResult>(ev[1]);
+  EXPECT_EQ(first.seq, *exec);
+  EXPECT_TRUE(first.success);
+  EXPECT_EQ(second.seq, *subsystem);
+  EXPECT_FALSE(second.success);
   // A third reply has no request behind it.
   EXPECT_FALSE(h.c.handle(channel_msg(msg::kChannelSuccess, id)).ok);
 }
 
-TEST(Connection, ExitStatusAndSignal) {
+TEST(Connection, RequestsOnAClosedOrUnknownChannelAreNotSent) {
   Harness h;
-  auto id = h.open();
-  h.ok(channel_request(id, "exit-status", false, Bytes{0, 0, 0, 3}));
-  wire::Writer sig;
-  sig.string(std::string_view("TERM")).boolean(false).string(std::string_view("")).string(std::string_view(""));
-  h.ok(channel_request(id, "exit-signal", false, sig.data()));
-  auto ev = h.events();
-  ASSERT_EQ(ev.size(), 2u);
-  auto& st = std::get<cevent::Exit>(ev[0]);
-  EXPECT_EQ(st.status, 3u);
-  auto& sg = std::get<cevent::Exit>(ev[1]);
-  EXPECT_FALSE(sg.status);
-  EXPECT_EQ(sg.signal, "TERM");
-  EXPECT_FALSE(h.c.handle(channel_request(id, "exit-status", false, Bytes{0, 0})).ok);
+  auto id = h.open(8);
+  EXPECT_FALSE(h.c.request(id + 1, sr::kShell, {}, true));
+  h.c.close(id);
+  h.sent();
+  EXPECT_FALSE(h.c.request(id, sr::kShell, {}, true));
+  EXPECT_TRUE(h.sent().empty());
 }
 
-TEST(Connection, UnknownChannelRequestWithReplyGetsFailure) {
+TEST(Connection, ServerRequestsSurfaceWithTheirData) {
+  Harness h;
+  auto id = h.open();
+  h.ok(channel_request(id, "exit-status", false, sr::exit_status(3)));
+  h.ok(channel_request(id, "exit-signal", false, sr::exit_signal({"TERM", true, "killed", ""})));
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 2u);
+  const auto& status = std::get<cevent::Request>(ev[0]);
+  EXPECT_EQ(status.name, "exit-status");
+  EXPECT_FALSE(status.want_reply);
+  EXPECT_EQ(sr::parse_exit_status(status.data), 3u);
+  const auto& signal = std::get<cevent::Request>(ev[1]);
+  const auto parsed = sr::parse_exit_signal(signal.data);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->signal, "TERM");
+  EXPECT_TRUE(parsed->core_dumped);
+  EXPECT_EQ(parsed->message, "killed");
+  // Short data is the decoder's business, not a protocol error of the connection.
+  h.ok(channel_request(id, "exit-status", false, Bytes{0, 0}));
+  auto short_ev = h.events();
+  ASSERT_EQ(short_ev.size(), 1u);
+  EXPECT_FALSE(sr::parse_exit_status(std::get<cevent::Request>(short_ev[0]).data));
+  EXPECT_FALSE(h.c.handle(channel_request(id + 7, "exit-status", false, sr::exit_status(0))).ok);
+}
+
+TEST(Connection, WantReplyRequestsAreAnsweredInOrderByTheApplication) {
   Harness h;
   auto id = h.open(12);
   h.ok(channel_request(id, "keepalive@openssh.com", true));
   h.ok(channel_request(id, "x-unknown", false));
   h.ok(channel_request(id, "x-unknown", true, Bytes{1, 2, 3}));
+  EXPECT_TRUE(h.sent().empty());  // nothing until the application decides
+  auto ev = h.events();
+  ASSERT_EQ(ev.size(), 3u);
+  EXPECT_TRUE(std::get<cevent::Request>(ev[0]).want_reply);
+  EXPECT_EQ(std::get<cevent::Request>(ev[2]).data, (Bytes{1, 2, 3}));
+  EXPECT_TRUE(h.c.reply_request(id, false));
+  EXPECT_TRUE(h.c.reply_request(id, true));
+  EXPECT_FALSE(h.c.reply_request(id, true));  // only two were owed
   EXPECT_EQ(h.sent(),
-            (std::vector<Bytes>{channel_msg(msg::kChannelFailure, 12), channel_msg(msg::kChannelFailure, 12)}));
-  EXPECT_TRUE(h.events().empty());
+            (std::vector<Bytes>{channel_msg(msg::kChannelFailure, 12), channel_msg(msg::kChannelSuccess, 12)}));
+}
+
+TEST(Connection, OpenCarriesTheTypeAndItsData) {
+  Harness h;
+  auto id = h.c.open("x-custom@example.org", Bytes{9, 8, 7}, 4096);
+  ASSERT_TRUE(id);
+  auto out = h.sent();
+  ASSERT_EQ(out.size(), 1u);
+  wire::Writer w(msg::kChannelOpen);
+  w.string(std::string_view("x-custom@example.org")).u32(*id).u32(4096).u32(16 * 1024).raw(Bytes{9, 8, 7});
+  EXPECT_EQ(out[0], w.data());
+  EXPECT_EQ(h.c.channel(*id)->type, "x-custom@example.org");
 }
 
 TEST(Connection, GlobalRequestRepliesMatchedInOrder) {
@@ -451,7 +499,7 @@ TEST(Connection, UnknownConnectionMessageIsUnimplemented) {
 
 TEST(Connection, MessagesBeforeConfirmationAreErrors) {
   Harness h;
-  auto id = h.c.open_session();
+  auto id = h.c.open(ct::kSession, {});
   EXPECT_FALSE(h.c.handle(data_msg(*id, 1)).ok);
   EXPECT_FALSE(h.c.handle(window_adjust(*id, 1)).ok);
   EXPECT_FALSE(h.c.handle(channel_msg(msg::kChannelClose, *id)).ok);
@@ -459,7 +507,7 @@ TEST(Connection, MessagesBeforeConfirmationAreErrors) {
 
 TEST(Connection, EofBeforeConfirmationIsSentAfterIt) {
   Harness h;
-  auto id = h.c.open_session();
+  auto id = h.c.open(ct::kSession, {});
   h.sent();
   h.c.send_eof(*id);
   EXPECT_TRUE(h.sent().empty());

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <string>
 
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/public_key.hpp"
 

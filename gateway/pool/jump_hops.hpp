@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "gateway/config/options.hpp"
-#include "gateway/core/session_settings.hpp"
+#include "gateway/pool/session_settings.hpp"
 
 namespace gateway {
 

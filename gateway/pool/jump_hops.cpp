@@ -1,7 +1,7 @@
-#include "gateway/core/jump_hops.hpp"
+#include "gateway/pool/jump_hops.hpp"
 
 #include "gateway/config/resolver.hpp"
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 
 namespace gateway {
 namespace {

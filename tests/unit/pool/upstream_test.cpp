@@ -1,4 +1,4 @@
-#include "gateway/core/upstream.hpp"
+#include "gateway/pool/upstream.hpp"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "gateway/config/options.hpp"
-#include "gateway/core/session_settings.hpp"
+#include "gateway/pool/session_settings.hpp"
 #include "gateway/net/resolver.hpp"
 
 // The pool's behaviour that needs no SSH server: waiting clients (timeouts, cancel, shutdown) and
@@ -71,9 +71,6 @@ struct Observer final : gateway::UpstreamObserver {
     reasons.push_back(why);
     failed_at_ms = now_ms();
     if (stop_on_failure) uv_stop(loop);
-  }
-  void on_channel_open_request(SshSession&, const ssh::event::ChannelOpenRequest&) override {
-    events.push_back("channel open");
   }
   bool session_in_use(SshSession&) override { return false; }
 

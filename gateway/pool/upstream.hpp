@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "gateway/auth/authenticator.hpp"
-#include "gateway/core/session_settings.hpp"
+#include "gateway/pool/session_settings.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/net/resolver.hpp"
 
@@ -53,8 +53,6 @@ class UpstreamObserver {
   virtual void on_session_down(SshSession& session) = 0;
   // No connection could ever be made (or Reconnect is off and the last one was lost): give up.
   virtual void on_upstream_failed(const std::string& reason) = 0;
-  // Server-opened channels (remote forwards) on any session.
-  virtual void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) = 0;
   // True while the owner relies on the session beyond its channels (remote forwards live on it):
   // an idle extra connection is then kept.
   virtual bool session_in_use(SshSession& session) = 0;
@@ -102,7 +100,6 @@ class Upstream final : public SessionDelegate {
   void on_auth_event(SshSession& session, const ssh::Event& event) override;
   void on_authenticated(SshSession& session, const std::string& method) override;
   void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) override;
-  void on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) override;
 
  private:
   // closed: lost with Reconnect off; never used again.

@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <string>
 
-namespace gateway::core {
+namespace gateway::util {
 
 // False when the file cannot be opened or read; `out` then holds what was read so far.
 template <typename Container>
@@ -34,4 +34,4 @@ bool read_whole_file(const std::string& path, Container& out) {
   return ok;
 }
 
-}  // namespace gateway::core
+}  // namespace gateway::util

@@ -1,4 +1,4 @@
-#include "gateway/core/session_settings.hpp"
+#include "gateway/pool/session_settings.hpp"
 
 #include <algorithm>
 #include <cstdlib>

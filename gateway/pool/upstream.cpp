@@ -1,9 +1,9 @@
-#include "gateway/core/upstream.hpp"
+#include "gateway/pool/upstream.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 
 namespace gateway {
 namespace {
@@ -147,9 +147,6 @@ void Upstream::on_authenticated(SshSession& session, const std::string& method) 
                  static_cast<std::uint64_t>(settings_.stagger.count()), 0);
 }
 
-void Upstream::on_channel_open_request(SshSession& session, const ssh::event::ChannelOpenRequest& request) {
-  observer_.on_channel_open_request(session, request);
-}
 
 void Upstream::on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) {
   Slot* slot = slot_of(session);

@@ -1,4 +1,4 @@
-#include "gateway/core/log.hpp"
+#include "gateway/util/log.hpp"
 #include "support/log_stamp.hpp"
 
 #include <gtest/gtest.h>

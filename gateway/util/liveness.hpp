@@ -3,7 +3,7 @@
 // replies); each object owns a shared flag and the callback holds a weak reference to it.
 #include <memory>
 
-namespace gateway::core {
+namespace gateway::util {
 
 // True while the owner of `flag` exists and has not marked itself finished.
 inline bool still_alive(const std::weak_ptr<bool>& flag) {
@@ -11,4 +11,4 @@ inline bool still_alive(const std::weak_ptr<bool>& flag) {
   return held && *held;
 }
 
-}  // namespace gateway::core
+}  // namespace gateway::util
