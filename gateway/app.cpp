@@ -114,6 +114,12 @@ bool App::start() {
   auto settings = upstream_settings(options_);
   if (!settings) return false;
   if (!options_.dynamic_forwards.empty() && !load_socks_credentials()) return false;
+  // An open proxy on a reachable address is refused before anything connects.
+  for (const auto& spec : options_.dynamic_forwards) {
+    SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
+    socks.credentials = socks_credentials_.get();
+    if (!socks_exposure_allowed(socks)) return false;
+  }
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
   if (!options_.remote_forwards.empty()) {
     remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_, options_.remote_forwards, options_.gateway_ports);
@@ -258,9 +264,9 @@ bool App::socks_exposure_allowed(const SocksForwardSpec& socks) const {
   if (!socks.listen_path.empty() || is_loopback(socks.listen_address) || socks.credentials != nullptr) return true;
   // An open proxy on a reachable address lets anyone in through the server.
   if (!options_.socks_allow_open_proxy) {
-    log::error("refusing dynamic forward on %s: a SOCKS listener on a non-loopback address needs "
+    log::error("refusing dynamic forward %s: a SOCKS listener on a non-loopback address needs "
                "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
-               socks.listen_address.c_str());
+               socks.describe().c_str());
     return false;
   }
   log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",

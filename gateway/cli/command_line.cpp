@@ -1,12 +1,14 @@
 #include "gateway/cli/command_line.hpp"
 
+#include <tuple>
+
 #include "gateway/config/config_lexer.hpp"
 
 namespace gateway::cli {
 namespace {
 
-constexpr std::string_view kFlags = "vqyNVh";
-constexpr std::string_view kWithArgument = "FEopliLRDJ";
+constexpr std::string_view kFlags = "vqyNVhtTnfAaXxYsg";
+constexpr std::string_view kWithArgument = "FEopliLRDJWe";
 
 const char* keyword_for(char option) {
   switch (option) {
@@ -138,6 +140,15 @@ class Parser {
       front.push_back({"LogLevel", {level}, "-v"});
     }
     if (cl_.syslog) front.push_back({"LogTarget", {"syslog"}, "-y"});
+    // Flags that are options, as ssh applies them: the last of -t/-T wins.
+    if (tty_flag_ == 'T') front.push_back({"RequestTTY", {"no"}, "-T"});
+    if (tty_flag_ == 't') front.push_back({"RequestTTY", {tty_count_ > 1 ? "force" : "yes"}, "-t"});
+    for (const auto& [keyword, value, origin] : flag_options_) front.push_back({keyword, {value}, origin});
+    if (cl_.stdio_forward) {
+      // -W is a stdio forward and nothing else: no session, no terminal.
+      front.push_back({"SessionType", {"none"}, "-W"});
+      front.push_back({"RequestTTY", {"no"}, "-W"});
+    }
     cl_.overrides.insert(cl_.overrides.begin(), front.begin(), front.end());
 
     if (destination) {
@@ -198,6 +209,44 @@ class Parser {
         break;
       case 'N':
         cl_.no_command = true;
+        option("SessionType", "none", "-N");
+        break;
+      case 't':
+        ++tty_count_;
+        tty_flag_ = 't';
+        break;
+      case 'T':
+        tty_flag_ = 'T';
+        break;
+      case 'n':
+        option("StdinNull", "yes", "-n");
+        break;
+      case 'f':
+        // ssh: -f implies -n.
+        option("ForkAfterAuthentication", "yes", "-f");
+        option("StdinNull", "yes", "-f");
+        break;
+      case 'A':
+        option("ForwardAgent", "yes", "-A");
+        break;
+      case 'a':
+        option("ForwardAgent", "no", "-a");
+        break;
+      case 'X':
+        option("ForwardX11", "yes", "-X");
+        break;
+      case 'Y':
+        option("ForwardX11", "yes", "-Y");
+        option("ForwardX11Trusted", "yes", "-Y");
+        break;
+      case 'x':
+        option("ForwardX11", "no", "-x");
+        break;
+      case 's':
+        option("SessionType", "subsystem", "-s");
+        break;
+      case 'g':
+        option("GatewayPorts", "yes", "-g");
         break;
       case 'V':
         cl_.version = true;
@@ -228,6 +277,22 @@ class Parser {
       cl_.log_file = value;  // the last -E wins, as in ssh
       return true;
     }
+    if (opt == 'W') {
+      if (cl_.stdio_forward) {
+        error = "stdio forward already specified";
+        return false;
+      }
+      if (value.empty()) {
+        error = "Bad stdio forwarding specification ''";
+        return false;
+      }
+      cl_.stdio_forward = value;
+      return true;
+    }
+    if (opt == 'e') {
+      cl_.overrides.push_back({"EscapeChar", {value}, "-e " + value});
+      return true;
+    }
     if (opt == 'o') {
       config::ConfigLine line;
       std::string err;
@@ -246,9 +311,18 @@ class Parser {
     return true;
   }
 
+  // A flag that stands for an option; a later flag for the same keyword replaces it, as in ssh.
+  void option(const char* keyword, const char* value, const char* origin) {
+    std::erase_if(flag_options_, [&](const auto& o) { return std::get<0>(o) == keyword; });
+    flag_options_.emplace_back(keyword, value, origin);
+  }
+
   std::span<const std::string> args_;
   CommandLine cl_;
   char level_flag_ = 0;
+  char tty_flag_ = 0;
+  int tty_count_ = 0;
+  std::vector<std::tuple<std::string, std::string, std::string>> flag_options_;
 };
 
 }  // namespace
@@ -266,14 +340,21 @@ ParseResult parse(int argc, const char* const* argv) {
 std::string usage(std::string_view program) {
   const std::string p(program);
   return "usage: " + p +
-         " [-v...] [-q] [-y] [-E logfile] [-N] [-F configfile] [-o Option=value]...\n"
+         " [-AafgNnsTtVvXxYyq] [-E logfile] [-e escape_char] [-F configfile] [-o Option=value]...\n"
          "       [-p port] [-l user] [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump]\n"
-         "       [-V] [-h] [--demo]\n"
-         "       [user@]host | ssh://[user@]host[:port]\n"
+         "       [-W host:port] [-h] [--demo]\n"
+         "       [user@]host | ssh://[user@]host[:port] [command [argument ...]]\n"
          "\n"
          "  -v            more verbose (repeat for more)    -q  quiet\n"
          "  -y            log to syslog                     -E file  append the log to file\n"
          "  -N            no remote command, forwards only  -V  print version\n"
+         "  -t / -T       force / disable a pseudo-terminal -n  stdin from /dev/null\n"
+         "  -f            go to the background once logged in and every forward is up\n"
+         "  -A / -a       forward / do not forward the ssh-agent\n"
+         "  -X / -Y / -x  forward X11 (untrusted / trusted) / do not\n"
+         "  -s            the command is a subsystem (e.g. sftp)\n"
+         "  -W host:port  connect stdin/stdout to host:port on the server side\n"
+         "  -e char       escape character (~), ^X or none\n"
          "  -F file       configuration file (\"none\": read no configuration)\n"
          "  -o Opt=value  any ssh_config option, overriding the configuration files\n"
          "  -p port       remote port                       -l user  remote user\n"

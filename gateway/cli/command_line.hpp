@@ -30,6 +30,7 @@ struct CommandLine {
   // taken from the destination (so -l and -p win over user@host, as in ssh).
   std::vector<config::Override> overrides;
   std::vector<std::string> command;  // words after the destination
+  std::optional<std::string> stdio_forward;  // -W host:port (or a socket path)
 };
 
 struct ParseResult {

@@ -411,6 +411,109 @@ std::string kw_send_env(Ctx& c) {
   return {};
 }
 
+std::string kw_request_tty(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  RequestTty mode;
+  if (v == "yes" || v == "true") {
+    mode = RequestTty::yes;
+  } else if (v == "no" || v == "false") {
+    mode = RequestTty::no;
+  } else if (v == "force") {
+    mode = RequestTty::force;
+  } else if (v == "auto") {
+    mode = RequestTty::automatic;
+  } else {
+    return "expected yes, no, force or auto, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().request_tty = mode;
+  return {};
+}
+
+std::string kw_session_type(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  SessionType type;
+  if (v == "default") {
+    type = SessionType::command;
+  } else if (v == "none") {
+    type = SessionType::none;
+  } else if (v == "subsystem") {
+    type = SessionType::subsystem;
+  } else {
+    return "expected default, none or subsystem, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().session_type = type;
+  return {};
+}
+
+// The rest of the line is the command, as ssh_config(5) takes it; "none" means no command.
+std::string kw_remote_command(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  std::string command;
+  for (const auto& a : c.args) command += (command.empty() ? "" : " ") + a;
+  if (c.first() && to_lower_ascii(command) != "none") c.b.remote_command.push_back(c.pending(command));
+  return {};
+}
+
+std::string kw_stdin_null(Ctx& c) {
+  return bool_kw(c, &Options::stdin_null);
+}
+std::string kw_fork_after_authentication(Ctx& c) {
+  return bool_kw(c, &Options::fork_after_authentication);
+}
+std::string kw_enable_escape_commandline(Ctx& c) {
+  return bool_kw(c, &Options::enable_escape_commandline);
+}
+
+// A single character, "^X" for a control character, or none (ssh_config(5) EscapeChar).
+std::string kw_escape_char(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string& v = c.args[0];
+  int ch = 0;
+  if (to_lower_ascii(v) == "none") {
+    ch = -1;
+  } else if (v.size() == 1) {
+    ch = static_cast<unsigned char>(v[0]);
+  } else if (v.size() == 2 && v[0] == '^') {
+    ch = static_cast<unsigned char>(v[1]) & 31;
+  } else {
+    return "expected a single character, ^X or none, got " + quoted(v);
+  }
+  if (c.first()) c.o().escape_char = ch;
+  return {};
+}
+
+// yes / no, or the agent socket to forward (a path, or $VAR naming one).
+std::string kw_forward_agent(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (!c.first()) return {};
+  if (auto v = parse_bool(c.args[0])) {
+    c.o().forward_agent = *v ? "SSH_AUTH_SOCK" : "";
+  } else {
+    c.b.forward_agent.push_back(c.pending(c.args[0]));
+  }
+  return {};
+}
+
+std::string kw_forward_x11(Ctx& c) {
+  return bool_kw(c, &Options::forward_x11);
+}
+std::string kw_forward_x11_trusted(Ctx& c) {
+  return bool_kw(c, &Options::forward_x11_trusted);
+}
+std::string kw_forward_x11_timeout(Ctx& c) {
+  return time_kw(c, &Options::forward_x11_timeout, false);
+}
+std::string kw_xauth_location(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first()) c.b.xauth_location.push_back(c.pending(c.args[0]));
+  return {};
+}
+std::string kw_clear_all_forwardings(Ctx& c) {
+  return bool_kw(c, &Options::clear_all_forwardings);
+}
+
 std::string kw_tcp_keep_alive(Ctx& c) {
   return bool_kw(c, &Options::tcp_keep_alive);
 }
@@ -541,6 +644,19 @@ constexpr Keyword kKeywords[] = {
     {"SetEnv", kw_set_env},
     {"SendEnv", kw_send_env},
     {"TCPKeepAlive", kw_tcp_keep_alive},
+    {"RequestTTY", kw_request_tty},
+    {"SessionType", kw_session_type},
+    {"RemoteCommand", kw_remote_command},
+    {"StdinNull", kw_stdin_null},
+    {"ForkAfterAuthentication", kw_fork_after_authentication},
+    {"EscapeChar", kw_escape_char},
+    {"EnableEscapeCommandline", kw_enable_escape_commandline},
+    {"ForwardAgent", kw_forward_agent},
+    {"ForwardX11", kw_forward_x11},
+    {"ForwardX11Trusted", kw_forward_x11_trusted},
+    {"ForwardX11Timeout", kw_forward_x11_timeout},
+    {"XAuthLocation", kw_xauth_location},
+    {"ClearAllForwardings", kw_clear_all_forwardings},
     {"UpdateHostKeys", kw_update_host_keys},
     {"IgnoreUnknown", kw_ignore_unknown},
     {"PoolSize", kw_pool_size},

@@ -32,6 +32,9 @@ struct OptionsBuilder {
   std::vector<PendingValue> global_known_hosts_files;
   std::vector<PendingValue> identity_agent;
   std::vector<PendingValue> socks_credentials_file;
+  std::vector<PendingValue> remote_command;
+  std::vector<PendingValue> forward_agent;
+  std::vector<PendingValue> xauth_location;
 };
 
 struct Origin {

@@ -15,6 +15,10 @@ namespace gateway::config {
 enum class StrictHostKeyChecking { yes, no, ask, accept_new };
 enum class AddressFamily { any, inet, inet6 };
 enum class LogLevel { quiet, fatal, error, info, verbose, debug1, debug2, debug3 };
+// RequestTTY: automatic asks for a pty for an interactive login (no command) on a terminal.
+enum class RequestTty { automatic, no, yes, force };
+// SessionType (-N none, -s subsystem): what the session channel runs; none opens no session.
+enum class SessionType { command, none, subsystem };
 
 struct Options {
   std::string host;      // the destination as given; Host patterns match this
@@ -93,6 +97,23 @@ struct Options {
   std::vector<std::string> set_env;   // NAME=VALUE
   std::vector<std::string> send_env;  // name patterns
   bool tcp_keep_alive = true;
+
+  // ---- the session (ssh(1): a remote command or login shell on the server)
+  RequestTty request_tty = RequestTty::automatic;  // RequestTTY, -t/-tt/-T
+  SessionType session_type = SessionType::command;  // SessionType, -N, -s
+  std::string remote_command;                       // RemoteCommand, tokens expanded
+  bool stdin_null = false;                          // StdinNull, -n (and -f)
+  bool fork_after_authentication = false;           // ForkAfterAuthentication, -f
+  int escape_char = '~';                            // EscapeChar; -1: none
+  bool enable_escape_commandline = false;           // EnableEscapeCommandline (~C)
+  // ForwardAgent, -A/-a: empty when off; "SSH_AUTH_SOCK" for the agent of $SSH_AUTH_SOCK; else an
+  // agent socket path (expanded) or "$VAR".
+  std::string forward_agent;
+  bool forward_x11 = false;                       // ForwardX11, -X/-Y/-x
+  bool forward_x11_trusted = false;               // ForwardX11Trusted, -Y
+  std::chrono::seconds forward_x11_timeout{1200};  // ForwardX11Timeout (untrusted cookies); 0: none
+  std::string xauth_location = "/usr/bin/xauth";  // XAuthLocation
+  bool clear_all_forwardings = false;             // ClearAllForwardings (default for -W)
 };
 
 // One command-line setting, applied before any configuration file (first value wins, so these

@@ -248,6 +248,31 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
     expand_list(b, {b.socks_credentials_file.front()}, tokens, "SocksCredentialsFile", one);
     if (!one.empty()) o.socks_credentials_file = one.front();
   }
+  if (!b.remote_command.empty()) {
+    // ssh_config(5): RemoteCommand takes the TOKENS and ${VAR}.
+    std::string err;
+    auto v = expand_value(b.remote_command.front().raw, tokens, "dhnrpu", false, err);
+    if (v) {
+      o.remote_command = *v;
+    } else {
+      b.errors.push_back({b.remote_command.front().file, b.remote_command.front().line, "RemoteCommand: " + err});
+    }
+  }
+  if (!b.forward_agent.empty()) {
+    const std::string& raw = b.forward_agent.front().raw;
+    if (raw.starts_with("$")) {
+      o.forward_agent = raw;
+    } else {
+      std::vector<std::string> one;
+      expand_list(b, {b.forward_agent.front()}, tokens, "ForwardAgent", one);
+      if (!one.empty()) o.forward_agent = one.front();
+    }
+  }
+  if (!b.xauth_location.empty()) {
+    std::vector<std::string> one;
+    expand_list(b, {b.xauth_location.front()}, tokens, "XAuthLocation", one);
+    if (!one.empty()) o.xauth_location = one.front();
+  }
   if (!b.identity_agent.empty()) {
     const std::string& raw = b.identity_agent.front().raw;
     if (raw == "SSH_AUTH_SOCK" || to_lower_ascii(raw) == "none" || raw.starts_with("$")) {

@@ -69,3 +69,21 @@ TEST(Cli, VersionAndHelpExitZero) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Cli, OpenSocksProxyOnAReachableAddressStopsBeforeConnecting) {
+  TempDir dir("sshplex-cli");
+  std::string out, err;
+  // Nothing listens on the destination: had sshplex tried to connect, it would say so.
+  const ProcessResult r =
+      run_sshplex({"-F", "none", "-N", "-o", "BatchMode=yes", "-D", "0.0.0.0:1080", "-p", "9", "127.0.0.1"}, dir, out, err,
+                  std::chrono::seconds(20));
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 255);
+  EXPECT_NE(err.find("refusing dynamic forward SOCKS 0.0.0.0:1080"), std::string::npos) << err;
+  EXPECT_NE(err.find("SocksCredentialsFile"), std::string::npos) << err;
+  EXPECT_EQ(err.find("onnect"), std::string::npos) << "tried to connect first: " << err;
+}
+
+}  // namespace

@@ -86,15 +86,38 @@ TEST(CommandLine, CombinedFlagsAndAttachedArguments) {
   EXPECT_TRUE(c.no_command);
   EXPECT_TRUE(c.quiet);
   // -q came last: LogLevel QUIET, first so it wins over the config.
-  EXPECT_EQ(pairs(c), (Pairs{{"LogLevel", "QUIET"}, {"Port", "22"}}));
+  EXPECT_EQ(pairs(c), (Pairs{{"LogLevel", "QUIET"}, {"SessionType", "none"}, {"Port", "22"}}));
   auto v = ok({"-q", "-vvv", "-v", "h"});
   EXPECT_EQ(pairs(v), (Pairs{{"LogLevel", "DEBUG3"}}));
   auto one = ok({"-Nv", "h"});
-  EXPECT_EQ(pairs(one), (Pairs{{"LogLevel", "DEBUG1"}}));
+  EXPECT_EQ(pairs(one), (Pairs{{"LogLevel", "DEBUG1"}, {"SessionType", "none"}}));
   // Flags followed by an option taking the rest of the word as its argument.
   auto d = ok({"-ND1080", "h"});
   EXPECT_TRUE(d.no_command);
-  EXPECT_EQ(pairs(d), (Pairs{{"DynamicForward", "1080"}}));
+  EXPECT_EQ(pairs(d), (Pairs{{"SessionType", "none"}, {"DynamicForward", "1080"}}));
+}
+
+TEST(CommandLine, SessionFlagsAreTheirOptions) {
+  EXPECT_EQ(pairs(ok({"-t", "h"})), (Pairs{{"RequestTTY", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-tt", "h"})), (Pairs{{"RequestTTY", "force"}}));
+  // The last of -t / -T wins, as in ssh.
+  EXPECT_EQ(pairs(ok({"-t", "-T", "h"})), (Pairs{{"RequestTTY", "no"}}));
+  EXPECT_EQ(pairs(ok({"-T", "-t", "h"})), (Pairs{{"RequestTTY", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-n", "h"})), (Pairs{{"StdinNull", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-f", "h", "cmd"})), (Pairs{{"ForkAfterAuthentication", "yes"}, {"StdinNull", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-A", "h"})), (Pairs{{"ForwardAgent", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-A", "-a", "h"})), (Pairs{{"ForwardAgent", "no"}}));
+  EXPECT_EQ(pairs(ok({"-X", "h"})), (Pairs{{"ForwardX11", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-Y", "h"})), (Pairs{{"ForwardX11", "yes"}, {"ForwardX11Trusted", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-Xx", "h"})), (Pairs{{"ForwardX11", "no"}}));
+  EXPECT_EQ(pairs(ok({"-s", "h", "sftp"})), (Pairs{{"SessionType", "subsystem"}}));
+  EXPECT_EQ(pairs(ok({"-g", "h"})), (Pairs{{"GatewayPorts", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-e", "^]", "h"})), (Pairs{{"EscapeChar", "^]"}}));
+  auto w = ok({"-W", "db:5432", "jump"});
+  EXPECT_EQ(w.stdio_forward, "db:5432");
+  EXPECT_EQ(pairs(w), (Pairs{{"SessionType", "none"}, {"RequestTTY", "no"}}));
+  auto cmd = ok({"-t", "h", "ls", "-l", "/tmp"});
+  EXPECT_EQ(cmd.command, (std::vector<std::string>{"ls", "-l", "/tmp"}));
 }
 
 TEST(CommandLine, QuietMapsToLogLevelQuiet) {
@@ -185,8 +208,9 @@ TEST(CommandLine, HelpVersionDemoNeedNoHost) {
 TEST(CommandLine, Errors) {
   EXPECT_EQ(err({}), "missing destination host");
   EXPECT_EQ(err({"-N"}), "missing destination host");
-  EXPECT_EQ(err({"-x", "h"}), "unknown option '-x'");
-  EXPECT_EQ(err({"-vX", "h"}), "unknown option '-X'");
+  EXPECT_EQ(err({"-Z", "h"}), "unknown option '-Z'");
+  EXPECT_EQ(err({"-vZ", "h"}), "unknown option '-Z'");
+  EXPECT_EQ(err({"-W", "a:1", "-W", "b:2", "h"}), "stdio forward already specified");
   EXPECT_EQ(err({"--frobnicate", "h"}), "unknown option '--frobnicate'");
   EXPECT_EQ(err({"h", "-p"}), "option '-p' requires an argument");
   EXPECT_EQ(err({"-L"}), "option '-L' requires an argument");

@@ -287,7 +287,7 @@ TEST(Keywords, IgnoreUnknown) {
   apply_directive(b, ConfigLine{"IgnoreUnknown", {"UseKeychain,Add*"}}, Origin{"f", 1}, true);
   apply_directive(b, ConfigLine{"UseKeychain", {"yes"}}, Origin{"f", 2}, true);
   apply_directive(b, ConfigLine{"AddKeysToAgent", {"yes"}}, Origin{"f", 3}, true);
-  apply_directive(b, ConfigLine{"ForwardX11", {"yes"}}, Origin{"f", 4}, true);
+  apply_directive(b, ConfigLine{"NoSuchKeyword", {"yes"}}, Origin{"f", 4}, true);
   ASSERT_EQ(b.errors.size(), 1u);
   EXPECT_EQ(b.errors[0].line, 4u);
   EXPECT_EQ(canonical_keyword("tcpkeepalive"), "TCPKeepAlive");
