@@ -2,6 +2,8 @@
 
 #include <csignal>
 
+#include "gateway/forward/local_forward.hpp"
+
 #include "gateway/pool/jump_hops.hpp"
 #include "gateway/pool/link_jump.hpp"
 #include "gateway/util/log.hpp"
@@ -50,23 +52,13 @@ SocksForwardSpec socks_spec(const config::ForwardSpec& spec, bool gateway_ports)
   return socks;
 }
 
-bool same_forwards(const std::vector<config::ForwardSpec>& a, const std::vector<config::ForwardSpec>& b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (config::to_string(a[i]) != config::to_string(b[i])) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::move(options)), resolver_(loop) {}
 
 App::~App() {
-  forwards_.clear();
-  socks_forwards_.clear();
-  retiring_forwards_.clear();
-  retiring_socks_.clear();
+  foreground_.reset();
+  forwards_.reset();
   remote_forwards_.reset();
   upstream_.reset();
   resolver_.close();
@@ -110,6 +102,15 @@ ForwardLimits App::limits() const {
   return limits;
 }
 
+std::vector<config::ForwardSpec> App::wanted_forwards() const {
+  std::vector<config::ForwardSpec> wanted;
+  if (options_.clear_all_forwardings) return wanted;
+  for (const auto* list : {&options_.local_forwards, &options_.remote_forwards, &options_.dynamic_forwards}) {
+    wanted.insert(wanted.end(), list->begin(), list->end());
+  }
+  return wanted;
+}
+
 bool App::start() {
   auto settings = upstream_settings(options_);
   if (!settings) return false;
@@ -118,15 +119,40 @@ bool App::start() {
   for (const auto& spec : options_.dynamic_forwards) {
     SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
     socks.credentials = socks_credentials_.get();
-    if (!socks_exposure_allowed(socks)) return false;
+    std::string error;
+    if (!socks_exposure_allowed(socks, error)) {
+      log::error("%s", error.c_str());
+      return false;
+    }
   }
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
-  if (!options_.remote_forwards.empty()) {
-    remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_, options_.remote_forwards, options_.gateway_ports);
-  }
+  remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_);
+  forwards_ = std::make_unique<ForwardSet>(
+      [this](const config::ForwardSpec& spec, std::string& error) { return make_forward(spec, error); });
   install_signals();
   upstream_->start();
   return true;
+}
+
+std::unique_ptr<Forward> App::make_forward(const config::ForwardSpec& spec, std::string& error) {
+  switch (spec.kind) {
+    case config::ForwardKind::local:
+      return std::make_unique<LocalForward>(loop_, local_spec(spec, options_.gateway_ports), *upstream_, limits());
+    case config::ForwardKind::dynamic: {
+      SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
+      socks.credentials = socks_credentials_.get();
+      if (!socks_exposure_allowed(socks, error)) return nullptr;
+      if (socks.credentials == nullptr && socks.listen_path.empty() && !is_loopback(socks.listen_address)) {
+        log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
+                   socks.listen_address.c_str());
+      }
+      return std::make_unique<SocksForward>(loop_, socks, *upstream_, limits());
+    }
+    case config::ForwardKind::remote:
+      return std::make_unique<RemoteForward>(*remote_forwards_, spec);
+  }
+  error = "unknown kind of forward";
+  return nullptr;
 }
 
 void App::install_signals() {
@@ -193,20 +219,29 @@ bool App::load_socks_credentials() {
 void App::on_session_up(SshSession& session) {
   if (!forwards_open_) {
     forwards_open_ = true;
-    if (!open_forwards() && options_.exit_on_forward_failure) {
-      stop(kExitFailure, "forward failed and ExitOnForwardFailure is set");
-      return;
-    }
-    if (remote_forwards_ == nullptr && ready_callback_) ready_callback_(*this);
-  }
-  if (remote_forwards_ != nullptr && remote_session_ == nullptr) {
-    (void)session;
+    open_forwards();
+    if (stopping_) return;
     attach_remote_forwards();
+    if (stopping_) return;
+    if (foreground_) start_foreground(session);
+    return;
+  }
+  if (remote_session_ == nullptr) attach_remote_forwards();
+}
+
+void App::open_forwards() {
+  for (const auto& error : forwards_->apply(wanted_forwards())) {
+    log::error("%s", error.c_str());
+    forward_failed_ = true;
+  }
+  forwards_->for_each([](const config::ForwardSpec&, Forward& f) { log::info("Forward ready: %s", f.describe().c_str()); });
+  if (forward_failed_ && options_.exit_on_forward_failure) {
+    stop(kExitFailure, "forward failed and ExitOnForwardFailure is set");
   }
 }
 
 void App::attach_remote_forwards() {
-  if (remote_forwards_ == nullptr || stopping_ || draining_) return;
+  if (stopping_ || draining_ || remote_session_ != nullptr) return;
   SshSession* session = upstream_->pick();
   if (session == nullptr) return;
   remote_session_ = session;
@@ -216,11 +251,22 @@ void App::attach_remote_forwards() {
       stop_soon(kExitFailure, "remote forward failed and ExitOnForwardFailure is set");
       return;
     }
-    if (ready_callback_) {
-      auto callback = std::move(ready_callback_);
-      ready_callback_ = nullptr;
-      callback(*this);
-    }
+    became_ready();
+  });
+}
+
+void App::became_ready() {
+  if (!ready_callback_) return;
+  auto callback = std::move(ready_callback_);
+  ready_callback_ = nullptr;
+  callback(*this);
+}
+
+void App::start_foreground(SshSession& session) {
+  foreground_started_ = true;
+  foreground_->start(session, [this](int status) {
+    // From inside the foreground's own teardown: stop on a clean stack.
+    stop_soon(status, "the session ended");
   });
 }
 
@@ -240,72 +286,44 @@ void App::on_upstream_failed(const std::string& reason) {
   stop(kExitFailure, reason);
 }
 
-bool App::open_forwards() {
-  bool all_ok = true;
-  for (const auto& spec : options_.local_forwards) all_ok = open_local_forward(spec) && all_ok;
-  for (const auto& spec : options_.dynamic_forwards) all_ok = open_socks_forward(spec) && all_ok;
-  return all_ok;
-}
-
-bool App::open_local_forward(const config::ForwardSpec& spec) {
-  const LocalForwardSpec local = local_spec(spec, options_.gateway_ports);
-  auto forward = std::make_unique<LocalForward>(loop_, local, *upstream_, limits());
-  std::string error;
-  if (!forward->listen(error)) {
-    log::error("%s", error.c_str());
-    return false;
-  }
-  log::info("Local forward ready: %s", forward->spec().describe().c_str());
-  forwards_.push_back(std::move(forward));
-  return true;
-}
-
-bool App::socks_exposure_allowed(const SocksForwardSpec& socks) const {
+bool App::socks_exposure_allowed(const SocksForwardSpec& socks, std::string& error) const {
   if (!socks.listen_path.empty() || is_loopback(socks.listen_address) || socks.credentials != nullptr) return true;
+  if (options_.socks_allow_open_proxy) return true;
   // An open proxy on a reachable address lets anyone in through the server.
-  if (!options_.socks_allow_open_proxy) {
-    log::error("refusing dynamic forward %s: a SOCKS listener on a non-loopback address needs "
-               "SocksCredentialsFile (or SocksAllowOpenProxy yes to run an open proxy)",
-               socks.describe().c_str());
+  error = "refusing dynamic forward " + socks.describe() +
+          ": a SOCKS listener on a non-loopback address needs SocksCredentialsFile (or SocksAllowOpenProxy yes to "
+          "run an open proxy)";
+  return false;
+}
+
+bool App::add_forward(const config::ForwardSpec& spec, std::string& error) {
+  if (stopping_ || !forwards_) {
+    error = "sshplex is stopping";
     return false;
   }
-  log::error("WARNING: open SOCKS proxy on %s without authentication (SocksAllowOpenProxy yes)",
-             socks.listen_address.c_str());
+  if (!forwards_->add(spec, error)) return false;
+  if (remote_session_ == nullptr && spec.kind == config::ForwardKind::remote) attach_remote_forwards();
   return true;
 }
 
-bool App::open_socks_forward(const config::ForwardSpec& spec) {
-  SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
-  socks.credentials = socks_credentials_.get();
-  if (!socks_exposure_allowed(socks)) return false;
-  auto forward = std::make_unique<SocksForward>(loop_, socks, *upstream_, limits());
-  std::string error;
-  if (!forward->listen(error)) {
-    log::error("%s", error.c_str());
-    return false;
-  }
-  log::info("Dynamic forward ready: %s", forward->spec().describe().c_str());
-  socks_forwards_.push_back(std::move(forward));
-  return true;
-}
+bool App::cancel_forward(const config::ForwardSpec& spec) { return forwards_ && forwards_->cancel(spec); }
 
 std::size_t App::active_connections() const {
-  std::size_t n = 0;
-  for (const auto& f : forwards_) n += f->active_connections();
-  for (const auto& f : socks_forwards_) n += f->active_connections();
-  for (const auto& f : retiring_forwards_) n += f->active_connections();
-  for (const auto& f : retiring_socks_) n += f->active_connections();
+  std::size_t n = forwards_ ? forwards_->active_connections() : 0;
   if (remote_forwards_) n += remote_forwards_->active_connections();
   return n;
 }
 
 void App::drain(const std::string& why) {
   if (stopping_ || draining_) return;
+  if (foreground_started_) {
+    // As ssh: a signal ends the session (status 255), and with it the program.
+    stop(kExitFailure, why);
+    return;
+  }
   draining_ = true;
-  for (auto& f : forwards_) f->stop_listening();
-  for (auto& f : socks_forwards_) f->stop_listening();
-  // Remote forwards are cancelled on the server; connections already made carry on.
-  if (remote_forwards_) remote_forwards_->update({});
+  // Remote forwards are cancelled on the server too; connections already made carry on.
+  if (forwards_) forwards_->stop_listening();
   const std::size_t open = active_connections();
   if (open == 0 || options_.drain_timeout.count() == 0) {
     stop(0, why);
@@ -347,72 +365,30 @@ void App::reload(config::Options options) {
     log::error("Configuration not reloaded: keeping the running one.");
     return;
   }
-  const auto old = std::move(options_);
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));
 
   if (!load_socks_credentials()) log::error("Reload: keeping the previous SOCKS credentials");
-  for (auto& f : socks_forwards_) f->set_credentials(socks_credentials_.get());
-  for (auto& f : retiring_socks_) f->set_credentials(socks_credentials_.get());
-
-  // Forwards are matched by their spec: unchanged ones keep listening, removed ones stop listening
-  // but keep their established connections until those end, new ones open.
-  auto retire = [](auto& live, auto& retiring, const std::vector<config::ForwardSpec>& wanted, auto describe_of) {
-    for (auto it = live.begin(); it != live.end();) {
-      bool keep = false;
-      for (const auto& spec : wanted) keep = keep || describe_of(spec) == (*it)->spec().describe();
-      if (keep) {
-        ++it;
-        continue;
-      }
-      log::info("Forward removed: %s", (*it)->spec().describe().c_str());
-      (*it)->stop_listening();
-      retiring.push_back(std::move(*it));
-      it = live.erase(it);
+  // Credentials or SocksAllowOpenProxy may have changed under a SOCKS listener that stays.
+  std::vector<config::ForwardSpec> exposed;
+  forwards_->for_each([&](const config::ForwardSpec& spec, Forward& f) {
+    auto* socks = dynamic_cast<SocksForward*>(&f);
+    if (socks == nullptr) return;
+    socks->set_credentials(socks_credentials_.get());
+    std::string error;
+    if (!socks_exposure_allowed(socks->spec(), error)) {
+      log::error("%s", error.c_str());
+      exposed.push_back(spec);
     }
-  };
-  auto local_describe = [this](const config::ForwardSpec& spec) {
-    return local_spec(spec, options_.gateway_ports).describe();
-  };
-  auto socks_describe = [this](const config::ForwardSpec& spec) {
-    return socks_spec(spec, options_.gateway_ports).describe();
-  };
-  retire(forwards_, retiring_forwards_, options_.local_forwards, local_describe);
-  retire(socks_forwards_, retiring_socks_, options_.dynamic_forwards, socks_describe);
-  // Credentials or SocksAllowOpenProxy may have changed under a listener that stays.
-  for (auto it = socks_forwards_.begin(); it != socks_forwards_.end();) {
-    if (socks_exposure_allowed((*it)->spec())) {
-      ++it;
-      continue;
-    }
-    (*it)->stop_listening();
-    retiring_socks_.push_back(std::move(*it));
-    it = socks_forwards_.erase(it);
-  }
+  });
+  for (const auto& spec : exposed) forwards_->cancel(spec);
   if (forwards_open_) {
-    for (const auto& spec : options_.local_forwards) {
-      bool exists = false;
-      for (const auto& f : forwards_) exists = exists || f->spec().describe() == local_describe(spec);
-      if (!exists) open_local_forward(spec);
-    }
-    for (const auto& spec : options_.dynamic_forwards) {
-      bool exists = false;
-      for (const auto& f : socks_forwards_) exists = exists || f->spec().describe() == socks_describe(spec);
-      if (!exists) open_socks_forward(spec);
-    }
+    // Forwards are matched by their spec: unchanged ones keep listening, removed ones stop
+    // listening but keep their established connections until those end, new ones open.
+    for (const auto& error : forwards_->apply(wanted_forwards())) log::error("Reload: %s", error.c_str());
+    if (remote_session_ == nullptr) attach_remote_forwards();
   }
-  if (!same_forwards(old.remote_forwards, options_.remote_forwards)) {
-    if (remote_forwards_ != nullptr) remote_forwards_->update(options_.remote_forwards);
-    else if (!options_.remote_forwards.empty()) {
-      remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_, options_.remote_forwards, options_.gateway_ports);
-      attach_remote_forwards();
-    }
-  }
-  // Retired forwards whose last connection ended can go now.
-  std::erase_if(retiring_forwards_, [](const auto& f) { return f->active_connections() == 0; });
-  std::erase_if(retiring_socks_, [](const auto& f) { return f->active_connections() == 0; });
-  log::info("Configuration reloaded: %zu local, %zu dynamic, %zu remote forwards.", forwards_.size(),
-            socks_forwards_.size(), options_.remote_forwards.size());
+  log::info("Configuration reloaded: %zu forwards.", forwards_->size());
 }
 
 std::vector<std::string> App::status_lines() const {
@@ -424,16 +400,13 @@ std::vector<std::string> App::status_lines() const {
   if (upstream_) {
     for (auto& line : upstream_->describe()) lines.push_back(std::move(line));
   }
-  for (const auto& f : forwards_) {
-    lines.push_back("local forward " + f->spec().describe() + ": " + std::to_string(f->active_connections()) +
-                    " connections");
+  if (forwards_) {
+    for (auto& line : forwards_->describe()) lines.push_back(std::move(line));
   }
-  for (const auto& f : socks_forwards_) {
-    lines.push_back(f->spec().describe() + ": " + std::to_string(f->active_connections()) + " connections");
-  }
-  if (remote_forwards_) {
+  if (remote_forwards_ && remote_forwards_->size() > 0) {
     lines.push_back("remote forwards: " + std::to_string(remote_forwards_->active_connections()) + " connections");
   }
+  if (foreground_started_ && foreground_) lines.push_back(foreground_->describe());
   return lines;
 }
 
@@ -455,10 +428,8 @@ void App::stop(int exit_code, const std::string& why) {
   exit_code_ = exit_code;
   log::debug("stopping: %s", why.c_str());
   if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
-  for (auto& f : forwards_) f->close();
-  for (auto& f : socks_forwards_) f->close();
-  for (auto& f : retiring_forwards_) f->close();
-  for (auto& f : retiring_socks_) f->close();
+  if (foreground_) foreground_->abort();
+  if (forwards_) forwards_->close();
   if (remote_forwards_) remote_forwards_->close();
   if (upstream_) upstream_->shutdown(why);
   close_signals();

@@ -1,7 +1,9 @@
 #pragma once
-// The sshplex program for one destination: the connection pool, the forwards mapped onto it,
+// The sshplex program for one destination: the connection pool, the forwards mapped onto it (one
+// list, any kind), the foreground (a remote command, shell, subsystem or -W stdio forward),
 // signals (SIGINT/SIGTERM drain then exit 0, SIGHUP reload, SIGUSR1 status) and the exit status
-// (0 on a requested stop, 255 when the server cannot be reached or logged in to, as ssh).
+// (0 on a requested stop, the remote command's status, 255 when the server cannot be reached or
+// logged in to, as ssh).
 #include <uv.h>
 
 #include <functional>
@@ -12,11 +14,12 @@
 
 #include "gateway/auth/socks_credentials.hpp"
 #include "gateway/config/options.hpp"
-#include "gateway/pool/upstream.hpp"
-#include "gateway/forward/local_forward.hpp"
+#include "gateway/forward/forward_set.hpp"
 #include "gateway/forward/remote_forwards.hpp"
 #include "gateway/forward/socks_forward.hpp"
 #include "gateway/net/resolver.hpp"
+#include "gateway/pool/upstream.hpp"
+#include "gateway/session/foreground.hpp"
 
 namespace gateway {
 
@@ -35,7 +38,11 @@ class App final : public UpstreamObserver {
   // Validates options and starts connecting. false (with a message logged) on bad options.
   bool start();
   void set_config_source(ConfigSource source) { config_source_ = std::move(source); }
-  // Called once, when the first connection is up and every forward is listening.
+  // What runs in the foreground once the first connection is up and the forwards listen; the
+  // program then ends with its status. None (-N): sshplex serves its forwards until stopped.
+  void set_foreground(std::unique_ptr<session::Foreground> foreground) { foreground_ = std::move(foreground); }
+  // Called once, when the first connection is up and every forward is listening (remote ones
+  // answered too).
   void on_ready(std::function<void(App&)> callback) { ready_callback_ = std::move(callback); }
   // Stops everything at once; the loop then runs out and exit_code() tells the outcome.
   void stop(int exit_code, const std::string& why);
@@ -45,9 +52,15 @@ class App final : public UpstreamObserver {
   void drain(const std::string& why);
   // Applies a new configuration: forwards added or removed, established channels untouched.
   void reload(config::Options options);
+  // Live changes (~C, a control socket): any kind of forward, added or cancelled on the running pool.
+  bool add_forward(const config::ForwardSpec& spec, std::string& error);
+  bool cancel_forward(const config::ForwardSpec& spec);
+
   int exit_code() const { return exit_code_; }
-  const std::vector<std::unique_ptr<LocalForward>>& local_forwards() const { return forwards_; }
-  const std::vector<std::unique_ptr<SocksForward>>& socks_forwards() const { return socks_forwards_; }
+  ForwardSet& forwards() { return *forwards_; }
+  const config::Options& options() const { return options_; }
+  uv_loop_t* loop() const { return loop_; }
+  net::Resolver& resolver() { return resolver_; }
   std::vector<std::string> status_lines() const;
 
   void on_session_up(SshSession& session) override;
@@ -59,12 +72,15 @@ class App final : public UpstreamObserver {
   std::optional<UpstreamSettings> upstream_settings(const config::Options& options);
   ForwardLimits limits() const;
   bool load_socks_credentials();
-  bool open_local_forward(const config::ForwardSpec& spec);
-  bool open_socks_forward(const config::ForwardSpec& spec);
-  // A SOCKS listener off loopback needs credentials or SocksAllowOpenProxy; logs why not.
-  bool socks_exposure_allowed(const SocksForwardSpec& socks) const;
-  bool open_forwards();
+  // The forwards the configuration asks for (none with ClearAllForwardings).
+  std::vector<config::ForwardSpec> wanted_forwards() const;
+  std::unique_ptr<Forward> make_forward(const config::ForwardSpec& spec, std::string& error);
+  // A SOCKS listener off loopback needs credentials or SocksAllowOpenProxy; `error` says why not.
+  bool socks_exposure_allowed(const SocksForwardSpec& socks, std::string& error) const;
+  void open_forwards();
   void attach_remote_forwards();
+  void became_ready();
+  void start_foreground(SshSession& session);
   void check_drained();
   void install_signals();
   void close_signals();
@@ -74,14 +90,12 @@ class App final : public UpstreamObserver {
   config::Options options_;
   net::Resolver resolver_;
   std::unique_ptr<Upstream> upstream_;
-  std::vector<std::unique_ptr<LocalForward>> forwards_;
-  std::vector<std::unique_ptr<SocksForward>> socks_forwards_;
-  // Forwards removed by a reload that still carry established connections.
-  std::vector<std::unique_ptr<LocalForward>> retiring_forwards_;
-  std::vector<std::unique_ptr<SocksForward>> retiring_socks_;
+  // The registry the remote forwards of forwards_ live in, on one pooled connection at a time.
   std::unique_ptr<RemoteForwards> remote_forwards_;
+  std::unique_ptr<ForwardSet> forwards_;
   SshSession* remote_session_ = nullptr;  // the connection holding the remote forwards
   std::unique_ptr<auth::SocksCredentials> socks_credentials_;
+  std::unique_ptr<session::Foreground> foreground_;
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;
   std::uint64_t drain_deadline_ms_ = 0;
@@ -89,6 +103,8 @@ class App final : public UpstreamObserver {
   std::function<void(App&)> ready_callback_;
   int exit_code_ = 0;
   bool forwards_open_ = false;
+  bool forward_failed_ = false;
+  bool foreground_started_ = false;
   bool draining_ = false;
   bool stopping_ = false;
 };

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gateway/app.hpp"
+#include "gateway/forward/local_forward.hpp"
 #include "gateway/util/log.hpp"
 #include "gateway/demo/throwaway_sshd.hpp"
 #include "ssh/crypto/hash.hpp"
@@ -146,7 +147,10 @@ int run_demo(int verbosity) {
   App app(&loop, options);
   app.on_ready([&probe, &loop](App& a) {
     probe.app = &a;
-    const std::uint16_t port = a.local_forwards().front()->bound_port();
+    std::uint16_t port = 0;
+    a.forwards().for_each([&port](const config::ForwardSpec&, Forward& f) {
+      if (auto* local = dynamic_cast<LocalForward*>(&f)) port = local->bound_port();
+    });
     probe.payload.resize(kPayload);
     ssh::crypto::random_bytes(probe.payload);
     probe.sent_digest = hex(ssh::crypto::digest(ssh::crypto::HashAlg::sha256, probe.payload));

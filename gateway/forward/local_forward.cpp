@@ -17,7 +17,7 @@ LocalForward::LocalForward(uv_loop_t* loop, LocalForwardSpec spec, Upstream& ups
 
 LocalForward::~LocalForward() { close(); }
 
-bool LocalForward::listen(std::string& error) {
+bool LocalForward::start(std::string& error) {
   std::string why;
   listener_ = net::listen(loop_, net::ListenSpec{spec_.listen_path, spec_.listen_address, spec_.listen_port}, this,
                           [](uv_stream_t* server, int status) {

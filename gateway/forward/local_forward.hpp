@@ -12,6 +12,7 @@
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/forward/session_wait.hpp"
 #include "gateway/channel/channel_pump.hpp"
+#include "gateway/forward/forward.hpp"
 #include "gateway/net/listener.hpp"
 
 namespace gateway {
@@ -29,24 +30,25 @@ struct LocalForwardSpec {
   std::string describe() const;  // "127.0.0.1:8080 -> db:5432" for log lines
 };
 
-class LocalForward {
+class LocalForward final : public Forward {
  public:
   // Each client gets the least loaded connection of `upstream`, waiting for one (bounded) when none is up.
   LocalForward(uv_loop_t* loop, LocalForwardSpec spec, Upstream& upstream, ForwardLimits limits);
-  ~LocalForward();
+  ~LocalForward() override;
   LocalForward(const LocalForward&) = delete;
   LocalForward& operator=(const LocalForward&) = delete;
 
   // Binds and listens. On failure returns false with a message naming what failed.
-  bool listen(std::string& error);
+  bool start(std::string& error) override;
   // The bound port (useful when the spec asked for port 0).
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
-  std::size_t active_connections() const { return pumps_.size() + waits_.waiting(); }
+  std::size_t active_connections() const override { return pumps_.size() + waits_.waiting(); }
   // Stops accepting; established connections carry on (drain, reload).
-  void stop_listening();
+  void stop_listening() override;
   // Stops listening and aborts every splice.
-  void close();
+  void close() override;
+  std::string describe() const override { return "local forward " + spec_.describe(); }
 
  private:
   void on_connection(int status);

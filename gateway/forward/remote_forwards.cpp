@@ -40,7 +40,7 @@ void close_timer(uv_timer_t*& timer) {
 
 }  // namespace
 
-struct RemoteForwards::Forward {
+struct RemoteForwards::Entry {
   RemoteForwards* owner = nullptr;
   config::ForwardSpec spec;
   std::string bind_address;   // as sent in tcpip-forward
@@ -49,7 +49,7 @@ struct RemoteForwards::Forward {
   bool granted_before = false;  // granted on some connection
   bool settled = true;          // its request on the attached connection has a final answer
   bool retrying = false;
-  bool retired = false;         // removed by update()
+  bool retired = false;         // removed by remove()
   std::uint64_t retry_started_ms = 0;
   uv_timer_t* retry_timer = nullptr;
 
@@ -75,16 +75,28 @@ struct RemoteForwards::PendingConnect {
   std::shared_ptr<net::ConnectAttempt> attempt;
 };
 
-RemoteForwards::RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::vector<config::ForwardSpec> specs,
-                               bool /*gateway_ports: as ssh, no effect on remote forwards*/)
+RemoteForwards::RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::vector<config::ForwardSpec> specs)
     : loop_(loop), resolver_(resolver) {
-  for (auto& spec : specs) {
-    auto f = std::make_unique<Forward>();
-    f->owner = this;
-    f->bind_address = bind_address_for(spec.listen);
-    f->spec = std::move(spec);
-    forwards_.push_back(std::move(f));
+  for (const auto& spec : specs) add(spec);
+}
+
+RemoteForward::RemoteForward(RemoteForwards& registry, config::ForwardSpec spec)
+    : registry_(registry), spec_(std::move(spec)) {}
+
+std::string RemoteForward::describe() const { return "remote forward " + config::to_string(spec_); }
+
+bool RemoteForward::start(std::string& error) {
+  if (!registry_.add(spec_)) {
+    error = "remote forward " + config::to_string(spec_) + " already requested";
+    return false;
   }
+  started_ = true;
+  return true;
+}
+
+void RemoteForward::stop_listening() {
+  if (started_) registry_.remove(spec_);
+  started_ = false;
 }
 
 void RemoteForwards::unregister(SshSession& session) {
@@ -145,14 +157,14 @@ void RemoteForwards::attach(SshSession& session, std::function<void(bool all_ok)
   }
 }
 
-void RemoteForwards::request(Forward& f) {
+void RemoteForwards::request(Entry& f) {
   f.ready = false;
   if (session_ == nullptr || closed_) {
     settle(f, false);
     return;
   }
   const std::uint64_t generation = generation_;
-  Forward* fp = &f;
+  Entry* fp = &f;
   std::weak_ptr<bool> alive = alive_;
   const bool sent = session_->global_request(
       [fp](ssh::Client& client) {
@@ -171,10 +183,10 @@ void RemoteForwards::request(Forward& f) {
   log::verbose("Requesting remote forward %s", f.describe().c_str());
 }
 
-void RemoteForwards::on_reply(Forward& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result) {
+void RemoteForwards::on_reply(Entry& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result) {
   if (generation != generation_ || closed_) return;
   if (f.retired) {
-    // Granted after update() removed it.
+    // Granted after remove() took it out.
     if (result.success && !f.spec.listen.is_socket() && f.asked_port() == 0) {
       if (auto port = ssh::Client::allocated_port(result.data)) f.allocated = *port;
     }
@@ -213,7 +225,7 @@ void RemoteForwards::on_reply(Forward& f, std::uint64_t generation, const ssh::e
   settle(f, true);
 }
 
-void RemoteForwards::on_refused(Forward& f) {
+void RemoteForwards::on_refused(Entry& f) {
   if (attach_count_ > 1 && f.granted_before) {
     const std::uint64_t now = uv_now(loop_);
     if (!f.retrying) {
@@ -231,7 +243,7 @@ void RemoteForwards::on_refused(Forward& f) {
         f.retry_timer->data = &f;
       }
       uv_timer_start(f.retry_timer, [](uv_timer_t* t) {
-        auto* fwd = static_cast<Forward*>(t->data);
+        auto* fwd = static_cast<Entry*>(t->data);
         fwd->owner->request(*fwd);
       }, kRetryIntervalMs, 0);
       return;
@@ -254,12 +266,12 @@ void RemoteForwards::on_refused(Forward& f) {
   settle(f, false);
 }
 
-void RemoteForwards::stop_retry(Forward& f) {
+void RemoteForwards::stop_retry(Entry& f) {
   f.retrying = false;
   if (f.retry_timer != nullptr) uv_timer_stop(f.retry_timer);
 }
 
-void RemoteForwards::settle(Forward& f, bool ok) {
+void RemoteForwards::settle(Entry& f, bool ok) {
   if (f.settled) return;
   f.settled = true;
   if (!ok) all_ok_ = false;
@@ -291,7 +303,7 @@ void RemoteForwards::detach(SshSession& session) {
   }
 }
 
-RemoteForwards::Forward* RemoteForwards::match(const Incoming& incoming) {
+RemoteForwards::Entry* RemoteForwards::match(const Incoming& incoming) {
   if (incoming.streamlocal) {
     for (auto& f : forwards_) {
       if (f->ready && f->spec.listen.is_socket() && f->spec.listen.socket_path == incoming.socket_path) return f.get();
@@ -301,7 +313,7 @@ RemoteForwards::Forward* RemoteForwards::match(const Incoming& incoming) {
   // The server names the address and port it listened on (RFC 4254 §7.2). It may spell the address
   // differently from our request (a server normalising "localhost"), so a unique port match is
   // accepted too.
-  Forward* by_port = nullptr;
+  Entry* by_port = nullptr;
   std::size_t port_matches = 0;
   for (auto& f : forwards_) {
     if (!f->ready || f->spec.listen.is_socket() || f->asked_port() != incoming.tcpip.connected_port) continue;
@@ -336,7 +348,7 @@ void RemoteForwards::on_channel_open(SshSession& session, const ssh::event::Chan
     session.reject_channel(request.id, kProhibited, "malformed " + request.type + " data");
     return;
   }
-  Forward* f = match(incoming);
+  Entry* f = match(incoming);
   const std::string where = incoming.streamlocal
                                 ? incoming.socket_path
                                 : host_port(incoming.tcpip.connected_address, incoming.tcpip.connected_port);
@@ -358,7 +370,7 @@ void RemoteForwards::on_channel_open(SshSession& session, const ssh::event::Chan
   connect_then_accept(session, *f, request.id, std::move(label));
 }
 
-void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, ssh::ChannelId id, std::string label) {
+void RemoteForwards::connect_then_accept(SshSession& session, Entry& f, ssh::ChannelId id, std::string label) {
   auto* pc = new PendingConnect{&session, id, nullptr};
   pending_.insert(pc);
   const std::string target = f.target();
@@ -379,7 +391,7 @@ void RemoteForwards::connect_then_accept(SshSession& session, Forward& f, ssh::C
                               : net::connect_tcp(loop_, resolver_, t.host, t.port, std::move(on_connected));
 }
 
-void RemoteForwards::cancel_on_server(Forward& f) {
+void RemoteForwards::cancel_on_server(Entry& f) {
   if (!f.ready || session_ == nullptr || !session_->authenticated()) return;
   f.ready = false;
   // Best effort: the server stops listening; nobody waits for the answer. The request is built
@@ -396,39 +408,37 @@ void RemoteForwards::cancel_on_server(Forward& f) {
   log::verbose("Cancelled remote forward %s", f.describe().c_str());
 }
 
-void RemoteForwards::update(std::vector<config::ForwardSpec> specs) {
-  if (closed_) return;
-  std::vector<std::unique_ptr<Forward>> next;
-  std::vector<Forward*> added;
-  for (auto& spec : specs) {
-    const std::string key = config::to_string(spec);
-    auto same = std::find_if(forwards_.begin(), forwards_.end(), [&](const std::unique_ptr<Forward>& f) {
-      return f != nullptr && config::to_string(f->spec) == key;
-    });
-    if (same != forwards_.end()) {
-      next.push_back(std::move(*same));
-      continue;
-    }
-    auto f = std::make_unique<Forward>();
-    f->owner = this;
-    f->bind_address = bind_address_for(spec.listen);
-    f->spec = std::move(spec);
-    added.push_back(f.get());
-    next.push_back(std::move(f));
+bool RemoteForwards::add(const config::ForwardSpec& spec) {
+  if (closed_) return false;
+  const std::string key = config::to_string(spec);
+  for (const auto& f : forwards_) {
+    if (config::to_string(f->spec) == key) return false;
   }
-  for (auto& f : forwards_) {
-    if (f == nullptr) continue;
-    f->retired = true;
-    stop_retry(*f);
-    close_timer(f->retry_timer);
-    cancel_on_server(*f);
-    settle(*f, true);
-    retired_.push_back(std::move(f));
-  }
-  forwards_ = std::move(next);
-  for (Forward* f : added) {
-    if (session_ != nullptr) request(*f);
-  }
+  auto f = std::make_unique<Entry>();
+  f->owner = this;
+  f->bind_address = bind_address_for(spec.listen);
+  f->spec = spec;
+  Entry* added = f.get();
+  forwards_.push_back(std::move(f));
+  if (session_ != nullptr) request(*added);
+  return true;
+}
+
+bool RemoteForwards::remove(const config::ForwardSpec& spec) {
+  const std::string key = config::to_string(spec);
+  const auto it = std::find_if(forwards_.begin(), forwards_.end(),
+                               [&](const std::unique_ptr<Entry>& f) { return config::to_string(f->spec) == key; });
+  if (it == forwards_.end()) return false;
+  // Kept (inert) because replies and timers may still point at it; connections carry on.
+  Entry& f = **it;
+  f.retired = true;
+  stop_retry(f);
+  close_timer(f.retry_timer);
+  cancel_on_server(f);
+  settle(f, true);
+  retired_.push_back(std::move(*it));
+  forwards_.erase(it);
+  return true;
 }
 
 void RemoteForwards::close() {

@@ -24,6 +24,7 @@
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/forward/remote_socks.hpp"
 #include "gateway/channel/channel_pump.hpp"
+#include "gateway/forward/forward.hpp"
 #include "ssh/connection/channel_types.hpp"
 #include "gateway/net/connector.hpp"
 #include "gateway/net/resolver.hpp"
@@ -32,10 +33,10 @@ namespace gateway {
 
 class RemoteForwards {
  public:
-  // `gateway_ports` is ssh's GatewayPorts. As in ssh it does not change what is asked of the server:
-  // a forward without a bind address asks for "localhost", "*" or an empty one for every interface
-  // (which the server's own GatewayPorts may still restrict).
-  RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::vector<config::ForwardSpec> specs, bool gateway_ports);
+  // As in ssh, GatewayPorts does not change what is asked of the server: a forward without a bind
+  // address asks for "localhost", "*" or an empty one for every interface (which the server's own
+  // GatewayPorts may still restrict).
+  RemoteForwards(uv_loop_t* loop, net::Resolver& resolver, std::vector<config::ForwardSpec> specs = {});
   ~RemoteForwards();
   RemoteForwards(const RemoteForwards&) = delete;
   RemoteForwards& operator=(const RemoteForwards&) = delete;
@@ -47,10 +48,11 @@ class RemoteForwards {
   // requests everything again; a forward the server then refuses although it had granted it before
   // (the old server process may still hold the port) is retried every 2 s for up to 60 s.
   void detach(SshSession& session);
-  // Replaces the set of forwards (configuration reload). Forwards in both sets are untouched;
-  // removed ones are cancelled on the server (connections already made run on until they end);
-  // new ones are requested on the attached connection, if any. `done` of attach() ignores them.
-  void update(std::vector<config::ForwardSpec> specs);
+  // Adds a forward (requested on the attached connection, if any; `done` of attach() ignores it)
+  // or removes one (cancelled on the server; connections already made run on until they end).
+  // false when it already exists / does not exist.
+  bool add(const config::ForwardSpec& spec);
+  bool remove(const config::ForwardSpec& spec);
   // Stops: cancels the forwards on the server (best effort), pending connects and every splice.
   void close();
   // Forwarded connections being set up or carrying data.
@@ -65,12 +67,12 @@ class RemoteForwards {
   std::string describe(std::size_t i) const;
 
  private:
-  struct Forward;
+  struct Entry;
   struct PendingConnect;
-  void request(Forward& f);
-  void on_reply(Forward& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result);
-  void on_refused(Forward& f);
-  void settle(Forward& f, bool ok);
+  void request(Entry& f);
+  void on_reply(Entry& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result);
+  void on_refused(Entry& f);
+  void settle(Entry& f, bool ok);
   // A forwarded-tcpip or forwarded-streamlocal open, its data decoded.
   struct Incoming {
     bool streamlocal = false;
@@ -79,17 +81,17 @@ class RemoteForwards {
   };
   // The acceptor registered on the attached session for both forwarded channel types.
   void on_channel_open(SshSession& session, const ssh::event::ChannelOpenRequest& request);
-  Forward* match(const Incoming& incoming);
-  void connect_then_accept(SshSession& session, Forward& f, ssh::ChannelId id, std::string label);
+  Entry* match(const Incoming& incoming);
+  void connect_then_accept(SshSession& session, Entry& f, ssh::ChannelId id, std::string label);
   void unregister(SshSession& session);
-  void stop_retry(Forward& f);
-  void cancel_on_server(Forward& f);
+  void stop_retry(Entry& f);
+  void cancel_on_server(Entry& f);
 
   uv_loop_t* loop_;
   net::Resolver& resolver_;
-  std::vector<std::unique_ptr<Forward>> forwards_;
-  // Removed by update(): kept (inert) because replies and timers may still point at them.
-  std::vector<std::unique_ptr<Forward>> retired_;
+  std::vector<std::unique_ptr<Entry>> forwards_;
+  // Removed by remove(): kept (inert) because replies and timers may still point at them.
+  std::vector<std::unique_ptr<Entry>> retired_;
   SshSession* session_ = nullptr;
   std::uint64_t generation_ = 0;  // bumped by attach/detach: stale replies are ignored
   std::size_t attach_count_ = 0;
@@ -101,6 +103,24 @@ class RemoteForwards {
   PumpSet pumps_;
   // Replies and finishing splices may arrive after destruction; they check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// One remote forward as a Forward of the common list: the server listens for it on whichever
+// pooled connection holds the remote forwards. Its connections are counted by the registry.
+class RemoteForward final : public Forward {
+ public:
+  RemoteForward(RemoteForwards& registry, config::ForwardSpec spec);
+  ~RemoteForward() override { stop_listening(); }
+  std::string describe() const override;
+  bool start(std::string& error) override;
+  void stop_listening() override;
+  void close() override { stop_listening(); }
+  std::size_t active_connections() const override { return 0; }
+
+ private:
+  RemoteForwards& registry_;
+  config::ForwardSpec spec_;
+  bool started_ = false;
 };
 
 }  // namespace gateway

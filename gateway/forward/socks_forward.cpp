@@ -135,7 +135,7 @@ SocksForward::SocksForward(uv_loop_t* loop, SocksForwardSpec spec, Upstream& ups
 
 SocksForward::~SocksForward() { close(); }
 
-bool SocksForward::listen(std::string& error) {
+bool SocksForward::start(std::string& error) {
   std::string why;
   listener_ = net::listen(loop_, net::ListenSpec{spec_.listen_path, spec_.listen_address, spec_.listen_port}, this,
                           [](uv_stream_t* server, int status) {

@@ -16,6 +16,7 @@
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/forward/session_wait.hpp"
 #include "gateway/channel/channel_pump.hpp"
+#include "gateway/forward/forward.hpp"
 #include "gateway/net/listener.hpp"
 
 namespace gateway {
@@ -29,22 +30,23 @@ struct SocksForwardSpec {
   std::string describe() const;
 };
 
-class SocksForward {
+class SocksForward final : public Forward {
  public:
   SocksForward(uv_loop_t* loop, SocksForwardSpec spec, Upstream& upstream, ForwardLimits limits);
-  ~SocksForward();
+  ~SocksForward() override;
   SocksForward(const SocksForward&) = delete;
   SocksForward& operator=(const SocksForward&) = delete;
 
-  bool listen(std::string& error);
+  bool start(std::string& error) override;
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const SocksForwardSpec& spec() const { return spec_; }
   // The credentials to check from now on (SIGHUP reload); must outlive the forward.
   void set_credentials(const auth::SocksCredentials* credentials) { spec_.credentials = credentials; }
-  std::size_t active_connections() const { return handshakes_.size() + waits_.waiting() + pumps_.size(); }
+  std::size_t active_connections() const override { return handshakes_.size() + waits_.waiting() + pumps_.size(); }
   // Stops accepting; established connections carry on (drain, reload).
-  void stop_listening();
-  void close();
+  void stop_listening() override;
+  void close() override;
+  std::string describe() const override { return "dynamic forward " + spec_.describe(); }
 
  private:
   class Handshake;

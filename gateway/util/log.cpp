@@ -14,6 +14,7 @@ namespace {
 
 Level g_level = Level::info;
 Target g_target = Target::standard_error;
+bool g_raw_terminal = false;
 std::FILE* g_file = nullptr;  // open while g_target is Target::file
 
 [[gnu::format(printf, 1, 0)]] std::string format_message(const char* fmt, va_list args) {
@@ -89,6 +90,7 @@ void close_current() {
 }  // namespace
 
 void set_level(Level lvl) { g_level = lvl; }
+void set_raw_terminal(bool raw) { g_raw_terminal = raw; }
 Level level() { return g_level; }
 bool enabled(Level lvl) { return static_cast<int>(lvl) <= static_cast<int>(g_level); }
 
@@ -151,6 +153,8 @@ void write(Level lvl, std::string_view message) {
     case Target::standard_error:
       break;
   }
+  // A terminal in raw mode (an interactive session) does not return the carriage by itself.
+  if (g_raw_terminal) line.push_back('\r');
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

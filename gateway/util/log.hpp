@@ -33,6 +33,8 @@ bool set_target(const TargetSpec& spec, std::string& error);
 Target target();
 
 void write(Level level, std::string_view message);
+// Lines on standard error end with \r\n while the terminal is in raw mode (an interactive session).
+void set_raw_terminal(bool raw);
 
 [[gnu::format(printf, 1, 2)]] void error(const char* fmt, ...);
 [[gnu::format(printf, 1, 2)]] void info(const char* fmt, ...);

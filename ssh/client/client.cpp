@@ -476,6 +476,12 @@ std::uint64_t Client::global_request(std::string_view name, ByteView request_dat
   return token;
 }
 
+void Client::request_rekey() {
+  if (!impl_->ready_for_channels()) return;
+  impl_->transport.request_rekey();
+  impl_->after_command();
+}
+
 void Client::disconnect(std::uint32_t reason, std::string_view description) {
   if (impl_->dead()) return;
   impl_->transport.disconnect(reason, description);

@@ -183,6 +183,8 @@ class Client {
   // GlobalRequestResult (only when want_reply); 0 when nothing was sent (not authenticated, closed).
   std::uint64_t global_request(std::string_view name, ByteView request_data, bool want_reply);
 
+  // Starts a key exchange now (ssh's ~R); invisible above the transport.
+  void request_rekey();
   void disconnect(std::uint32_t reason, std::string_view description);
 
   // ---- state

@@ -55,7 +55,7 @@ class Gateway final : public gateway::SessionDelegate {
  public:
   Gateway(uv_loop_t* loop, gateway::HopSettings hop, std::vector<gateway::config::ForwardSpec> specs)
       : loop_(loop), hop_(std::move(hop)), resolver_(loop) {
-    forwards_ = std::make_unique<gateway::RemoteForwards>(loop_, resolver_, std::move(specs), false);
+    forwards_ = std::make_unique<gateway::RemoteForwards>(loop_, resolver_, std::move(specs));
   }
 
   // Starts a new connection; returns its index.
@@ -311,7 +311,7 @@ TEST_F(RemoteForwardTest, ServerRefusalIsReported) {
 }
 
 // A configuration reload: the removed forward is cancelled on the server, the new one requested.
-TEST_F(RemoteForwardTest, UpdateCancelsRemovedAndRequestsAdded) {
+TEST_F(RemoteForwardTest, RemoveCancelsAndAddRequests) {
   EchoServer echo;
   ASSERT_TRUE(echo.start_tcp());
   const int port_a = free_tcp_port();
@@ -320,7 +320,8 @@ TEST_F(RemoteForwardTest, UpdateCancelsRemovedAndRequestsAdded) {
   ASSERT_TRUE(start({std::to_string(port_a) + ":" + target(echo.endpoint()), keep}));
   ASSERT_TRUE(echo_ping(Endpoint::tcp(port_a)));
   loop_.run([&] {
-    gateway_->forwards().update({remote_spec(keep), remote_spec(std::to_string(port_b) + ":" + target(echo.endpoint()))});
+    gateway_->forwards().remove(remote_spec(std::to_string(port_a) + ":" + target(echo.endpoint())));
+    gateway_->forwards().add(remote_spec(std::to_string(port_b) + ":" + target(echo.endpoint())));
   });
   EXPECT_TRUE(wait_until([&] { return loop_.run([&] { return gateway_->forwards().ready(1); }); }));
   EXPECT_TRUE(loop_.run([&] { return gateway_->forwards().ready(0); })) << "the kept forward stays";

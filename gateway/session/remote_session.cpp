@@ -1,0 +1,419 @@
+#include "gateway/session/remote_session.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "gateway/channel/stream_end.hpp"
+#include "gateway/session/escape_end.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
+#include "ssh/connection/session_requests.hpp"
+#include "ssh/known_hosts/host_pattern.hpp"
+#include "ssh/wire/writer.hpp"
+
+extern char** environ;
+
+namespace gateway::session {
+namespace {
+
+namespace sr = ssh::connection::session_request;
+using config::RequestTty;
+
+const char* level_name(log::Level level) {
+  switch (level) {
+    case log::Level::error: return "ERROR";
+    case log::Level::info: return "INFO";
+    case log::Level::verbose: return "VERBOSE";
+    case log::Level::debug1: return "DEBUG";
+    case log::Level::debug2: return "DEBUG2";
+    case log::Level::debug3: return "DEBUG3";
+  }
+  return "INFO";
+}
+
+// A line from the controlling terminal, read as ssh's ~C does: the terminal is back in its normal
+// mode meanwhile, and the rest of the program waits (the user is typing at it).
+std::string read_terminal_line(const std::string& prompt) {
+  const int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (fd < 0) return {};
+  (void)!::write(fd, prompt.data(), prompt.size());
+  std::string line;
+  char c = 0;
+  while (::read(fd, &c, 1) == 1 && c != '\n' && c != '\r') line += c;
+  ::close(fd);
+  return line;
+}
+
+}  // namespace
+
+SessionSettings SessionSettings::from(const config::Options& options, const std::vector<std::string>& words) {
+  SessionSettings s;
+  for (const auto& w : words) s.command += (s.command.empty() ? "" : " ") + w;
+  if (s.command.empty()) s.command = options.remote_command;
+  s.subsystem = options.session_type == config::SessionType::subsystem;
+  // ssh's rules for a pseudo-terminal (ssh(1) -t, ssh_config(5) RequestTTY).
+  const RequestTty want = options.request_tty;
+  bool tty = want == RequestTty::yes || want == RequestTty::force;
+  if (s.command.empty()) tty = want != RequestTty::no;
+  if (want == RequestTty::no || options.session_type == config::SessionType::none) tty = false;
+  if ((!::isatty(STDIN_FILENO) || options.stdin_null) && want != RequestTty::force) {
+    if (tty) log::info("Pseudo-terminal will not be allocated because stdin is not a terminal.");
+    tty = false;
+  }
+  s.pty = tty;
+  s.pty_forced = want == RequestTty::yes || want == RequestTty::force;
+  s.stdin_null = options.stdin_null;
+  s.escape_char = tty ? options.escape_char : -1;
+  s.escape_command_line = options.enable_escape_commandline;
+  if (const char* term = std::getenv("TERM")) s.term = term;
+  // SendEnv: variables of our environment whose name matches, in the environment's order.
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry = *e;
+    const auto eq = entry.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string name = entry.substr(0, eq);
+    for (const auto& pattern : options.send_env) {
+      if (ssh::known_hosts::match_wildcard(pattern, name)) {
+        s.env.emplace_back(name, entry.substr(eq + 1));
+        break;
+      }
+    }
+  }
+  // SetEnv, in configuration order; TERM is the pty's terminal type.
+  for (const auto& entry : options.set_env) {
+    const auto eq = entry.find('=');
+    const std::string name = entry.substr(0, eq);
+    const std::string value = entry.substr(eq + 1);
+    if (name == "TERM") {
+      if (!value.empty()) s.term = value;
+      continue;
+    }
+    s.env.emplace_back(name, value);
+  }
+  s.host = options.hostname;
+  s.quiet = options.log_level == config::LogLevel::quiet;
+  return s;
+}
+
+RemoteSession::RemoteSession(uv_loop_t* loop, SessionSettings settings, EscapeHooks hooks)
+    : loop_(loop), settings_(std::move(settings)), hooks_(std::move(hooks)) {}
+
+RemoteSession::~RemoteSession() {
+  *alive_ = false;
+  if (pump_ != nullptr) pump_->set_observer(nullptr);
+  if (winch_ != nullptr) {
+    uv_close(reinterpret_cast<uv_handle_t*>(winch_), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
+  }
+}
+
+void RemoteSession::add_forwarding(std::unique_ptr<ChannelForwarding> forwarding) {
+  forwardings_.push_back(std::move(forwarding));
+}
+
+std::string RemoteSession::describe() const {
+  std::string what = settings_.subsystem ? "subsystem " + settings_.command
+                                         : settings_.command.empty() ? "login shell" : "command '" + settings_.command + "'";
+  return "session: " + what + (settings_.pty ? " with a terminal" : "") + (pump_ != nullptr ? ", running" : ", ended");
+}
+
+void RemoteSession::start(SshSession& session, OnDone on_done) {
+  on_done_ = std::move(on_done);
+  ssh_session_ = &session;
+  for (auto& f : forwardings_) f->attach(session);
+  // Duplicates: closing the session's ends must not close our own stderr (the log goes there).
+  const int in = settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  const int err = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+  std::string error;
+  auto stdio = StreamEnd::from_descriptors(loop_, in, out, err, error);
+  if (!stdio) {
+    for (int fd : {in, out, err}) {
+      if (fd >= 0) ::close(fd);
+    }
+    log::error("cannot use the standard descriptors for the session: %s", error.c_str());
+    finish(255);
+    return;
+  }
+  std::unique_ptr<LocalEnd> local = std::move(stdio);
+  if (settings_.escape_char >= 0) {
+    auto escapes = std::make_unique<EscapeEnd>(std::move(local), settings_.escape_char,
+                                               [this](EscapeCommand command) { return on_escape(command); });
+    escapes_ = &escapes->filter();
+    local = std::move(escapes);
+  }
+  std::weak_ptr<bool> alive = alive_;
+  pump_ = new ChannelPump(session, std::move(local), "session", [this, alive](ChannelPump* done) {
+    if (auto a = alive.lock(); a && *a) pump_ = nullptr;
+    delete done;
+  });
+  pump_->set_observer(this);
+  // Nothing is read locally before the command runs (a refused one must not swallow input).
+  pump_->hold_input(true);
+  pump_->open(ssh::connection::channel_type::kSession, {});
+}
+
+void RemoteSession::on_open_confirmed(ChannelPump& pump) {
+  // The order ssh uses: forwarding requests, the terminal, the environment, then what runs.
+  for (auto& f : forwardings_) {
+    auto r = f->request();
+    if (!r) continue;
+    const auto seq = pump.request(r->name, r->data, r->want_reply);
+    if (seq && r->want_reply) other_requests_.emplace_back(*seq, r->what);
+  }
+  if (settings_.pty) {
+    raw_ = std::make_unique<RawMode>(STDIN_FILENO);
+    const ssh::Bytes modes = raw_->saved() ? ssh::connection::terminal_modes::encode(modes_of(*raw_->saved()))
+                                           : ssh::connection::terminal_modes::encode({});
+    // The size is 0 x 0 when stdin is not a terminal (-tt on a pipe), as ssh sends it.
+    const auto size = window_size(STDIN_FILENO).value_or(sr::WindowSize{0, 0, 0, 0});
+    pty_request_ = pump.request(sr::kPtyReq, sr::pty_req({settings_.term, size, modes}), true);
+    winch_ = new uv_signal_t;
+    uv_signal_init(loop_, winch_);
+    winch_->data = this;
+    uv_signal_start(winch_, [](uv_signal_t* h, int) { static_cast<RemoteSession*>(h->data)->send_window_size(); },
+                    SIGWINCH);
+  }
+  for (const auto& [name, value] : settings_.env) pump.request(sr::kEnv, sr::env(name, value), false);
+  if (settings_.subsystem) {
+    log::debug("Sending subsystem: %s", settings_.command.c_str());
+    run_request_ = pump.request(sr::kSubsystem, sr::subsystem(settings_.command), true);
+  } else if (settings_.command.empty()) {
+    log::debug("Requesting shell.");
+    run_request_ = pump.request(sr::kShell, {}, true);
+  } else {
+    log::debug("Sending command: %s", settings_.command.c_str());
+    run_request_ = pump.request(sr::kExec, sr::exec(settings_.command), true);
+  }
+}
+
+void RemoteSession::on_open_failed(ChannelPump&, std::uint32_t reason, const std::string& description) {
+  log::error("channel 0: open failed: %s: %s", reason == 1   ? "administratively prohibited"
+                                               : reason == 2 ? "connect failed"
+                                               : reason == 3 ? "unknown channel type"
+                                               : reason == 4 ? "resource shortage"
+                                                             : "unknown reason",
+             description.c_str());
+}
+
+void RemoteSession::on_request_result(ChannelPump& pump, std::uint32_t seq, bool success) {
+  const ssh::ChannelId channel = pump.channel_id();
+  if (pty_request_ && seq == *pty_request_) {
+    if (success) return;
+    log::error("PTY allocation request failed on channel %u", channel);
+    if (settings_.pty_forced) {
+      pump.abort();
+      return;
+    }
+    raw_.reset();  // the session goes on without a terminal
+    return;
+  }
+  if (run_request_ && seq == *run_request_) {
+    if (success) {
+      pump.hold_input(false);
+      return;
+    }
+    const char* what = settings_.subsystem ? "subsystem" : settings_.command.empty() ? "shell" : "exec";
+    log::error("%s request failed on channel %u", what, channel);
+    pump.abort();
+    return;
+  }
+  for (const auto& [request_seq, what] : other_requests_) {
+    if (request_seq == seq && !success) log::error("%s request failed on channel %u", what.c_str(), channel);
+  }
+}
+
+bool RemoteSession::on_request(ChannelPump&, const ssh::event::ChannelRequest& request) {
+  if (request.name == sr::kExitStatus) {
+    if (auto status = sr::parse_exit_status(request.data)) {
+      exit_status_ = *status;
+      return true;
+    }
+    return false;
+  }
+  if (request.name == sr::kExitSignal) {
+    if (auto signal = sr::parse_exit_signal(request.data)) {
+      exit_signal_ = signal->signal + (signal->core_dumped ? " (core dumped)" : "");
+      if (!signal->message.empty()) exit_signal_ += ": " + signal->message;
+      return true;
+    }
+  }
+  return false;
+}
+
+void RemoteSession::on_finished(ChannelPump&) {
+  pump_ = nullptr;
+  connection_lost_ = ssh_session_ != nullptr && ssh_session_->finished();
+  raw_.reset();
+  int status = 255;
+  if (exit_status_) {
+    status = static_cast<int>(*exit_status_ & 0xff);
+  } else if (!exit_signal_.empty()) {
+    log::error("Remote command killed by signal %s", exit_signal_.c_str());
+  } else if (connection_lost_) {
+    log::error("Connection to %s closed by remote host.", settings_.host.c_str());
+  }
+  if (settings_.pty && !settings_.quiet) log::info("Connection to %s closed.", settings_.host.c_str());
+  finish(status);
+}
+
+void RemoteSession::finish(int status) {
+  if (done_) return;
+  done_ = true;
+  for (auto& f : forwardings_) f->close();
+  if (winch_ != nullptr) uv_signal_stop(winch_);
+  if (on_done_) on_done_(status);
+}
+
+void RemoteSession::abort() {
+  if (pump_ != nullptr) pump_->abort();
+  for (auto& f : forwardings_) f->close();
+  raw_.reset();
+}
+
+void RemoteSession::send_window_size() {
+  if (pump_ == nullptr) return;
+  if (auto size = window_size(STDIN_FILENO)) pump_->request(sr::kWindowChange, sr::window_change(*size), false);
+}
+
+void RemoteSession::say(const std::string& text) {
+  // The escape commands answer on the terminal, past any output queued for it.
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(STDERR_FILENO, text.data() + done, text.size() - done);
+    if (n > 0) {
+      done += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EINTR && errno != EAGAIN) {
+      return;
+    }
+  }
+}
+
+bool RemoteSession::on_escape(EscapeCommand command) {
+  const EscapeFilter& e = *escapes_;
+  switch (command) {
+    case EscapeCommand::disconnect:
+      say(e.name('.') + "\r\n");
+      if (pump_ != nullptr) pump_->abort();
+      return false;
+    case EscapeCommand::help:
+      say(e.name('?') + "\r\n" + e.help(settings_.escape_command_line));
+      return true;
+    case EscapeCommand::list_channels: {
+      std::string text = e.name('#') + "\r\nThe following connections are open:\r\n";
+      if (hooks_.status) {
+        for (const auto& line : hooks_.status()) text += "  " + line + "\r\n";
+      }
+      say(text);
+      return true;
+    }
+    case EscapeCommand::command_line:
+      escape_command_line();
+      return true;
+    case EscapeCommand::send_break: {
+      say(e.name('B') + "\r\n");
+      // RFC 4335: the break length in milliseconds.
+      ssh::wire::Writer w;
+      w.u32(1000);
+      if (pump_ != nullptr) pump_->request("break", w.data(), false);
+      return true;
+    }
+    case EscapeCommand::rekey:
+      say(e.name('R') + "\r\n");
+      if (ssh_session_ != nullptr && !ssh_session_->finished()) {
+        ssh_session_->client().request_rekey();
+        ssh_session_->pump();
+      }
+      return true;
+    case EscapeCommand::less_verbose:
+    case EscapeCommand::more_verbose: {
+      int level = static_cast<int>(log::level());
+      level += command == EscapeCommand::more_verbose ? 1 : -1;
+      level = std::clamp(level, static_cast<int>(log::Level::error), static_cast<int>(log::Level::debug3));
+      log::set_level(static_cast<log::Level>(level));
+      say(e.name(command == EscapeCommand::more_verbose ? 'v' : 'V') + " [LogLevel " +
+          level_name(static_cast<log::Level>(level)) + "]\r\n");
+      return true;
+    }
+    case EscapeCommand::suspend:
+      say(e.name('\x1a') + " [suspend sshplex]\r\n");
+      if (raw_) raw_->leave();
+      ::raise(SIGTSTP);
+      // Resumed (fg): back to raw mode, and the terminal may have changed size meanwhile.
+      if (raw_) raw_->enter();
+      send_window_size();
+      return true;
+  }
+  return true;
+}
+
+void RemoteSession::escape_command_line() {
+  if (!settings_.escape_command_line) {
+    say("commandline disabled\r\n");
+    return;
+  }
+  if (raw_) raw_->leave();
+  std::string line = read_terminal_line("\r\nsshplex> ");
+  if (raw_) raw_->enter();
+  std::size_t i = line.find_first_not_of(' ');
+  if (i == std::string::npos) return;
+  if (line[i] == '-') ++i;
+  const std::string rest = i < line.size() ? line.substr(i) : std::string();
+  auto kind_of = [](char c) -> std::optional<config::ForwardKind> {
+    if (c == 'L') return config::ForwardKind::local;
+    if (c == 'R') return config::ForwardKind::remote;
+    if (c == 'D') return config::ForwardKind::dynamic;
+    return std::nullopt;
+  };
+  if (rest.empty() || rest[0] == 'h' || rest[0] == 'H' || rest[0] == '?') {
+    say("Commands:\r\n"
+        "      -L[bind_address:]port:host:hostport    Request local forward\r\n"
+        "      -R[bind_address:]port:host:hostport    Request remote forward\r\n"
+        "      -D[bind_address:]port                  Request dynamic forward\r\n"
+        "      -KL[bind_address:]port                 Cancel local forward\r\n"
+        "      -KR[bind_address:]port                 Cancel remote forward\r\n"
+        "      -KD[bind_address:]port                 Cancel dynamic forward\r\n");
+    return;
+  }
+  const bool cancel = rest[0] == 'K';
+  const std::size_t k = cancel ? 1 : 0;
+  const auto kind = k < rest.size() ? kind_of(rest[k]) : std::nullopt;
+  if (!kind) {
+    say("Invalid command.\r\n");
+    return;
+  }
+  std::string spec_text = rest.substr(k + 1);
+  spec_text.erase(0, spec_text.find_first_not_of(' '));
+  auto parsed = config::parse_forward(*kind, spec_text);
+  if (cancel && !parsed.spec && *kind != config::ForwardKind::dynamic) {
+    // A cancel names the listening side only; the forward is found by it.
+    parsed = config::parse_forward(config::ForwardKind::dynamic, spec_text);
+    if (parsed.spec) parsed.spec->kind = *kind;
+  }
+  if (!parsed.spec) {
+    const char* what = cancel                                  ? "forwarding close"
+                       : *kind == config::ForwardKind::local  ? "local forwarding"
+                       : *kind == config::ForwardKind::remote ? "remote forwarding"
+                                                              : "dynamic forwarding";
+    say(std::string("Bad ") + what + " specification '" + spec_text + "': " + parsed.error + "\r\n");
+    return;
+  }
+  if (cancel) {
+    const bool done = hooks_.cancel_forward && hooks_.cancel_forward(*parsed.spec);
+    say(done ? "Canceled forwarding.\r\n" : "Unknown port forwarding.\r\n");
+    return;
+  }
+  std::string error;
+  if (hooks_.add_forward && hooks_.add_forward(*parsed.spec, error)) {
+    say("Forwarding port.\r\n");
+  } else {
+    say("Port forwarding failed" + (error.empty() ? std::string(".") : ": " + error) + "\r\n");
+  }
+}
+
+}  // namespace gateway::session

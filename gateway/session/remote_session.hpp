@@ -1,0 +1,123 @@
+#pragma once
+// `sshplex host [command]`: a session channel on a pooled connection running the command, a login
+// shell or a subsystem, as ssh does it. stdin, stdout and stderr stay separate; with a pty the
+// local terminal is in raw mode, its size follows SIGWINCH and escape sequences work; the program
+// exits with the remote command's status (255 when the connection or the channel fails, or the
+// command dies of a signal).
+#include <uv.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gateway/channel/channel_pump.hpp"
+#include "gateway/config/forward_spec.hpp"
+#include "gateway/config/options.hpp"
+#include "gateway/session/escape.hpp"
+#include "gateway/session/foreground.hpp"
+#include "gateway/session/terminal.hpp"
+
+namespace gateway::session {
+
+class ChannelForwarding;
+
+struct SessionSettings {
+  // What runs: a command (empty: the login shell), or a subsystem named by `command`.
+  std::string command;
+  bool subsystem = false;
+  bool pty = false;        // pty-req is sent (ssh's tty_flag)
+  bool pty_forced = false;  // -t / -tt / RequestTTY yes: a refused pty ends the session
+  bool stdin_null = false;  // stdin from /dev/null (-n, -f)
+  int escape_char = -1;     // active with a pty only; -1 none
+  bool escape_command_line = false;  // EnableEscapeCommandline
+  std::string term;         // TERM for pty-req (SetEnv TERM=, else the environment)
+  // SendEnv matches (from the environment) then SetEnv, as ssh sends them.
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string host;  // for "Connection to HOST closed."
+  bool quiet = false;  // LogLevel QUIET: no closing message
+
+  // ssh's rules (RequestTTY, SessionType, a command or not, whether stdin is a terminal) applied
+  // to the options and the command line's command words. Logs, as ssh, when a requested
+  // terminal cannot be had because stdin is not one.
+  static SessionSettings from(const config::Options& options, const std::vector<std::string>& command_words);
+};
+
+// What escape commands (~# ~C ~V ~v) reach beyond the session.
+struct EscapeHooks {
+  std::function<std::vector<std::string>()> status;
+  std::function<bool(const config::ForwardSpec& spec, std::string& error)> add_forward;
+  std::function<bool(const config::ForwardSpec& spec)> cancel_forward;
+};
+
+class RemoteSession final : public Foreground, private ChannelObserver {
+ public:
+  RemoteSession(uv_loop_t* loop, SessionSettings settings, EscapeHooks hooks);
+  ~RemoteSession() override;
+  RemoteSession(const RemoteSession&) = delete;
+  RemoteSession& operator=(const RemoteSession&) = delete;
+
+  // Agent and X11 forwarding ride on the session: their requests go with it and the server's
+  // channels for them are accepted on its connection. Set before start().
+  void add_forwarding(std::unique_ptr<ChannelForwarding> forwarding);
+
+  void start(SshSession& session, OnDone on_done) override;
+  void abort() override;
+  std::string describe() const override;
+
+ private:
+  // ChannelObserver
+  void on_open_confirmed(ChannelPump& pump) override;
+  void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override;
+  bool on_request(ChannelPump& pump, const ssh::event::ChannelRequest& request) override;
+  void on_request_result(ChannelPump& pump, std::uint32_t seq, bool success) override;
+  void on_finished(ChannelPump& pump) override;
+
+  bool on_escape(EscapeCommand command);
+  void escape_command_line();
+  void send_window_size();
+  void say(const std::string& text);  // to the local stderr, as the escape commands answer
+  void finish(int status);
+
+  uv_loop_t* loop_;
+  SessionSettings settings_;
+  EscapeHooks hooks_;
+  std::vector<std::unique_ptr<ChannelForwarding>> forwardings_;
+  OnDone on_done_;
+  SshSession* ssh_session_ = nullptr;
+  ChannelPump* pump_ = nullptr;  // deletes itself once finished
+  const EscapeFilter* escapes_ = nullptr;
+  std::unique_ptr<RawMode> raw_;
+  uv_signal_t* winch_ = nullptr;
+  std::optional<std::uint32_t> pty_request_;
+  std::optional<std::uint32_t> run_request_;  // exec / shell / subsystem
+  std::vector<std::pair<std::uint32_t, std::string>> other_requests_;  // x11-req ...
+  std::optional<std::uint32_t> exit_status_;
+  std::string exit_signal_;
+  bool connection_lost_ = false;
+  bool done_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// Something the session asks the server to forward back (agent, X11): a channel request sent with
+// the session's setup, and an acceptor for the channels of that type on its connection.
+class ChannelForwarding {
+ public:
+  virtual ~ChannelForwarding() = default;
+  // Registers the acceptor on the connection carrying the session.
+  virtual void attach(SshSession& session) = 0;
+  // The request sent on the session channel; nullopt when none (or it could not be set up).
+  struct Request {
+    std::string name;
+    ssh::Bytes data;
+    bool want_reply;
+    std::string what;  // "X11 forwarding", for the failure message
+  };
+  virtual std::optional<Request> request() = 0;
+  // Closes every forwarded channel.
+  virtual void close() = 0;
+};
+
+}  // namespace gateway::session
