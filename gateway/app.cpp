@@ -85,6 +85,12 @@ std::optional<UpstreamSettings> App::upstream_settings(const config::Options& op
   UpstreamSettings settings;
   settings.hop = std::move(*hop);
   settings.pool_size = options.pool_size;
+  if (foreground_) {
+    // A command, shell or -W in the foreground: one connection unless asked for more (the pool
+    // still grows under load), and ssh's quiet progress.
+    if (!options.set_keywords.contains("PoolSize")) settings.pool_size = 1;
+    settings.quiet_progress = true;
+  }
   settings.max_pool_size = options.pool_max_size;
   settings.channels_per_connection = options.channels_per_connection;
   settings.pool_idle_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options.pool_idle_timeout);

@@ -12,6 +12,11 @@
 #include "gateway/util/log.hpp"
 #include "gateway/demo/demo.hpp"
 #include "gateway/net/fd_limit.hpp"
+#include "gateway/session/agent_forward.hpp"
+#include "gateway/session/background.hpp"
+#include "gateway/session/remote_session.hpp"
+#include "gateway/session/stdio_forward.hpp"
+#include "gateway/session/x11_forward.hpp"
 
 namespace {
 
@@ -58,6 +63,31 @@ void raise_descriptor_limit() {
   }
 }
 
+std::unique_ptr<gateway::session::Foreground> make_remote_session(gateway::App& app,
+                                                                   const gateway::config::Options& options,
+                                                                   const std::vector<std::string>& command) {
+  gateway::session::EscapeHooks hooks;
+  hooks.status = [&app] { return app.status_lines(); };
+  hooks.add_forward = [&app](const gateway::config::ForwardSpec& spec, std::string& error) {
+    return app.add_forward(spec, error);
+  };
+  hooks.cancel_forward = [&app](const gateway::config::ForwardSpec& spec) { return app.cancel_forward(spec); };
+  auto session = std::make_unique<gateway::session::RemoteSession>(
+      app.loop(), gateway::session::SessionSettings::from(options, command), std::move(hooks));
+  if (options.forward_x11) {
+    if (auto x11 = gateway::session::X11Forwarding::prepare(app.loop(), app.resolver(), options)) {
+      session->add_forwarding(std::move(x11));
+    }
+  }
+  std::string why;
+  if (auto agent = gateway::session::AgentForwarding::socket_for(options, why)) {
+    session->add_forwarding(std::make_unique<gateway::session::AgentForwarding>(app.loop(), *agent));
+  } else if (!why.empty()) {
+    gateway::log::info("%s", why.c_str());
+  }
+  return session;
+}
+
 int run(const gateway::cli::CommandLine& cl) {
   gateway::config::ResolveInput input{cl.host, cl.overrides, cl.config_file};
   auto resolved = gateway::config::resolve(input, gateway::config::current_environment(),
@@ -75,10 +105,29 @@ int run(const gateway::cli::CommandLine& cl) {
     std::fprintf(stderr, "sshplex: %s\n", log_error.c_str());
     return gateway::kExitFailure;
   }
-  raise_descriptor_limit();
-  if (!cl.command.empty()) {
-    std::fprintf(stderr, "sshplex: remote commands are not supported yet; running as with -N\n");
+  std::optional<gateway::config::ForwardEndpoint> stdio_target;
+  if (cl.stdio_forward) {
+    std::string error;
+    stdio_target = gateway::session::StdioForward::parse(*cl.stdio_forward, error);
+    if (!stdio_target) {
+      std::fprintf(stderr, "sshplex: %s\n", error.c_str());
+      return gateway::kExitFailure;
+    }
+    // ssh's defaults for -W: the stdio forward is all there is, and it must work.
+    if (!options.set_keywords.contains("ClearAllForwardings")) options.clear_all_forwardings = true;
+    if (!options.set_keywords.contains("ExitOnForwardFailure")) options.exit_on_forward_failure = true;
   }
+  const bool runs_session = !stdio_target && options.session_type != gateway::config::SessionType::none;
+  if (options.fork_after_authentication && !stdio_target && options.session_type == gateway::config::SessionType::command &&
+      cl.command.empty() && options.remote_command.empty()) {
+    std::fprintf(stderr, "sshplex: Cannot fork into background without a command to execute.\n");
+    return gateway::kExitFailure;
+  }
+  if (options.fork_after_authentication) {
+    // The parent waits here for the child's word and leaves with the status it gets.
+    if (auto parent_status = gateway::session::fork_into_background()) return *parent_status;
+  }
+  raise_descriptor_limit();
   uv_loop_t loop;
   uv_loop_init(&loop);
   int status = gateway::kExitFailure;
@@ -94,6 +143,16 @@ int run(const gateway::cli::CommandLine& cl) {
       if (again.options) gateway::cli::apply_log_file(cl, *again.options);
       return std::move(again.options);
     });
+    if (stdio_target) {
+      app.set_foreground(std::make_unique<gateway::session::StdioForward>(&loop, *stdio_target, options.stdin_null));
+    } else if (runs_session) {
+      app.set_foreground(make_remote_session(app, options, cl.command));
+    }
+    if (options.fork_after_authentication) {
+      const bool keep_stderr = options.log_level >= gateway::config::LogLevel::debug1 &&
+                               options.log_target == gateway::config::Options::LogTarget::standard_error;
+      app.on_ready([keep_stderr](gateway::App&) { gateway::session::serving_in_background(keep_stderr); });
+    }
     if (app.start()) {
       uv_run(&loop, UV_RUN_DEFAULT);
       status = app.exit_code();

@@ -21,7 +21,7 @@ std::size_t credit_of(std::vector<ssh::Bytes>& parts) {
 
 }  // namespace
 
-ChannelPump::ChannelPump(SshSession& session, std::unique_ptr<LocalEnd> end, std::string label, OnFinished on_finished)
+ChannelPump::ChannelPump(ChannelHost& session, std::unique_ptr<LocalEnd> end, std::string label, OnFinished on_finished)
     : session_(session), end_(std::move(end)), label_(std::move(label)), on_finished_(std::move(on_finished)) {
   end_->bind(*this);
 }
@@ -362,7 +362,7 @@ void ChannelPump::step_teardown() {
 
 // ---- PumpSet
 
-ChannelPump* PumpSet::create(SshSession& session, std::unique_ptr<LocalEnd> end, std::string label) {
+ChannelPump* PumpSet::create(ChannelHost& session, std::unique_ptr<LocalEnd> end, std::string label) {
   std::weak_ptr<bool> alive = alive_;
   auto* pump = new ChannelPump(session, std::move(end), std::move(label), [this, alive](ChannelPump* done) {
     if (auto a = alive.lock(); a && *a) pumps_.erase(done);

@@ -30,7 +30,7 @@
 
 #include "gateway/channel/local_end.hpp"
 #include "gateway/core/channel_handler.hpp"
-#include "gateway/core/ssh_session.hpp"
+#include "gateway/core/channel_host.hpp"
 
 namespace gateway {
 
@@ -56,7 +56,7 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   using OnFinished = std::function<void(ChannelPump*)>;
 
   // `label` names the pump in log lines. `on_finished` runs once, last; it may delete the pump.
-  ChannelPump(SshSession& session, std::unique_ptr<LocalEnd> end, std::string label, OnFinished on_finished);
+  ChannelPump(ChannelHost& session, std::unique_ptr<LocalEnd> end, std::string label, OnFinished on_finished);
   ~ChannelPump() override;
   ChannelPump(const ChannelPump&) = delete;
   ChannelPump& operator=(const ChannelPump&) = delete;
@@ -91,7 +91,7 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   ssh::ChannelId channel_id() const { return id_; }
   // Bytes read locally that the channel has not taken yet.
   std::size_t pending_input() const { return pending_.size() - pending_offset_; }
-  SshSession& session() { return session_; }
+  ChannelHost& session() { return session_; }
   const std::string& label() const { return label_; }
   LocalEnd& end() { return *end_; }
 
@@ -127,7 +127,7 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   void step_teardown();
   void open_settled();
 
-  SshSession& session_;
+  ChannelHost& session_;
   std::unique_ptr<LocalEnd> end_;
   std::string label_;
   OnFinished on_finished_;
@@ -176,7 +176,7 @@ class PumpSet {
   PumpSet(const PumpSet&) = delete;
   PumpSet& operator=(const PumpSet&) = delete;
 
-  ChannelPump* create(SshSession& session, std::unique_ptr<LocalEnd> end, std::string label);
+  ChannelPump* create(ChannelHost& session, std::unique_ptr<LocalEnd> end, std::string label);
   std::size_t size() const { return pumps_.size(); }
   // Pumps whose channel open is still unanswered.
   std::size_t opening() const { return *opening_; }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,10 @@ struct Options {
   std::chrono::seconds forward_x11_timeout{1200};  // ForwardX11Timeout (untrusted cookies); 0: none
   std::string xauth_location = "/usr/bin/xauth";  // XAuthLocation
   bool clear_all_forwardings = false;             // ClearAllForwardings (default for -W)
+
+  // The keywords given a value by the command line or a configuration file (the rest have their
+  // defaults), for defaults that depend on the mode, as -W's.
+  std::set<std::string> set_keywords;
 };
 
 // One command-line setting, applied before any configuration file (first value wins, so these

@@ -207,6 +207,7 @@ void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const 
 
 void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env) {
   Options& o = b.options;
+  o.set_keywords = b.seen;
   o.host = input.host;
   o.config_file = input.config_file;
   o.hostname = input.host;

@@ -2,8 +2,6 @@
 
 #include "gateway/core/link_tcp.hpp"
 #include "gateway/util/log.hpp"
-#include "ssh/connection/channel_types.hpp"
-#include "ssh/connection/message_numbers.hpp"
 
 namespace gateway {
 namespace {
@@ -144,12 +142,7 @@ bool SshSession::write_transmit() {
 
 void SshSession::flush_received_data() {
   // One local write per channel for everything one read brought, instead of one per packet.
-  std::vector<ssh::ChannelId> ids;
-  ids.swap(data_received_);
-  for (ssh::ChannelId id : ids) {
-    if (auto it = handlers_.find(id); it != handlers_.end()) it->second->on_data_flush();
-    if (finished_) return;
-  }
+  router_.flush_data();
 }
 
 void SshSession::on_timer() {
@@ -160,19 +153,14 @@ void SshSession::on_timer() {
 
 void SshSession::on_link_drained() {
   if (finished_) return;
-  if (link_->queued() <= kOutputLowWatermark && !want_writable_.empty()) {
-    auto waiting = std::move(want_writable_);
-    want_writable_.clear();
-    for (ssh::ChannelId id : waiting) {
-      auto it = handlers_.find(id);
-      if (it != handlers_.end()) it->second->on_writable();
-      if (finished_) return;
-    }
-    pump();
+  if (link_->queued() <= kOutputLowWatermark) {
+    router_.wake_writable();
+    if (!finished_) pump();
   }
 }
 
 void SshSession::dispatch(ssh::Event& event) {
+  if (router_.route(event)) return;
   std::visit(
       [&](auto& e) {
         using T = std::decay_t<decltype(e)>;
@@ -197,41 +185,6 @@ void SshSession::dispatch(ssh::Event& event) {
                              std::is_same_v<T, ssh::event::AuthPublicKeyOk> ||
                              std::is_same_v<T, ssh::event::AuthPrompts>) {
           delegate_.on_auth_event(*this, event);
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelOpened>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) it->second->on_open_confirmed();
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelOpenFailed>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) {
-            ChannelHandler* h = it->second;
-            handlers_.erase(it);
-            want_writable_.erase(e.id);
-            h->on_open_failed(e.reason, e.description);
-          }
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelData>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) {
-            if (data_received_.empty() || data_received_.back() != e.id) data_received_.push_back(e.id);
-            it->second->on_data(std::move(e.data), e.extended_type);
-          } else {
-            client_->consume(e.id, e.data.size());
-          }
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelWritable>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) it->second->on_writable();
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelEof>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) it->second->on_eof();
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelClosed>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) {
-            ChannelHandler* h = it->second;
-            handlers_.erase(it);
-            want_writable_.erase(e.id);
-            h->on_closed();
-          }
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelRequest>) {
-          bool understood = false;
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) understood = it->second->on_request(e);
-          if (e.want_reply && client_ && !finished_) client_->reply_channel_request(e.id, understood);
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelRequestResult>) {
-          if (auto it = handlers_.find(e.id); it != handlers_.end()) it->second->on_request_result(e.seq, e.success);
-        } else if constexpr (std::is_same_v<T, ssh::event::ChannelOpenRequest>) {
-          dispatch_channel_open(e);
         } else if constexpr (std::is_same_v<T, ssh::event::GlobalRequestResult>) {
           if (auto it = global_replies_.find(e.token); it != global_replies_.end()) {
             GlobalReply reply = std::move(it->second);
@@ -253,7 +206,7 @@ std::optional<ssh::ChannelId> SshSession::open_channel(std::string_view type, ss
   if (!client_ || finished_ || !authenticated_) return std::nullopt;
   client_->advance_time(now_of(loop_));  // the open's round trip sizes the channel window
   auto id = client_->open_channel(type, type_data);
-  if (id) handlers_[*id] = &handler;
+  if (id) router_.set_handler(*id, handler);
   pump();
   return id;
 }
@@ -266,35 +219,19 @@ std::optional<std::uint32_t> SshSession::channel_request(ssh::ChannelId id, std:
   return seq;
 }
 
-void SshSession::register_channel_type(const std::string& type, ChannelAcceptor acceptor) {
-  acceptors_[type] = std::move(acceptor);
+void SshSession::register_channel_type(const std::string& type, ChannelRouter::Acceptor acceptor) {
+  router_.register_type(type, std::move(acceptor));
 }
 
-void SshSession::unregister_channel_type(const std::string& type) { acceptors_.erase(type); }
+void SshSession::unregister_channel_type(const std::string& type) { router_.unregister_type(type); }
 
-void SshSession::dispatch_channel_open(const ssh::event::ChannelOpenRequest& request) {
-  namespace ct = ssh::connection::channel_type;
-  namespace msg = ssh::connection::msg;
-  if (auto it = acceptors_.find(request.type); it != acceptors_.end()) {
-    // A copy: the acceptor may unregister itself while it runs.
-    const ChannelAcceptor acceptor = it->second;
-    acceptor(*this, request);
-    return;
-  }
-  if (request.type == ct::kAuthAgent || request.type == ct::kX11) {
-    // Nobody asked for it: the server is probing for what it was not given (ssh's warning).
-    log::error("Warning: ssh server tried %s forwarding.", request.type == ct::kX11 ? "X11" : "agent");
-    log::error("Warning: this is probably a break-in attempt by a malicious server.");
-    reject_channel(request.id, msg::kOpenAdministrativelyProhibited, "open failed");
-    return;
-  }
-  log::verbose("Refusing a %s channel from the server: unknown channel type", request.type.c_str());
-  reject_channel(request.id, msg::kOpenUnknownChannelType, "unknown channel type");
+void SshSession::reply_request(ssh::ChannelId id, bool success) {
+  if (client_ && !finished_) client_->reply_channel_request(id, success);
 }
 
 void SshSession::accept_channel(ssh::ChannelId id, ChannelHandler& handler) {
   if (!client_ || finished_) return;
-  handlers_[id] = &handler;
+  router_.set_handler(id, handler);
   client_->accept_channel(id);
   pump();
 }
@@ -323,7 +260,7 @@ std::size_t SshSession::send(ssh::ChannelId id, ssh::ByteView data) {
   if (!client_ || finished_) return 0;
   if (link_->queued() >= kOutputHighWatermark) {
     // The link is the bottleneck: resume this channel once it drains.
-    want_writable_.insert(id);
+    router_.want_writable(id);
     return 0;
   }
   // The core limits the send to the peer's window and remembers that it did, so that a later
@@ -333,7 +270,7 @@ std::size_t SshSession::send(ssh::ChannelId id, ssh::ByteView data) {
   return n;
 }
 
-void SshSession::want_writable(ssh::ChannelId id) { want_writable_.insert(id); }
+void SshSession::want_writable(ssh::ChannelId id) { router_.want_writable(id); }
 
 void SshSession::consume(ssh::ChannelId id, std::size_t n) {
   if (!client_ || finished_) return;
@@ -373,12 +310,8 @@ void SshSession::fail(const std::string& why) {
   uv_prepare_stop(flusher_);
   if (link_) link_->close({});
   // Channels die with the connection: tell every owner, then forget them.
-  auto handlers = std::move(handlers_);
-  handlers_.clear();
-  want_writable_.clear();
   global_replies_.clear();
-  acceptors_.clear();
-  for (auto& [id, handler] : handlers) handler->on_closed();
+  router_.close_all();
   delegate_.on_disconnected(*this, why, authenticated_);
 }
 

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "gateway/core/channel_handler.hpp"
+#include "gateway/core/channel_host.hpp"
+#include "gateway/core/channel_router.hpp"
 #include "gateway/core/link.hpp"
 #include "gateway/net/resolver.hpp"
 #include "ssh/client/client.hpp"
@@ -36,9 +38,7 @@ class SessionDelegate {
   virtual void on_disconnected(SshSession& session, const std::string& reason, bool was_authenticated) = 0;
 };
 
-// Takes a channel the server opened, of the type it was registered for. It answers, now or later,
-// with SshSession::accept_channel() or reject_channel().
-using ChannelAcceptor = std::function<void(SshSession& session, const ssh::event::ChannelOpenRequest& request)>;
+
 
 struct SessionTarget;
 class Link;
@@ -57,7 +57,7 @@ struct SessionTarget {
   LinkFactory make_link;
 };
 
-class SshSession : private LinkObserver {
+class SshSession final : public ChannelHost, private LinkObserver, private ChannelRouter::Answers {
  public:
   SshSession(uv_loop_t* loop, net::Resolver& resolver, SessionTarget target, ssh::ClientConfig config,
              SessionDelegate& delegate);
@@ -73,38 +73,35 @@ class SshSession : private LinkObserver {
   bool authenticated() const { return authenticated_; }
   // The connection is gone (on_disconnected was called or is being called).
   bool finished() const { return finished_; }
+  // False once this session is destroyed: for objects that may outlive it (they must not touch it).
+  std::weak_ptr<bool> liveness() const { return alive_; }
   // True when the failure came from a jump host on the way and its reason already names that hop.
   bool failure_names_hop() const { return failure_names_hop_; }
 
-  // Channels. The handler must outlive the channel (until on_closed). open_channel() opens any type
-  // with its type-specific data (ssh/connection/channel_types.hpp); nullopt when it cannot now.
-  std::optional<ssh::ChannelId> open_channel(std::string_view type, ssh::ByteView type_data, ChannelHandler& handler);
-  // Answers a ChannelOpenRequest: the handler takes the channel as for one we opened.
-  void accept_channel(ssh::ChannelId id, ChannelHandler& handler);
-  void reject_channel(ssh::ChannelId id, std::uint32_t reason, const std::string& description);
-  // Server-opened channels are dispatched by type: the acceptor registered for it decides. A type
-  // with no acceptor is refused (unknown channel type); x11 and auth-agent@openssh.com opens nobody
-  // asked for are refused with ssh's warning. Registering a type again replaces its acceptor.
-  void register_channel_type(const std::string& type, ChannelAcceptor acceptor);
-  void unregister_channel_type(const std::string& type);
-  // A channel request (RFC 4254 §5.4); its reply, when wanted, reaches the handler's
-  // on_request_result with the returned number. nullopt when nothing was sent.
+  // ChannelHost: channels of this connection.
+  std::optional<ssh::ChannelId> open_channel(std::string_view type, ssh::ByteView type_data,
+                                             ChannelHandler& handler) override;
+  void accept_channel(ssh::ChannelId id, ChannelHandler& handler) override;
+  void reject_channel(ssh::ChannelId id, std::uint32_t reason, const std::string& description) override;
   std::optional<std::uint32_t> channel_request(ssh::ChannelId id, std::string_view name, ssh::ByteView data,
-                                               bool want_reply);
+                                               bool want_reply) override;
+  std::size_t send(ssh::ChannelId id, ssh::ByteView data) override;
+  void consume(ssh::ChannelId id, std::size_t n) override;
+  void send_eof(ssh::ChannelId id) override;
+  void close_channel(ssh::ChannelId id) override;
+  void want_writable(ssh::ChannelId id) override;
+  // Server-opened channels are dispatched by type (see ChannelRouter); registering a type again
+  // replaces its acceptor.
+  void register_channel_type(const std::string& type, ChannelRouter::Acceptor acceptor);
+  void unregister_channel_type(const std::string& type);
   // Sends a want-reply global request through `send` (e.g. Client::request_tcpip_forward) and calls
   // `on_reply` with its answer. false when nothing was sent; `on_reply` is dropped if the
   // connection dies first.
   using GlobalReply = std::function<void(const ssh::event::GlobalRequestResult&)>;
   bool global_request(const std::function<std::uint64_t(ssh::Client&)>& send, GlobalReply on_reply);
   // Channels with a handler (opening, open or closing): the pool's measure of load.
-  std::size_t channel_count() const { return handlers_.size(); }
+  std::size_t channel_count() const { return router_.size(); }
   std::size_t send_capacity(ssh::ChannelId id) const;
-  std::size_t send(ssh::ChannelId id, ssh::ByteView data);
-  void consume(ssh::ChannelId id, std::size_t n);
-  void send_eof(ssh::ChannelId id);
-  void close_channel(ssh::ChannelId id);
-  // Registers interest in on_writable() when send() was limited by the socket's output queue.
-  void want_writable(ssh::ChannelId id);
 
   // Tears the connection down (sends DISCONNECT when possible). Idempotent.
   void shutdown(const std::string& why);
@@ -124,7 +121,8 @@ class SshSession : private LinkObserver {
   bool write_transmit();  // false: the link failed (the session is finished)
   void write_batched_output();  // the flusher's work
   void dispatch(ssh::Event& event);
-  void dispatch_channel_open(const ssh::event::ChannelOpenRequest& request);
+  // ChannelRouter::Answers
+  void reply_request(ssh::ChannelId id, bool success) override;
   void fail(const std::string& why);
 
   uv_loop_t* loop_;
@@ -141,12 +139,8 @@ class SshSession : private LinkObserver {
   bool finished_ = false;
   bool failure_names_hop_ = false;
   bool in_pump_ = false;
-  std::unordered_map<ssh::ChannelId, ChannelHandler*> handlers_;
-  std::unordered_set<ssh::ChannelId> want_writable_;
-  // Channels that received data during this pump: told to flush once the events are drained.
-  std::vector<ssh::ChannelId> data_received_;
+  ChannelRouter router_{static_cast<ChannelRouter::Answers&>(*this)};
   std::unordered_map<std::uint64_t, GlobalReply> global_replies_;
-  std::unordered_map<std::string, ChannelAcceptor> acceptors_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

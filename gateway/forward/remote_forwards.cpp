@@ -131,12 +131,13 @@ void RemoteForwards::attach(SshSession& session, std::function<void(bool all_ok)
   std::weak_ptr<bool> alive = alive_;
   for (const auto type : {ssh::connection::channel_type::kForwardedTcpip,
                           ssh::connection::channel_type::kForwardedStreamlocal}) {
-    session.register_channel_type(std::string(type), [this, alive](SshSession& s, const ssh::event::ChannelOpenRequest& r) {
+    SshSession* s = &session;
+    session.register_channel_type(std::string(type), [this, alive, s](const ssh::event::ChannelOpenRequest& r) {
       if (!util::still_alive(alive)) {
-        s.reject_channel(r.id, kProhibited, "no remote forwards on this connection");
+        s->reject_channel(r.id, kProhibited, "no remote forwards on this connection");
         return;
       }
-      on_channel_open(s, r);
+      on_channel_open(*s, r);
     });
   }
   const std::uint64_t generation = ++generation_;

@@ -137,10 +137,11 @@ void Upstream::on_authenticated(SshSession& session, const std::string& method) 
   const auto& t = settings_.hop.target;
   const auto& transport = session.client().transport();
   const auto& a = transport.algorithms();
-  log::info("Authenticated to %s port %u using \"%s\".", t.connect_host.c_str(), t.port, method.c_str());
-  log::info("Connected to %s port %u (connection %zu of %zu): %s, %s, %s, %s.", t.connect_host.c_str(), t.port,
-            slot->index + 1, sessions_wanted(), transport.server_version().c_str(), a.kex.c_str(), a.host_key.c_str(),
-            a.cipher_c2s.c_str());
+  const auto progress = settings_.quiet_progress ? log::verbose : log::info;
+  progress("Authenticated to %s port %u using \"%s\".", t.connect_host.c_str(), t.port, method.c_str());
+  progress("Connected to %s port %u (connection %zu of %zu): %s, %s, %s, %s.", t.connect_host.c_str(), t.port,
+           slot->index + 1, sessions_wanted(), transport.server_version().c_str(), a.kex.c_str(), a.host_key.c_str(),
+           a.cipher_c2s.c_str());
   observer_.on_session_up(session);
   serve_waiters();
   uv_timer_start(stagger_timer_, [](uv_timer_t* timer) { static_cast<Upstream*>(timer->data)->schedule_handshakes(); },

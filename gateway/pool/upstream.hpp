@@ -42,6 +42,9 @@ struct UpstreamSettings {
   std::chrono::milliseconds reconnect_max_delay{60000};
   // Pause between one handshake finishing and the next starting.
   std::chrono::milliseconds stagger{100};
+  // Where "Authenticated to ..." / "Connected to ..." go: info for a gateway, verbose when a
+  // session or -W runs in the foreground (ssh prints them with -v only).
+  bool quiet_progress = false;
 };
 
 // What the pool tells its owner.

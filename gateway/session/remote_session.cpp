@@ -9,8 +9,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "gateway/core/ssh_session.hpp"
 #include "gateway/channel/stream_end.hpp"
 #include "gateway/session/escape_end.hpp"
+#include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
 #include "ssh/connection/channel_types.hpp"
 #include "ssh/connection/session_requests.hpp"
@@ -125,6 +127,7 @@ std::string RemoteSession::describe() const {
 void RemoteSession::start(SshSession& session, OnDone on_done) {
   on_done_ = std::move(on_done);
   ssh_session_ = &session;
+  ssh_session_alive_ = session.liveness();
   for (auto& f : forwardings_) f->attach(session);
   // Duplicates: closing the session's ends must not close our own stderr (the log goes there).
   const int in = settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
@@ -248,7 +251,7 @@ bool RemoteSession::on_request(ChannelPump&, const ssh::event::ChannelRequest& r
 
 void RemoteSession::on_finished(ChannelPump&) {
   pump_ = nullptr;
-  connection_lost_ = ssh_session_ != nullptr && ssh_session_->finished();
+  connection_lost_ = !util::still_alive(ssh_session_alive_) || ssh_session_->finished();
   raw_.reset();
   int status = 255;
   if (exit_status_) {
@@ -325,7 +328,7 @@ bool RemoteSession::on_escape(EscapeCommand command) {
     }
     case EscapeCommand::rekey:
       say(e.name('R') + "\r\n");
-      if (ssh_session_ != nullptr && !ssh_session_->finished()) {
+      if (util::still_alive(ssh_session_alive_) && !ssh_session_->finished()) {
         ssh_session_->client().request_rekey();
         ssh_session_->pump();
       }

@@ -86,7 +86,8 @@ class RemoteSession final : public Foreground, private ChannelObserver {
   EscapeHooks hooks_;
   std::vector<std::unique_ptr<ChannelForwarding>> forwardings_;
   OnDone on_done_;
-  SshSession* ssh_session_ = nullptr;
+  SshSession* ssh_session_ = nullptr;  // only while ssh_session_alive_ says it exists
+  std::weak_ptr<bool> ssh_session_alive_;
   ChannelPump* pump_ = nullptr;  // deletes itself once finished
   const EscapeFilter* escapes_ = nullptr;
   std::unique_ptr<RawMode> raw_;

@@ -13,6 +13,17 @@ Bytes frame(const Bytes& body) {
   return w.take();
 }
 
+}  // namespace
+
+Bytes encode_session_bind(ByteView host_key, ByteView session_id, ByteView signature, bool forwarding) {
+  wire::Writer w(kExtension);
+  w.string(std::string_view("session-bind@openssh.com")).string(host_key).string(session_id).string(signature);
+  w.boolean(forwarding);
+  return frame(w.data());
+}
+
+namespace {
+
 DecodeResult fail(std::string message) {
   DecodeResult r;
   r.error = std::move(message);

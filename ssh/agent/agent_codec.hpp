@@ -20,6 +20,7 @@ inline constexpr std::uint8_t kRequestIdentities = 11;
 inline constexpr std::uint8_t kIdentitiesAnswer = 12;
 inline constexpr std::uint8_t kSignRequest = 13;
 inline constexpr std::uint8_t kSignResponse = 14;
+inline constexpr std::uint8_t kExtension = 27;
 inline constexpr std::uint8_t kExtensionFailure = 28;
 
 // Signature flags for SSH_AGENTC_SIGN_REQUEST (draft-miller-ssh-agent §6.6.1): which RSA hash.
@@ -36,6 +37,11 @@ Bytes encode_sign_request(ByteView key_blob, ByteView data, std::uint32_t flags)
 // The flags for a signature algorithm: rsa-sha2-256 -> kRsaSha2_256, rsa-sha2-512 -> kRsaSha2_512,
 // anything else 0.
 std::uint32_t sign_flags_for_algorithm(std::string_view algorithm);
+
+// session-bind@openssh.com (PROTOCOL.agent §1): binds the agent connection to one SSH connection,
+// by the server's host key, the session identifier and the server's signature over it from the
+// first key exchange; `forwarding` when the agent is reached through that connection (-A).
+Bytes encode_session_bind(ByteView host_key, ByteView session_id, ByteView signature, bool forwarding);
 
 // Incremental deframer: bytes in, whole message bodies (type byte + contents) out.
 class FrameDecoder {

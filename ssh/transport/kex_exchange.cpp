@@ -125,6 +125,7 @@ KexExchange::Step KexExchange::finish(ByteView host_key_blob, ByteView server_va
     return fail("server's host key signature over the exchange hash is invalid");
   }
   outcome_.host_key_blob.assign(host_key_blob.begin(), host_key_blob.end());
+  outcome_.signature.assign(signature.begin(), signature.end());
   outcome_.exchange_hash = std::move(h);
   outcome_.shared_secret = std::move(k_mpint);
   phase_ = Phase::done;

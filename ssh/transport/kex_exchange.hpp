@@ -22,6 +22,7 @@ struct KexInputs {
 
 struct KexOutcome {
   Bytes host_key_blob;        // K_S
+  Bytes signature;            // the server's signature over H, as received
   SecretBytes exchange_hash;  // H
   SecretBytes shared_secret;  // K, already encoded as an mpint (RFC 4253 §7.2 hashes it that way)
 };

@@ -84,6 +84,7 @@ struct Transport::Impl {
   bool strict = false;
   Bytes session_id;
   Bytes first_host_key;
+  Bytes first_signature;  // the server's signature over the session id (session-bind@openssh.com)
   std::vector<std::string> server_sig_algs;
   bool server_ping = false;
   NegotiatedAlgorithms algorithms;
@@ -226,6 +227,7 @@ struct Transport::Impl {
       return send_newkeys();
     }
     first_host_key = out.host_key_blob;
+    first_signature = out.signature;
     kex.awaiting_verdict = true;
     events.emplace_back(tevent::HostKey{kex.negotiated.host_key, out.host_key_blob});
   }
@@ -536,6 +538,10 @@ bool Transport::is_established() const {
 bool Transport::is_closed() const {
   return impl_->closed;
 }
+ByteView Transport::initial_host_key() const { return impl_->first_host_key; }
+
+ByteView Transport::initial_signature() const { return impl_->first_signature; }
+
 ByteView Transport::session_id() const {
   return impl_->session_id;
 }

@@ -136,6 +136,10 @@ class Transport {
   bool is_established() const;  // first key exchange complete, upper payloads flow
   bool is_closed() const;
   ByteView session_id() const;
+  // The host key and its signature over the session id from the first key exchange (empty before
+  // it): with the session id they bind an ssh-agent to this connection (PROTOCOL.agent §1).
+  ByteView initial_host_key() const;
+  ByteView initial_signature() const;
   const std::vector<std::string>& server_sig_algs() const;  // from ext-info (RFC 8308 §3.1)
   bool server_supports_ping() const;                        // ext-info "ping@openssh.com" (PROTOCOL §1.9)
   bool is_kex_in_progress() const;

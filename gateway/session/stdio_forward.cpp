@@ -1,0 +1,91 @@
+#include "gateway/session/stdio_forward.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "gateway/core/ssh_session.hpp"
+#include "gateway/channel/stream_end.hpp"
+#include "gateway/util/liveness.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
+
+namespace gateway::session {
+StdioForward::StdioForward(uv_loop_t* loop, config::ForwardEndpoint target, bool stdin_null)
+    : loop_(loop), target_(std::move(target)), stdin_null_(stdin_null) {}
+
+StdioForward::~StdioForward() {
+  *alive_ = false;
+  if (pump_ != nullptr) pump_->set_observer(nullptr);
+}
+
+std::optional<config::ForwardEndpoint> StdioForward::parse(const std::string& text, std::string& error) {
+  // The listening side of a dynamic forward has exactly the shape of -W: [host:]port or a path.
+  const auto parsed = config::parse_forward(config::ForwardKind::dynamic, text);
+  if (!parsed.spec || (!parsed.spec->listen.is_socket() && parsed.spec->listen.host.empty())) {
+    error = "Bad stdio forwarding specification '" + text + "'";
+    return std::nullopt;
+  }
+  return parsed.spec->listen;
+}
+
+std::string StdioForward::target_text() const {
+  return target_.is_socket() ? target_.socket_path : target_.host + ":" + std::to_string(target_.port);
+}
+
+std::string StdioForward::describe() const {
+  return "stdio forward to " + target_text() + (pump_ != nullptr ? ", open" : ", closed");
+}
+
+void StdioForward::start(SshSession& session, OnDone on_done) {
+  on_done_ = std::move(on_done);
+  ssh_session_ = &session;
+  ssh_session_alive_ = session.liveness();
+  // Duplicates, so that closing the channel's ends leaves the process's own descriptors alone.
+  const int in = stdin_null_ ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+  std::string error;
+  auto end = StreamEnd::from_descriptors(loop_, in, out, -1, error);
+  if (!end) {
+    for (int fd : {in, out}) {
+      if (fd >= 0) ::close(fd);
+    }
+    log::error("stdio forwarding failed: %s", error.c_str());
+    if (on_done_) on_done_(255);
+    return;
+  }
+  std::weak_ptr<bool> alive = alive_;
+  pump_ = new ChannelPump(session, std::move(end), "stdio forward to " + target_text(), [this, alive](ChannelPump* done) {
+    if (auto a = alive.lock(); a && *a) pump_ = nullptr;
+    delete done;
+  });
+  pump_->set_observer(this);
+  namespace ct = ssh::connection::channel_type;
+  if (target_.is_socket()) {
+    pump_->open(ct::kDirectStreamlocal, ct::direct_streamlocal(target_.socket_path));
+  } else {
+    // No socket behind stdin: the originator is made up, as ssh does ("to appease peers that
+    // validate it").
+    pump_->open(ct::kDirectTcpip, ct::direct_tcpip(target_.host, target_.port, "127.0.0.1", 65535));
+  }
+}
+
+void StdioForward::on_open_failed(ChannelPump&, std::uint32_t, const std::string&) {
+  // The pump has said why; this is ssh's last word on it.
+  failed_ = true;
+  log::error("stdio forwarding failed");
+}
+
+void StdioForward::on_finished(ChannelPump&) {
+  pump_ = nullptr;
+  if (!failed_ && (!util::still_alive(ssh_session_alive_) || ssh_session_->finished())) {
+    log::error("stdio forward to %s: the connection was lost", target_text().c_str());
+    failed_ = true;
+  }
+  if (on_done_) on_done_(failed_ ? 255 : 0);
+}
+
+void StdioForward::abort() {
+  if (pump_ != nullptr) pump_->abort();
+}
+
+}  // namespace gateway::session

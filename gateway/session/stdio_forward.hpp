@@ -1,0 +1,45 @@
+#pragma once
+// -W host:port: stdin and stdout joined to a direct-tcpip (or direct-streamlocal) channel on the
+// pool, as ssh's stdio forward. `ProxyCommand sshplex -W %h:%p jump` in ssh_config gives stock
+// ssh, scp and git a shared, self-healing jump connection.
+#include <uv.h>
+
+#include <string>
+
+#include "gateway/channel/channel_pump.hpp"
+#include "gateway/config/forward_spec.hpp"
+#include "gateway/session/foreground.hpp"
+
+namespace gateway::session {
+
+class StdioForward final : public Foreground, private ChannelObserver {
+ public:
+  StdioForward(uv_loop_t* loop, config::ForwardEndpoint target, bool stdin_null);
+  ~StdioForward() override;
+  StdioForward(const StdioForward&) = delete;
+  StdioForward& operator=(const StdioForward&) = delete;
+
+  // "host:port" or a socket path, as ssh -W takes it; nullopt with `error` otherwise.
+  static std::optional<config::ForwardEndpoint> parse(const std::string& text, std::string& error);
+
+  void start(SshSession& session, OnDone on_done) override;
+  void abort() override;
+  std::string describe() const override;
+
+ private:
+  void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override;
+  void on_finished(ChannelPump& pump) override;
+  std::string target_text() const;
+
+  uv_loop_t* loop_;
+  config::ForwardEndpoint target_;
+  bool stdin_null_;
+  OnDone on_done_;
+  SshSession* ssh_session_ = nullptr;  // only while ssh_session_alive_ says it exists
+  std::weak_ptr<bool> ssh_session_alive_;
+  ChannelPump* pump_ = nullptr;  // deletes itself once finished
+  bool failed_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace gateway::session
