@@ -66,6 +66,7 @@ struct StreamEnd::FileWrite {
   std::size_t credit = 0;
   int fd = -1;
   StreamEnd* end = nullptr;
+  Port* port = nullptr;
 
   void submit(uv_loop_t* loop) {
     std::vector<uv_buf_t> bufs;
@@ -102,10 +103,19 @@ struct StreamEnd::FileWrite {
       }
     }
     StreamEnd* e = end;
+    Port* p = port;
     const std::size_t c = credit;
     const int status = result < 0 ? static_cast<int>(result) : 0;
+    p->file_writes.pop_front();
     delete this;
     --e->open_handles_;
+    // One write at a time per file: the thread pool would run them in any order.
+    if (!p->file_writes.empty()) {
+      p->file_writes.front()->submit(e->loop_);
+    } else if (p->close_after_writes >= 0) {
+      ::close(p->close_after_writes);
+      p->close_after_writes = -1;
+    }
     e->write_done(c, status);
   }
 };
@@ -296,8 +306,10 @@ void StreamEnd::write_file(Port& port, std::vector<ssh::Bytes> parts, std::size_
   w->credit = credit;
   w->fd = port.file;
   w->end = this;
+  w->port = &port;
   ++open_handles_;
-  w->submit(loop_);
+  port.file_writes.push_back(w);
+  if (port.file_writes.size() == 1) w->submit(loop_);
 }
 
 void StreamEnd::write_done(std::size_t credit, int status) {
@@ -349,7 +361,12 @@ void StreamEnd::close_port(Port& port) {
     });
     port.stream = nullptr;
   } else if (port.file >= 0) {
-    ::close(port.file);
+    // Writes still queued use the descriptor; it goes once they are done.
+    if (port.file_writes.empty()) {
+      ::close(port.file);
+    } else {
+      port.close_after_writes = port.file;
+    }
     port.file = -1;
   }
 }

@@ -6,6 +6,7 @@
 // polled, are read and written with libuv's file requests, one at a time.
 #include <uv.h>
 
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,9 +38,12 @@ class StreamEnd final : public LocalEnd {
   uv_stream_t* socket_handle() const { return ports_[0].stream; }
 
   // One descriptor: a libuv stream, or a regular file (`file` >= 0) driven by uv_fs requests.
+  struct FileWrite;
   struct Port {
     uv_stream_t* stream = nullptr;
     int file = -1;
+    std::deque<FileWrite*> file_writes;  // in order; only the first is in flight
+    int close_after_writes = -1;         // a closed file's descriptor, closed once they are done
     bool used() const { return stream != nullptr || file >= 0; }
   };
 
@@ -58,7 +62,6 @@ class StreamEnd final : public LocalEnd {
   void handle_closed();
   void write_done(std::size_t credit, int status);
 
-  struct FileWrite;
   friend struct FileWrite;
 
   LocalEndOwner* owner_ = nullptr;

@@ -103,6 +103,7 @@ std::string ClientRun::command_line() const {
   for (const auto& l : options_.local_forwards) argv_.insert(argv_.end(), {"-L", l});
   argv_.insert(argv_.end(), options_.extra_args.begin(), options_.extra_args.end());
   argv_.push_back(options_.user.empty() ? options_.host : options_.user + "@" + options_.host);
+  argv_.insert(argv_.end(), options_.command.begin(), options_.command.end());
 
   Env env = base_env();
   env.push_back("HOME=" + home_.str());
@@ -117,7 +118,7 @@ std::string ClientRun::command_line() const {
     env.push_back("SSH_ASKPASS_REQUIRE=force");
   }
   env.insert(env.end(), options_.extra_env.begin(), options_.extra_env.end());
-  if (!process_.start(argv_, env, home_.file("client.out"), home_.file("client.err"))) {
+  if (!process_.start(argv_, env, home_.file("client.out"), home_.file("client.err"), options_.stdin_path)) {
     return ::testing::AssertionFailure() << "cannot start client: " << process_.error();
   }
   return ::testing::AssertionSuccess();

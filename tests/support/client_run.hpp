@@ -41,6 +41,8 @@ struct ClientOptions {
   std::optional<std::string> askpass_secret;  // answer every SSH_ASKPASS prompt with this
   std::optional<std::string> auth_sock;       // SSH_AUTH_SOCK
   Env extra_env;
+  std::vector<std::string> command;  // after the destination (set no_command = false to run it)
+  std::string stdin_path = "/dev/null";
 };
 
 class ClientRun {
@@ -63,6 +65,8 @@ class ClientRun {
   void stop() { process_.stop(); }
 
   std::string stderr_text() const { return process_.stderr_text(); }
+  std::string stdout_text() const { return process_.stdout_text(); }
+  std::string stdout_path() const { return process_.stdout_path(); }
   const std::vector<std::string>& argv() const { return argv_; }
   std::string command_line() const;
   const TempDir& home() const { return home_; }

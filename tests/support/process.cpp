@@ -105,7 +105,7 @@ Process::~Process() {
 }
 
 bool Process::start(const std::vector<std::string>& argv_in, const Env& env_in, const std::string& stdout_path,
-                    const std::string& stderr_path) {
+                    const std::string& stderr_path, const std::string& stdin_path) {
   error_.clear();
   if (argv_in.empty()) {
     error_ = "empty argv";
@@ -122,7 +122,7 @@ bool Process::start(const std::vector<std::string>& argv_in, const Env& env_in, 
   stderr_path_ = stderr_path;
   int out_fd = open_output(stdout_path);
   int err_fd = open_output(stderr_path);
-  int in_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int in_fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (out_fd < 0 || err_fd < 0 || in_fd < 0) {
     error_ = std::string("cannot open output files: ") + std::strerror(errno);
     for (int fd : {out_fd, err_fd, in_fd}) {

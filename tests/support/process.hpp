@@ -41,7 +41,7 @@ class Process {
   // Returns false (with a reason in error()) when the fork or the files fail; a failed exec shows
   // up as exit code 127 with a message in the stderr file.
   bool start(const std::vector<std::string>& argv, const Env& env, const std::string& stdout_path,
-             const std::string& stderr_path);
+             const std::string& stderr_path, const std::string& stdin_path = "/dev/null");
 
   bool running();  // reaps the child when it has exited
   pid_t pid() const { return pid_; }

@@ -76,7 +76,7 @@ std::string SshdServer::render_config() const {
     << "PermitEmptyPasswords no\n"
     << "AllowTcpForwarding yes\n"
     << "AllowStreamLocalForwarding yes\n"
-    << "X11Forwarding no\n"
+    << "X11Forwarding " << (options_.x11_forwarding ? "yes" : "no") << "\n"
     << "UseDNS no\n"
     << "LoginGraceTime 60\n"
     << "MaxAuthTries 10\n"

@@ -39,6 +39,7 @@ struct SshdOptions {
   bool password_authentication = false;
   bool kbd_interactive_authentication = false;
   bool use_pam = false;  // keyboard-interactive needs PAM on Linux
+  bool x11_forwarding = false;  // X11Forwarding (sshd runs xauth for the session)
   // DEBUG3 names every negotiated algorithm and auth step; bulk tests may lower it for speed.
   std::string log_level = "DEBUG3";
   std::vector<std::string> extra_lines;  // appended verbatim
