@@ -1,8 +1,10 @@
-# Enforce the dependency rule at configure time: the sans-IO protocol libraries (ssh/, socks/)
-# never include libuv, and only ssh/crypto/ and ssh/keys/ include OpenSSL.
+# Enforce the dependency rule at configure time: the sans-IO protocol libraries (ssh/, socks/, tun/)
+# never include libuv, only ssh/crypto/ and ssh/keys/ include OpenSSL, and each library and gateway
+# folder includes only what cmake/layers.txt allows.
 file(GLOB_RECURSE _sansio_sources CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/ssh/*.cpp ${CMAKE_SOURCE_DIR}/ssh/*.hpp
-  ${CMAKE_SOURCE_DIR}/socks/*.cpp ${CMAKE_SOURCE_DIR}/socks/*.hpp)
+  ${CMAKE_SOURCE_DIR}/socks/*.cpp ${CMAKE_SOURCE_DIR}/socks/*.hpp
+  ${CMAKE_SOURCE_DIR}/tun/*.cpp ${CMAKE_SOURCE_DIR}/tun/*.hpp)
 foreach(_f IN LISTS _sansio_sources)
   file(STRINGS ${_f} _uv REGEX "#include *[<\"]uv\\.h")
   if(_uv)
@@ -14,4 +16,38 @@ foreach(_f IN LISTS _sansio_sources)
       message(FATAL_ERROR "${_f}: OpenSSL may only be included under ssh/crypto/ or ssh/keys/")
     endif()
   endif()
+endforeach()
+
+# Which library or gateway folder may include which (cmake/layers.txt, shared with
+# scripts/check-layering.sh).
+file(STRINGS ${CMAKE_SOURCE_DIR}/cmake/layers.txt _layer_lines REGEX "^[a-z]")
+foreach(_line IN LISTS _layer_lines)
+  string(REGEX MATCH "^([a-z/_]+):(.*)$" _m "${_line}")
+  set(_layer ${CMAKE_MATCH_1})
+  string(STRIP "${CMAKE_MATCH_2}" _allowed)
+  if(_allowed STREQUAL "*" OR NOT IS_DIRECTORY ${CMAKE_SOURCE_DIR}/${_layer})
+    continue()
+  endif()
+  separate_arguments(_allowed)
+  if(_layer MATCHES "^gateway/")
+    list(APPEND _allowed ssh socks tun)
+  endif()
+  file(GLOB_RECURSE _layer_sources CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/${_layer}/*.cpp ${CMAKE_SOURCE_DIR}/${_layer}/*.hpp)
+  foreach(_f IN LISTS _layer_sources)
+    file(STRINGS ${_f} _includes REGEX "#include \"(ssh|socks|tun|gateway)/")
+    foreach(_inc IN LISTS _includes)
+      string(REGEX MATCH "\"([^\"]+)\"" _q "${_inc}")
+      set(_path ${CMAKE_MATCH_1})
+      if(_path MATCHES "^gateway/[^/]+/")
+        string(REGEX MATCH "^gateway/[^/]+" _target "${_path}")
+      elseif(_path MATCHES "^gateway/")
+        set(_target gateway)
+      else()
+        string(REGEX MATCH "^[^/]+" _target "${_path}")
+      endif()
+      if(NOT _target STREQUAL _layer AND NOT _target IN_LIST _allowed)
+        message(FATAL_ERROR "${_f}: includes ${_path}, but ${_layer} may only use: ${_allowed} (cmake/layers.txt)")
+      endif()
+    endforeach()
+  endforeach()
 endforeach()

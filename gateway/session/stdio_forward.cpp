@@ -19,6 +19,11 @@ StdioForward::~StdioForward() {
 }
 
 std::optional<config::ForwardEndpoint> StdioForward::parse(const std::string& text, std::string& error) {
+  if (text.starts_with("/")) {
+    config::ForwardEndpoint socket;
+    socket.socket_path = text;
+    return socket;
+  }
   // The listening side of a dynamic forward has exactly the shape of -W: [host:]port or a path.
   const auto parsed = config::parse_forward(config::ForwardKind::dynamic, text);
   if (!parsed.spec || (!parsed.spec->listen.is_socket() && parsed.spec->listen.host.empty())) {

@@ -55,7 +55,10 @@ class HostKeyPolicyTest : public ::testing::Test {
     settings_.user_files = {(dir_ / "known_hosts").string()};
     settings_.prompt.batch_mode = true;
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    gateway::log::set_level(gateway::log::Level::info);
+  }
 
   void write_known_hosts(const std::string& text) { std::ofstream(dir_ / "known_hosts") << text; }
 
