@@ -26,7 +26,9 @@ ChannelPump::ChannelPump(ChannelHost& session, std::unique_ptr<LocalEnd> end, st
   end_->bind(*this);
 }
 
-ChannelPump::~ChannelPump() { open_settled(); }
+ChannelPump::~ChannelPump() {
+  open_settled();
+}
 
 void ChannelPump::own_observer(std::unique_ptr<ChannelObserver> observer) {
   owned_observer_ = std::move(observer);
@@ -81,8 +83,8 @@ void ChannelPump::open(std::string_view type, ssh::ByteView type_data) {
     channel_ = ChannelState::gone;
     open_settled();
     log::info("%s: cannot open a channel: no usable connection", label_.c_str());
-    if (observer_ != nullptr) observer_->on_open_failed(*this, ssh::connection::msg::kOpenResourceShortage,
-                                                        "cannot open channel");
+    if (observer_ != nullptr)
+      observer_->on_open_failed(*this, ssh::connection::msg::kOpenResourceShortage, "cannot open channel");
   });
 }
 
@@ -122,7 +124,8 @@ void ChannelPump::write_control(ssh::Bytes bytes) {
 std::optional<std::uint32_t> ChannelPump::request(std::string_view name, ssh::ByteView data, bool want_reply) {
   std::optional<std::uint32_t> seq;
   run([&] {
-    if (channel_ == ChannelState::open && !close_requested_) seq = session_.channel_request(id_, name, data, want_reply);
+    if (channel_ == ChannelState::open && !close_requested_)
+      seq = session_.channel_request(id_, name, data, want_reply);
   });
   return seq;
 }
@@ -270,8 +273,9 @@ void ChannelPump::step_output() {
     credit_owed_ += credit_of(held_) + credit_of(held_ext_);
     control_.clear();
   } else {
-    const std::pair<std::vector<ssh::Bytes>*, LocalEnd::Stream> queues[] = {
-        {&control_, LocalEnd::Stream::control}, {&held_, LocalEnd::Stream::data}, {&held_ext_, LocalEnd::Stream::extended}};
+    const std::pair<std::vector<ssh::Bytes>*, LocalEnd::Stream> queues[] = {{&control_, LocalEnd::Stream::control},
+                                                                            {&held_, LocalEnd::Stream::data},
+                                                                            {&held_ext_, LocalEnd::Stream::extended}};
     for (const auto& [queue, stream] : queues) {
       if (queue->empty()) continue;
       std::vector<ssh::Bytes> parts;

@@ -9,8 +9,9 @@ HandshakeEnd::HandshakeEnd(uv_loop_t* loop, std::chrono::milliseconds timeout, s
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
   timer_->data = this;
-  uv_timer_start(timer_, [](uv_timer_t* t) { static_cast<HandshakeEnd*>(t->data)->fail("handshake timed out"); },
-                 static_cast<std::uint64_t>(timeout.count()), 0);
+  uv_timer_start(
+      timer_, [](uv_timer_t* t) { static_cast<HandshakeEnd*>(t->data)->fail("handshake timed out"); },
+      static_cast<std::uint64_t>(timeout.count()), 0);
 }
 
 HandshakeEnd::~HandshakeEnd() {
@@ -75,7 +76,8 @@ void HandshakeEnd::write(std::vector<ssh::Bytes> parts, Stream stream) {
       continue;
     }
     const std::size_t used = handshake_data(part);
-    if (complete_ && used < part.size()) rest.emplace_back(part.begin() + static_cast<std::ptrdiff_t>(used), part.end());
+    if (complete_ && used < part.size())
+      rest.emplace_back(part.begin() + static_cast<std::ptrdiff_t>(used), part.end());
   }
   if (rest.empty() || failed_ || closing_) {
     owner_->on_local_written(credit);

@@ -72,8 +72,8 @@ struct StreamEnd::FileWrite {
     std::vector<uv_buf_t> bufs;
     for (std::size_t i = next; i < parts.size(); ++i) {
       const std::size_t skip = i == next ? offset : 0;
-      bufs.push_back(uv_buf_init(reinterpret_cast<char*>(parts[i].data() + skip),
-                                 static_cast<unsigned>(parts[i].size() - skip)));
+      bufs.push_back(
+          uv_buf_init(reinterpret_cast<char*>(parts[i].data() + skip), static_cast<unsigned>(parts[i].size() - skip)));
     }
     req.data = this;
     const int rc = uv_fs_write(loop, &req, fd, bufs.data(), static_cast<unsigned>(bufs.size()), -1,
@@ -133,7 +133,7 @@ std::unique_ptr<StreamEnd> StreamEnd::from_descriptors(uv_loop_t* loop, int inpu
   const int fds[3] = {input, output, error_output};
   for (int i = 0; i < 3; ++i) {
     if (fds[i] < 0) continue;
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fds[i], &st) != 0) {
       error = "descriptor " + std::to_string(fds[i]) + " is not open";
       return nullptr;
@@ -170,7 +170,9 @@ StreamEnd::~StreamEnd() {
   }
 }
 
-StreamEnd::Port& StreamEnd::port_for(Stream stream) { return stream == Stream::extended ? ports_[kError] : ports_[kOutput]; }
+StreamEnd::Port& StreamEnd::port_for(Stream stream) {
+  return stream == Stream::extended ? ports_[kError] : ports_[kOutput];
+}
 
 bool StreamEnd::shares_input(const Port& port) const {
   return port.stream != nullptr && port.stream == ports_[kInput].stream;
@@ -213,7 +215,8 @@ void StreamEnd::on_read(ssize_t nread, const uv_buf_t* buf) {
     }
     return;
   }
-  owner_->on_local_data(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)));
+  owner_->on_local_data(
+      ssh::ByteView(reinterpret_cast<const std::uint8_t*>(buf->base), static_cast<std::size_t>(nread)));
 }
 
 void StreamEnd::read_file() {
@@ -222,9 +225,8 @@ void StreamEnd::read_file() {
   file_read_.data = this;
   file_read_in_flight_ = true;
   ++open_handles_;
-  const int rc = uv_fs_read(loop_, &file_read_, ports_[kInput].file, &buf, 1, -1, [](uv_fs_t* req) {
-    static_cast<StreamEnd*>(req->data)->on_file_read(req->result);
-  });
+  const int rc = uv_fs_read(loop_, &file_read_, ports_[kInput].file, &buf, 1, -1,
+                            [](uv_fs_t* req) { static_cast<StreamEnd*>(req->data)->on_file_read(req->result); });
   if (rc < 0) {
     file_read_.result = rc;
     on_file_read(rc);
@@ -240,8 +242,8 @@ void StreamEnd::on_file_read(ssize_t result) {
     return;
   }
   if (result > 0) {
-    owner_->on_local_data(ssh::ByteView(reinterpret_cast<const std::uint8_t*>(file_buffer_.get()),
-                                        static_cast<std::size_t>(result)));
+    owner_->on_local_data(
+        ssh::ByteView(reinterpret_cast<const std::uint8_t*>(file_buffer_.get()), static_cast<std::size_t>(result)));
     if (reading_ && !closing_ && !file_read_in_flight_) read_file();
     return;
   }
@@ -286,14 +288,14 @@ void StreamEnd::write_stream(Port& port, std::vector<ssh::Bytes> parts, std::siz
   }
   auto* w = new StreamWrite{{}, std::move(parts), credit, this};
   // One writev for all parts; libuv copies the buffer list when it has to queue.
-  const int rc = uv_write(&w->req, port.stream, bufs.data(), static_cast<unsigned>(bufs.size()),
-                          [](uv_write_t* req, int status) {
-                            std::unique_ptr<StreamWrite> sw(reinterpret_cast<StreamWrite*>(req));
-                            StreamEnd* end = sw->end;
-                            const std::size_t c = sw->credit;
-                            sw.reset();
-                            end->write_done(c, status);
-                          });
+  const int rc =
+      uv_write(&w->req, port.stream, bufs.data(), static_cast<unsigned>(bufs.size()), [](uv_write_t* req, int status) {
+        std::unique_ptr<StreamWrite> sw(reinterpret_cast<StreamWrite*>(req));
+        StreamEnd* end = sw->end;
+        const std::size_t c = sw->credit;
+        sw.reset();
+        end->write_done(c, status);
+      });
   if (rc != 0) {
     delete w;
     write_done(credit, rc);

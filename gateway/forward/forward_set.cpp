@@ -6,10 +6,14 @@
 
 namespace gateway {
 
-ForwardSet::~ForwardSet() { close(); }
+ForwardSet::~ForwardSet() {
+  close();
+}
 
 std::string ForwardSet::key(const config::ForwardSpec& spec) {
-  const char kind = spec.kind == config::ForwardKind::local ? 'L' : spec.kind == config::ForwardKind::remote ? 'R' : 'D';
+  const char kind = spec.kind == config::ForwardKind::local    ? 'L'
+                    : spec.kind == config::ForwardKind::remote ? 'R'
+                                                               : 'D';
   return std::string(1, kind) + " " + config::to_string(spec);
 }
 

@@ -1,9 +1,9 @@
 #include "gateway/pool/link_jump.hpp"
 
 #include "gateway/auth/host_key_policy.hpp"
+#include "gateway/pool/session_settings.hpp"
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
-#include "gateway/pool/session_settings.hpp"
 #include "ssh/connection/channel_types.hpp"
 
 namespace gateway {
@@ -12,11 +12,16 @@ namespace {
 // RFC 4254 §5.1 reason codes, as ssh words them.
 std::string open_failure_text(std::uint32_t reason) {
   switch (reason) {
-    case 1: return "administratively prohibited";
-    case 2: return "connect failed";
-    case 3: return "unknown channel type";
-    case 4: return "resource shortage";
-    default: return "reason " + std::to_string(reason);
+    case 1:
+      return "administratively prohibited";
+    case 2:
+      return "connect failed";
+    case 3:
+      return "unknown channel type";
+    case 4:
+      return "resource shortage";
+    default:
+      return "reason " + std::to_string(reason);
   }
 }
 
@@ -34,12 +39,15 @@ void destroy_later(uv_loop_t* loop, std::unique_ptr<SshSession> session,
   auto* remains = new Remains{std::move(session), std::move(authenticator), {}};
   uv_timer_init(loop, &remains->timer);
   remains->timer.data = remains;
-  uv_timer_start(&remains->timer, [](uv_timer_t* t) {
-    auto* r = static_cast<Remains*>(t->data);
-    r->session.reset();
-    r->authenticator.reset();
-    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete static_cast<Remains*>(h->data); });
-  }, 0, 0);
+  uv_timer_start(
+      &remains->timer,
+      [](uv_timer_t* t) {
+        auto* r = static_cast<Remains*>(t->data);
+        r->session.reset();
+        r->authenticator.reset();
+        uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete static_cast<Remains*>(h->data); });
+      },
+      0, 0);
 }
 
 void close_timer(uv_timer_t* t) {
@@ -54,7 +62,7 @@ void route_through(SessionTarget& target, std::vector<std::shared_ptr<const HopS
     return;
   }
   target.make_link = [hops = std::move(hops)](uv_loop_t* loop, net::Resolver& resolver, const SessionTarget& t,
-                                             LinkObserver& observer) -> std::unique_ptr<Link> {
+                                              LinkObserver& observer) -> std::unique_ptr<Link> {
     // The last hop carries us; it is reached through the hops before it (each its own session).
     std::vector<std::shared_ptr<const HopSettings>> before(hops.begin(), hops.end() - 1);
     return std::make_unique<JumpLink>(loop, resolver, hops.back(), std::move(before), t.connect_host, t.port,
@@ -96,7 +104,8 @@ class JumpLink::Bridge final : public LocalEnd {
     paused_ = paused;
     if (!paused_ && !in_.empty()) {
       // Not from inside the owner's call: it may be in the middle of handling earlier bytes.
-      uv_timer_start(resume_timer_, [](uv_timer_t* t) { static_cast<Bridge*>(t->data)->deliver(); }, 0, 0);
+      uv_timer_start(
+          resume_timer_, [](uv_timer_t* t) { static_cast<Bridge*>(t->data)->deliver(); }, 0, 0);
     }
   }
 
@@ -192,7 +201,7 @@ class JumpLink::Bridge final : public LocalEnd {
   uv_timer_t* resume_timer_ = nullptr;  // delivers held data on a later turn after resume
   std::deque<ssh::Bytes> out_;          // from the session above, waiting for the pump to read
   std::size_t queued_ = 0;
-  std::deque<Piece> in_;                // for the session above, waiting while it pauses
+  std::deque<Piece> in_;  // for the session above, waiting while it pauses
   bool reading_ = false;
   bool backlog_ = false;  // reading stopped: tell the session above once it resumes
   bool paused_ = false;
@@ -230,11 +239,17 @@ JumpLink::~JumpLink() {
   destroy_later(loop_, std::move(session_), std::move(authenticator_));
 }
 
-const std::string& JumpLink::hop_name() const { return hop_->target.host; }
+const std::string& JumpLink::hop_name() const {
+  return hop_->target.host;
+}
 
-std::string JumpLink::where() const { return "jump host " + hop_->target.host + ": "; }
+std::string JumpLink::where() const {
+  return "jump host " + hop_->target.host + ": ";
+}
 
-std::string JumpLink::target_text() const { return host_ + " port " + std::to_string(port_); }
+std::string JumpLink::target_text() const {
+  return host_ + " port " + std::to_string(port_);
+}
 
 void JumpLink::start() {
   if (finished_ || session_) return;
@@ -245,8 +260,9 @@ void JumpLink::start() {
   session_ = std::make_unique<SshSession>(loop_, resolver_, std::move(target), hop_->client,
                                           static_cast<SessionDelegate&>(*this));
   if (connect_timeout_.count() > 0) {
-    uv_timer_start(timeout_timer_, [](uv_timer_t* t) { static_cast<JumpLink*>(t->data)->on_timeout(); },
-                   static_cast<std::uint64_t>(connect_timeout_.count()), 0);
+    uv_timer_start(
+        timeout_timer_, [](uv_timer_t* t) { static_cast<JumpLink*>(t->data)->on_timeout(); },
+        static_cast<std::uint64_t>(connect_timeout_.count()), 0);
   }
   session_->start();
 }

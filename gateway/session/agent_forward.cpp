@@ -2,8 +2,8 @@
 
 #include <cstdlib>
 
-#include "gateway/core/ssh_session.hpp"
 #include "gateway/channel/handshake_end.hpp"
+#include "gateway/core/ssh_session.hpp"
 #include "gateway/net/connector.hpp"
 #include "gateway/net/listener.hpp"
 #include "gateway/util/liveness.hpp"
@@ -59,7 +59,8 @@ class AgentEnd final : public HandshakeEnd {
     binding_->data = this;
     auto* req = new WriteReq{{}, std::move(bind_request_)};
     uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(req->data.data()), static_cast<unsigned>(req->data.size()));
-    if (uv_write(&req->req, binding_, &buf, 1, [](uv_write_t* w, int) { delete reinterpret_cast<WriteReq*>(w); }) != 0) {
+    if (uv_write(&req->req, binding_, &buf, 1, [](uv_write_t* w, int) { delete reinterpret_cast<WriteReq*>(w); }) !=
+        0) {
       delete req;
       fail("cannot write to the agent");
       return;

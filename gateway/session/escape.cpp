@@ -26,16 +26,35 @@ void EscapeFilter::feed(ssh::ByteView input, const Sink& sink) {
       run_start = i + 1;
       std::optional<EscapeCommand> command;
       switch (ch) {
-        case '.': command = EscapeCommand::disconnect; break;
-        case 'B': command = EscapeCommand::send_break; break;
-        case 'C': command = EscapeCommand::command_line; break;
-        case 'R': command = EscapeCommand::rekey; break;
-        case 'V': command = EscapeCommand::less_verbose; break;
-        case 'v': command = EscapeCommand::more_verbose; break;
-        case kCtrlZ: command = EscapeCommand::suspend; break;
-        case '#': command = EscapeCommand::list_channels; break;
-        case '?': command = EscapeCommand::help; break;
-        default: break;
+        case '.':
+          command = EscapeCommand::disconnect;
+          break;
+        case 'B':
+          command = EscapeCommand::send_break;
+          break;
+        case 'C':
+          command = EscapeCommand::command_line;
+          break;
+        case 'R':
+          command = EscapeCommand::rekey;
+          break;
+        case 'V':
+          command = EscapeCommand::less_verbose;
+          break;
+        case 'v':
+          command = EscapeCommand::more_verbose;
+          break;
+        case kCtrlZ:
+          command = EscapeCommand::suspend;
+          break;
+        case '#':
+          command = EscapeCommand::list_channels;
+          break;
+        case '?':
+          command = EscapeCommand::help;
+          break;
+        default:
+          break;
       }
       if (command) {
         // A command leaves the line where it was: another escape may follow at once.

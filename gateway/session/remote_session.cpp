@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "gateway/core/ssh_session.hpp"
 #include "gateway/channel/stream_end.hpp"
+#include "gateway/core/ssh_session.hpp"
 #include "gateway/session/escape_end.hpp"
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
@@ -29,12 +29,18 @@ using config::RequestTty;
 
 const char* level_name(log::Level level) {
   switch (level) {
-    case log::Level::error: return "ERROR";
-    case log::Level::info: return "INFO";
-    case log::Level::verbose: return "VERBOSE";
-    case log::Level::debug1: return "DEBUG";
-    case log::Level::debug2: return "DEBUG2";
-    case log::Level::debug3: return "DEBUG3";
+    case log::Level::error:
+      return "ERROR";
+    case log::Level::info:
+      return "INFO";
+    case log::Level::verbose:
+      return "VERBOSE";
+    case log::Level::debug1:
+      return "DEBUG";
+    case log::Level::debug2:
+      return "DEBUG2";
+    case log::Level::debug3:
+      return "DEBUG3";
   }
   return "INFO";
 }
@@ -119,8 +125,9 @@ void RemoteSession::add_forwarding(std::unique_ptr<ChannelForwarding> forwarding
 }
 
 std::string RemoteSession::describe() const {
-  std::string what = settings_.subsystem ? "subsystem " + settings_.command
-                                         : settings_.command.empty() ? "login shell" : "command '" + settings_.command + "'";
+  std::string what = settings_.subsystem         ? "subsystem " + settings_.command
+                     : settings_.command.empty() ? "login shell"
+                                                 : "command '" + settings_.command + "'";
   return "session: " + what + (settings_.pty ? " with a terminal" : "") + (pump_ != nullptr ? ", running" : ", ended");
 }
 
@@ -130,7 +137,8 @@ void RemoteSession::start(SshSession& session, OnDone on_done) {
   ssh_session_alive_ = session.liveness();
   for (auto& f : forwardings_) f->attach(session);
   // Duplicates: closing the session's ends must not close our own stderr (the log goes there).
-  const int in = settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  const int in =
+      settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   const int err = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
   std::string error;
@@ -179,8 +187,8 @@ void RemoteSession::on_open_confirmed(ChannelPump& pump) {
     winch_ = new uv_signal_t;
     uv_signal_init(loop_, winch_);
     winch_->data = this;
-    uv_signal_start(winch_, [](uv_signal_t* h, int) { static_cast<RemoteSession*>(h->data)->send_window_size(); },
-                    SIGWINCH);
+    uv_signal_start(
+        winch_, [](uv_signal_t* h, int) { static_cast<RemoteSession*>(h->data)->send_window_size(); }, SIGWINCH);
   }
   for (const auto& [name, value] : settings_.env) pump.request(sr::kEnv, sr::env(name, value), false);
   if (settings_.subsystem) {
@@ -196,11 +204,12 @@ void RemoteSession::on_open_confirmed(ChannelPump& pump) {
 }
 
 void RemoteSession::on_open_failed(ChannelPump&, std::uint32_t reason, const std::string& description) {
-  log::error("channel 0: open failed: %s: %s", reason == 1   ? "administratively prohibited"
-                                               : reason == 2 ? "connect failed"
-                                               : reason == 3 ? "unknown channel type"
-                                               : reason == 4 ? "resource shortage"
-                                                             : "unknown reason",
+  log::error("channel 0: open failed: %s: %s",
+             reason == 1   ? "administratively prohibited"
+             : reason == 2 ? "connect failed"
+             : reason == 3 ? "unknown channel type"
+             : reason == 4 ? "resource shortage"
+                           : "unknown reason",
              description.c_str());
 }
 
@@ -399,7 +408,7 @@ void RemoteSession::escape_command_line() {
     if (parsed.spec) parsed.spec->kind = *kind;
   }
   if (!parsed.spec) {
-    const char* what = cancel                                  ? "forwarding close"
+    const char* what = cancel                                 ? "forwarding close"
                        : *kind == config::ForwardKind::local  ? "local forwarding"
                        : *kind == config::ForwardKind::remote ? "remote forwarding"
                                                               : "dynamic forwarding";

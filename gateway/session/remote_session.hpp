@@ -28,15 +28,15 @@ struct SessionSettings {
   // What runs: a command (empty: the login shell), or a subsystem named by `command`.
   std::string command;
   bool subsystem = false;
-  bool pty = false;        // pty-req is sent (ssh's tty_flag)
-  bool pty_forced = false;  // -t / -tt / RequestTTY yes: a refused pty ends the session
-  bool stdin_null = false;  // stdin from /dev/null (-n, -f)
-  int escape_char = -1;     // active with a pty only; -1 none
+  bool pty = false;                  // pty-req is sent (ssh's tty_flag)
+  bool pty_forced = false;           // -t / -tt / RequestTTY yes: a refused pty ends the session
+  bool stdin_null = false;           // stdin from /dev/null (-n, -f)
+  int escape_char = -1;              // active with a pty only; -1 none
   bool escape_command_line = false;  // EnableEscapeCommandline
-  std::string term;         // TERM for pty-req (SetEnv TERM=, else the environment)
+  std::string term;                  // TERM for pty-req (SetEnv TERM=, else the environment)
   // SendEnv matches (from the environment) then SetEnv, as ssh sends them.
   std::vector<std::pair<std::string, std::string>> env;
-  std::string host;  // for "Connection to HOST closed."
+  std::string host;    // for "Connection to HOST closed."
   bool quiet = false;  // LogLevel QUIET: no closing message
 
   // ssh's rules (RequestTTY, SessionType, a command or not, whether stdin is a terminal) applied
@@ -93,7 +93,7 @@ class RemoteSession final : public Foreground, private ChannelObserver {
   std::unique_ptr<RawMode> raw_;
   uv_signal_t* winch_ = nullptr;
   std::optional<std::uint32_t> pty_request_;
-  std::optional<std::uint32_t> run_request_;  // exec / shell / subsystem
+  std::optional<std::uint32_t> run_request_;                           // exec / shell / subsystem
   std::vector<std::pair<std::uint32_t, std::string>> other_requests_;  // x11-req ...
   std::optional<std::uint32_t> exit_status_;
   std::string exit_signal_;

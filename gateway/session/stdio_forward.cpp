@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "gateway/core/ssh_session.hpp"
 #include "gateway/channel/stream_end.hpp"
+#include "gateway/core/ssh_session.hpp"
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
 #include "ssh/connection/channel_types.hpp"
@@ -59,10 +59,11 @@ void StdioForward::start(SshSession& session, OnDone on_done) {
     return;
   }
   std::weak_ptr<bool> alive = alive_;
-  pump_ = new ChannelPump(session, std::move(end), "stdio forward to " + target_text(), [this, alive](ChannelPump* done) {
-    if (auto a = alive.lock(); a && *a) pump_ = nullptr;
-    delete done;
-  });
+  pump_ =
+      new ChannelPump(session, std::move(end), "stdio forward to " + target_text(), [this, alive](ChannelPump* done) {
+        if (auto a = alive.lock(); a && *a) pump_ = nullptr;
+        delete done;
+      });
   pump_->set_observer(this);
   namespace ct = ssh::connection::channel_type;
   if (target_.is_socket()) {

@@ -40,26 +40,46 @@ void install_restorers() {
 
 std::uint32_t baud_of(speed_t speed) {
   switch (speed) {
-    case B0: return 0;
-    case B50: return 50;
-    case B75: return 75;
-    case B110: return 110;
-    case B134: return 134;
-    case B150: return 150;
-    case B200: return 200;
-    case B300: return 300;
-    case B600: return 600;
-    case B1200: return 1200;
-    case B1800: return 1800;
-    case B2400: return 2400;
-    case B4800: return 4800;
-    case B9600: return 9600;
-    case B19200: return 19200;
-    case B38400: return 38400;
-    case B57600: return 57600;
-    case B115200: return 115200;
-    case B230400: return 230400;
-    default: return 9600;  // as ssh: unknown speeds are sent as 9600
+    case B0:
+      return 0;
+    case B50:
+      return 50;
+    case B75:
+      return 75;
+    case B110:
+      return 110;
+    case B134:
+      return 134;
+    case B150:
+      return 150;
+    case B200:
+      return 200;
+    case B300:
+      return 300;
+    case B600:
+      return 600;
+    case B1200:
+      return 1200;
+    case B1800:
+      return 1800;
+    case B2400:
+      return 2400;
+    case B4800:
+      return 4800;
+    case B9600:
+      return 9600;
+    case B19200:
+      return 19200;
+    case B38400:
+      return 38400;
+    case B57600:
+      return 57600;
+    case B115200:
+      return 115200;
+    case B230400:
+      return 230400;
+    default:
+      return 9600;  // as ssh: unknown speeds are sent as 9600
   }
 }
 
@@ -71,10 +91,10 @@ std::vector<tm::Mode> modes_of(const termios& tio) {
   modes.emplace_back(tm::kISPEED, baud_of(::cfgetispeed(&tio)));
   // Control characters; a disabled one is sent as 255 (RFC 4254 §8).
   const std::pair<std::uint8_t, int> chars[] = {
-      {tm::kVINTR, VINTR},     {tm::kVQUIT, VQUIT},       {tm::kVERASE, VERASE}, {tm::kVKILL, VKILL},
-      {tm::kVEOF, VEOF},       {tm::kVEOL, VEOL},         {tm::kVEOL2, VEOL2},   {tm::kVSTART, VSTART},
-      {tm::kVSTOP, VSTOP},     {tm::kVSUSP, VSUSP},       {tm::kVREPRINT, VREPRINT}, {tm::kVWERASE, VWERASE},
-      {tm::kVLNEXT, VLNEXT},   {tm::kVDISCARD, VDISCARD},
+      {tm::kVINTR, VINTR},   {tm::kVQUIT, VQUIT},       {tm::kVERASE, VERASE},     {tm::kVKILL, VKILL},
+      {tm::kVEOF, VEOF},     {tm::kVEOL, VEOL},         {tm::kVEOL2, VEOL2},       {tm::kVSTART, VSTART},
+      {tm::kVSTOP, VSTOP},   {tm::kVSUSP, VSUSP},       {tm::kVREPRINT, VREPRINT}, {tm::kVWERASE, VWERASE},
+      {tm::kVLNEXT, VLNEXT}, {tm::kVDISCARD, VDISCARD},
   };
   for (const auto& [opcode, index] : chars) {
     const cc_t c = tio.c_cc[index];
@@ -135,7 +155,9 @@ RawMode::RawMode(int fd) : fd_(fd) {
   enter();
 }
 
-RawMode::~RawMode() { leave(); }
+RawMode::~RawMode() {
+  leave();
+}
 
 void RawMode::enter() {
   if (!saved_ || active_) return;

@@ -14,7 +14,9 @@ constexpr std::size_t kHeader = 12;
 constexpr std::uint8_t kMsbFirst = 0x42;  // 'B'
 constexpr std::uint8_t kLsbFirst = 0x6c;  // 'l'
 
-std::size_t pad4(std::size_t n) { return (n + 3) & ~std::size_t{3}; }
+std::size_t pad4(std::size_t n) {
+  return (n + 3) & ~std::size_t{3};
+}
 
 bool parse_number(std::string_view text, std::uint32_t& out) {
   if (text.empty()) return false;

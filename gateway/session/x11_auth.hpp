@@ -45,7 +45,7 @@ class X11SetupCheck {
   std::string protocol_;
   ssh::Bytes fake_;
   ssh::Bytes real_;
-  ssh::Bytes setup_;  // what arrived so far, at most the whole setup
+  ssh::Bytes setup_;        // what arrived so far, at most the whole setup
   std::size_t length_ = 0;  // the whole setup's length once known
   Verdict verdict_ = Verdict::need_more;
 };

@@ -106,8 +106,8 @@ class X11End final : public HandshakeEnd {
     };
     attempt_ = display_.local_socket()
                    ? net::connect_unix(loop_, display_.socket_path(), std::move(done))
-                   : net::connect_tcp(loop_, resolver_, display_.host, static_cast<std::uint16_t>(6000 + display_.number),
-                                      std::move(done));
+                   : net::connect_tcp(loop_, resolver_, display_.host,
+                                      static_cast<std::uint16_t>(6000 + display_.number), std::move(done));
   }
 
   void cancel() override {
@@ -149,7 +149,7 @@ std::unique_ptr<X11Forwarding> X11Forwarding::prepare(uv_loop_t* loop, net::Reso
   std::string xauth_display = env;
   if (xauth_display.starts_with("localhost:")) xauth_display = "unix:" + xauth_display.substr(10);
   std::string entry;
-  struct stat st{};
+  struct stat st {};
   const bool have_xauth = ::stat(options.xauth_location.c_str(), &st) == 0;
   if (!have_xauth) log::verbose("No xauth program (%s).", options.xauth_location.c_str());
   if (!options.forward_x11_trusted) {
@@ -199,22 +199,21 @@ std::unique_ptr<X11Forwarding> X11Forwarding::prepare(uv_loop_t* loop, net::Reso
 void X11Forwarding::attach(SshSession& session) {
   std::weak_ptr<bool> alive = alive_;
   SshSession* s = &session;
-  session.register_channel_type(std::string(ssh::connection::channel_type::kX11),
-                                [this, alive, s](const ssh::event::ChannelOpenRequest& r) {
-                                  if (!util::still_alive(alive)) {
-                                    s->reject_channel(r.id, ssh::connection::msg::kOpenAdministrativelyProhibited,
-                                                      "open failed");
-                                    return;
-                                  }
-                                  accept(*s, r);
-                                });
+  session.register_channel_type(
+      std::string(ssh::connection::channel_type::kX11), [this, alive, s](const ssh::event::ChannelOpenRequest& r) {
+        if (!util::still_alive(alive)) {
+          s->reject_channel(r.id, ssh::connection::msg::kOpenAdministrativelyProhibited, "open failed");
+          return;
+        }
+        accept(*s, r);
+      });
 }
 
 std::optional<ChannelForwarding::Request> X11Forwarding::request() {
   if (closed_) return std::nullopt;
   namespace sr = ssh::connection::session_request;
-  return Request{std::string(sr::kX11Req),
-                 sr::x11_req({false, protocol_, hex(fake_cookie_), display_.screen}), true, "X11 forwarding"};
+  return Request{std::string(sr::kX11Req), sr::x11_req({false, protocol_, hex(fake_cookie_), display_.screen}), true,
+                 "X11 forwarding"};
 }
 
 void X11Forwarding::accept(SshSession& session, const ssh::event::ChannelOpenRequest& request) {

@@ -12,10 +12,10 @@
 
 namespace ssh::connection::channel_type {
 
-inline constexpr std::string_view kSession = "session";                                 // RFC 4254 §6.1
-inline constexpr std::string_view kDirectTcpip = "direct-tcpip";                        // RFC 4254 §7.2
-inline constexpr std::string_view kForwardedTcpip = "forwarded-tcpip";                  // RFC 4254 §7.2
-inline constexpr std::string_view kX11 = "x11";                                         // RFC 4254 §6.3.2
+inline constexpr std::string_view kSession = "session";                                   // RFC 4254 §6.1
+inline constexpr std::string_view kDirectTcpip = "direct-tcpip";                          // RFC 4254 §7.2
+inline constexpr std::string_view kForwardedTcpip = "forwarded-tcpip";                    // RFC 4254 §7.2
+inline constexpr std::string_view kX11 = "x11";                                           // RFC 4254 §6.3.2
 inline constexpr std::string_view kDirectStreamlocal = "direct-streamlocal@openssh.com";  // PROTOCOL §2.4
 inline constexpr std::string_view kForwardedStreamlocal = "forwarded-streamlocal@openssh.com";
 inline constexpr std::string_view kAuthAgent = "auth-agent@openssh.com";  // PROTOCOL.agent

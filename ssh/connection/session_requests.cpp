@@ -60,9 +60,13 @@ Bytes env(std::string_view name, std::string_view value) {
   return w.take();
 }
 
-Bytes exec(std::string_view command) { return one_string(command); }
+Bytes exec(std::string_view command) {
+  return one_string(command);
+}
 
-Bytes subsystem(std::string_view name) { return one_string(name); }
+Bytes subsystem(std::string_view name) {
+  return one_string(name);
+}
 
 Bytes window_change(const WindowSize& size) {
   wire::Writer w;
@@ -70,7 +74,9 @@ Bytes window_change(const WindowSize& size) {
   return w.take();
 }
 
-Bytes signal(std::string_view name) { return one_string(name); }
+Bytes signal(std::string_view name) {
+  return one_string(name);
+}
 
 Bytes exit_status(std::uint32_t status) {
   wire::Writer w;

@@ -11,18 +11,18 @@
 
 namespace ssh::connection::session_request {
 
-inline constexpr std::string_view kPtyReq = "pty-req";                 // §6.2
-inline constexpr std::string_view kX11Req = "x11-req";                 // §6.3.1
-inline constexpr std::string_view kEnv = "env";                        // §6.4
-inline constexpr std::string_view kShell = "shell";                    // §6.5, no data
-inline constexpr std::string_view kExec = "exec";                      // §6.5
-inline constexpr std::string_view kSubsystem = "subsystem";            // §6.5
-inline constexpr std::string_view kWindowChange = "window-change";     // §6.7
-inline constexpr std::string_view kSignal = "signal";                  // §6.9
-inline constexpr std::string_view kExitStatus = "exit-status";         // §6.10
-inline constexpr std::string_view kExitSignal = "exit-signal";         // §6.10
+inline constexpr std::string_view kPtyReq = "pty-req";                           // §6.2
+inline constexpr std::string_view kX11Req = "x11-req";                           // §6.3.1
+inline constexpr std::string_view kEnv = "env";                                  // §6.4
+inline constexpr std::string_view kShell = "shell";                              // §6.5, no data
+inline constexpr std::string_view kExec = "exec";                                // §6.5
+inline constexpr std::string_view kSubsystem = "subsystem";                      // §6.5
+inline constexpr std::string_view kWindowChange = "window-change";               // §6.7
+inline constexpr std::string_view kSignal = "signal";                            // §6.9
+inline constexpr std::string_view kExitStatus = "exit-status";                   // §6.10
+inline constexpr std::string_view kExitSignal = "exit-signal";                   // §6.10
 inline constexpr std::string_view kAuthAgentReq = "auth-agent-req@openssh.com";  // PROTOCOL.agent, no data
-inline constexpr std::string_view kEow = "eow@openssh.com";            // PROTOCOL §2.1, no data
+inline constexpr std::string_view kEow = "eow@openssh.com";                      // PROTOCOL §2.1, no data
 
 struct WindowSize {
   std::uint32_t columns = 80;

@@ -29,7 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   namespace tm = ssh::connection::terminal_modes;
   const ssh::ByteView input(data, size);
   if (auto v = ct::parse_forwarded_tcpip(input)) prefix_of(ct::forwarded_tcpip(*v), input);
-  if (auto v = ct::parse_forwarded_streamlocal(input)) check(ct::parse_forwarded_streamlocal(ct::forwarded_streamlocal(*v)).has_value());
+  if (auto v = ct::parse_forwarded_streamlocal(input))
+    check(ct::parse_forwarded_streamlocal(ct::forwarded_streamlocal(*v)).has_value());
   if (auto v = ct::parse_x11(input)) prefix_of(ct::x11(*v), input);
   if (auto v = sr::parse_exit_status(input)) prefix_of(sr::exit_status(*v), input);
   if (auto v = sr::parse_exit_signal(input)) prefix_of(sr::exit_signal(*v), input);

@@ -18,18 +18,17 @@ std::string run(int escape, ssh::ByteView input, std::size_t split) {
   gateway::session::EscapeFilter filter(escape);
   std::string out;
   bool stopped = false;
-  const gateway::session::EscapeFilter::Sink sink{
-      [&](ssh::ByteView b) {
-        check(!stopped);
-        out.append(b.begin(), b.end());
-      },
-      [&](gateway::session::EscapeCommand c) {
-        out += '\0';
-        out += static_cast<char>(c);
-        const bool go_on = c != gateway::session::EscapeCommand::disconnect;
-        stopped = !go_on;
-        return go_on;
-      }};
+  const gateway::session::EscapeFilter::Sink sink{[&](ssh::ByteView b) {
+                                                    check(!stopped);
+                                                    out.append(b.begin(), b.end());
+                                                  },
+                                                  [&](gateway::session::EscapeCommand c) {
+                                                    out += '\0';
+                                                    out += static_cast<char>(c);
+                                                    const bool go_on = c != gateway::session::EscapeCommand::disconnect;
+                                                    stopped = !go_on;
+                                                    return go_on;
+                                                  }};
   filter.feed(input.first(split), sink);
   if (!stopped) filter.feed(input.subspan(split), sink);
   (void)filter.help(true);

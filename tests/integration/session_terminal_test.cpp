@@ -189,7 +189,7 @@ class X11Test : public ::testing::Test {
   int start_display(Process& xvfb, bool open) {
     int display = 0;
     for (int n = 40 + static_cast<int>(::getpid() % 400); n < 1000; ++n) {
-      struct stat st{};
+      struct stat st {};
       if (::stat(("/tmp/.X11-unix/X" + std::to_string(n)).c_str(), &st) != 0 &&
           ::stat(("/tmp/.X" + std::to_string(n) + "-lock").c_str(), &st) != 0) {
         display = n;

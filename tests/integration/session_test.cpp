@@ -197,14 +197,30 @@ TEST_F(SessionTest, StockSshRidesStdioForwardAsProxyCommand) {
   target.authorize_key(key().public_line);
   ASSERT_TRUE(target.start());
   ASSERT_TRUE(target.write_known_hosts(tmp_.file("target_known_hosts")));
-  const std::string proxy = client_binary() + " -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes"
-                            " -o UserKnownHostsFile=" + tmp_.file("known_hosts") + " -i " + key().private_path +
-                            " -p " + std::to_string(sshd_->port()) + " -W %h:%p root@127.0.0.1";
-  const std::vector<std::string> argv = {ssh, "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
-                                         "-o", "StrictHostKeyChecking=yes", "-o",
-                                         "UserKnownHostsFile=" + tmp_.file("target_known_hosts"), "-o",
-                                         "ProxyCommand=" + proxy, "-i", key().private_path, "-p",
-                                         std::to_string(target.port()), "root@127.0.0.1", "echo through-the-proxy; exit 7"};
+  const std::string proxy = client_binary() +
+                            " -F /dev/null -o BatchMode=yes -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes"
+                            " -o UserKnownHostsFile=" +
+                            tmp_.file("known_hosts") + " -i " + key().private_path + " -p " +
+                            std::to_string(sshd_->port()) + " -W %h:%p root@127.0.0.1";
+  const std::vector<std::string> argv = {ssh,
+                                         "-F",
+                                         "/dev/null",
+                                         "-o",
+                                         "BatchMode=yes",
+                                         "-o",
+                                         "IdentitiesOnly=yes",
+                                         "-o",
+                                         "StrictHostKeyChecking=yes",
+                                         "-o",
+                                         "UserKnownHostsFile=" + tmp_.file("target_known_hosts"),
+                                         "-o",
+                                         "ProxyCommand=" + proxy,
+                                         "-i",
+                                         key().private_path,
+                                         "-p",
+                                         std::to_string(target.port()),
+                                         "root@127.0.0.1",
+                                         "echo through-the-proxy; exit 7"};
   const ProcessResult r = run_command(argv, base_env(), tmp_.file("ssh.out"), tmp_.file("ssh.err"), 60s);
   EXPECT_EQ(r.exit_code, 7) << read_file(tmp_.file("ssh.err"));
   EXPECT_EQ(read_file(tmp_.file("ssh.out")), "through-the-proxy\n");
@@ -322,8 +338,9 @@ TEST_F(AgentForwardingTest, SecondHopLogsInWithTheForwardedAgent) {
   SshdServer hop;
   hop.authorize_key(agent_key().public_line);  // only the agent holds this key
   ASSERT_TRUE(hop.start());
-  const std::string login = ssh + " -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no"
-                                  " -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p " +
+  const std::string login = ssh +
+                            " -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no"
+                            " -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p " +
                             std::to_string(hop.port()) + " root@127.0.0.1 echo second-hop";
   const Outcome r = run(agent_options({login}, true));
   EXPECT_EQ(r.result.exit_code, 0) << r.err;

@@ -158,14 +158,10 @@ TEST_F(SocksFailureTest, RefusedOpensLeaveNoDescriptorAndSigtermExitsAtOnce) {
   ASSERT_GT(before, 0u);
 
   const std::vector<Attempt> failing = {
-      {Flavour::socks4, "127.0.0.1", closed_port_, "refused"},
-      {Flavour::socks4, "127.0.0.2", 80, "prohibited"},
-      {Flavour::socks4a, kBadName, 80, "unknown name"},
-      {Flavour::socks4a, "localhost", 1, "prohibited"},
-      {Flavour::socks5_ip, "127.0.0.1", closed_port_, "refused"},
-      {Flavour::socks5_ip, "127.0.0.2", 80, "prohibited"},
-      {Flavour::socks5_name, kBadName, 80, "unknown name"},
-      {Flavour::socks5_name, "localhost", 1, "prohibited"},
+      {Flavour::socks4, "127.0.0.1", closed_port_, "refused"},    {Flavour::socks4, "127.0.0.2", 80, "prohibited"},
+      {Flavour::socks4a, kBadName, 80, "unknown name"},           {Flavour::socks4a, "localhost", 1, "prohibited"},
+      {Flavour::socks5_ip, "127.0.0.1", closed_port_, "refused"}, {Flavour::socks5_ip, "127.0.0.2", 80, "prohibited"},
+      {Flavour::socks5_name, kBadName, 80, "unknown name"},       {Flavour::socks5_name, "localhost", 1, "prohibited"},
   };
   for (int round = 0; round < 5; ++round) {
     for (const Attempt& a : failing) {

@@ -14,8 +14,12 @@
 
 namespace gateway::test {
 
-inline std::string text(ssh::ByteView b) { return std::string(b.begin(), b.end()); }
-inline ssh::Bytes bytes(std::string_view s) { return ssh::Bytes(s.begin(), s.end()); }
+inline std::string text(ssh::ByteView b) {
+  return std::string(b.begin(), b.end());
+}
+inline ssh::Bytes bytes(std::string_view s) {
+  return ssh::Bytes(s.begin(), s.end());
+}
 
 class FakeHost final : public ChannelHost {
  public:

@@ -30,7 +30,9 @@ struct Answers final : ChannelRouter::Answers {
 
 struct Handler final : ChannelHandler {
   void on_open_confirmed() override { log.push_back("open"); }
-  void on_open_failed(std::uint32_t reason, const std::string&) override { log.push_back("failed " + std::to_string(reason)); }
+  void on_open_failed(std::uint32_t reason, const std::string&) override {
+    log.push_back("failed " + std::to_string(reason));
+  }
   void on_data(ssh::Bytes data, std::uint32_t ext) override {
     log.push_back((ext != 0 ? "ext " : "data ") + std::string(data.begin(), data.end()));
   }

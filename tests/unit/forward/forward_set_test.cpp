@@ -84,12 +84,13 @@ TEST_F(ForwardSetTest, ApplyKeepsWhatStaysAndChangesTheRest) {
   ASSERT_TRUE(set.add(spec(config::ForwardKind::local, "8080:db:5432"), error));
   ASSERT_TRUE(set.add(spec(config::ForwardKind::dynamic, "1080"), error));
   log.clear();
-  const auto errors = set.apply({spec(config::ForwardKind::dynamic, "1080"), spec(config::ForwardKind::remote, "9000:h:1"),
-                                 spec(config::ForwardKind::local, "9999:x:1")});
+  const auto errors =
+      set.apply({spec(config::ForwardKind::dynamic, "1080"), spec(config::ForwardKind::remote, "9000:h:1"),
+                 spec(config::ForwardKind::local, "9999:x:1")});
   EXPECT_EQ(errors, std::vector<std::string>{"cannot listen on 9999"});
   // The one that could not start is not kept.
-  EXPECT_EQ(log, (std::vector<std::string>{"stopped L 8080:db:5432", "destroyed L 8080:db:5432",
-                                           "started R 9000:h:1", "destroyed L 9999:x:1"}));
+  EXPECT_EQ(log, (std::vector<std::string>{"stopped L 8080:db:5432", "destroyed L 8080:db:5432", "started R 9000:h:1",
+                                           "destroyed L 9999:x:1"}));
   EXPECT_EQ(set.size(), 2u);
   EXPECT_EQ(set.describe().size(), 2u);
 }

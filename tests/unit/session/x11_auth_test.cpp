@@ -97,7 +97,8 @@ TEST(X11SetupCheck, WrongCookieProtocolOrByteOrderIsRefused) {
   EXPECT_EQ(short_cookie.feed(setup('B', "MIT-MAGIC-COOKIE-1", ssh::Bytes(8, 0xaa)), used),
             X11SetupCheck::Verdict::wrong_cookie);
   X11SetupCheck other_protocol("MIT-MAGIC-COOKIE-1", kFake, kReal);
-  EXPECT_EQ(other_protocol.feed(setup('B', "XDM-AUTHORIZATION-1", kFake), used), X11SetupCheck::Verdict::wrong_protocol);
+  EXPECT_EQ(other_protocol.feed(setup('B', "XDM-AUTHORIZATION-1", kFake), used),
+            X11SetupCheck::Verdict::wrong_protocol);
   X11SetupCheck bad_order("MIT-MAGIC-COOKIE-1", kFake, kReal);
   EXPECT_EQ(bad_order.feed(setup('X', "MIT-MAGIC-COOKIE-1", kFake), used), X11SetupCheck::Verdict::bad_byte_order);
   // A verdict is final.
