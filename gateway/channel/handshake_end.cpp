@@ -136,7 +136,7 @@ void HandshakeEnd::on_local_written(std::size_t credit) {
   if (!held_credit_.empty()) {
     // A held write: its credit includes the handshake bytes it carried.
     credit = held_credit_.front();
-    held_credit_.pop_front();
+    held_credit_.erase(held_credit_.begin());
   }
   owner_->on_local_written(credit);
 }

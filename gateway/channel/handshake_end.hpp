@@ -8,7 +8,6 @@
 #include <uv.h>
 
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
@@ -79,7 +78,7 @@ class HandshakeEnd : public LocalEnd, private LocalEndOwner {
     std::size_t credit;
   };
   std::vector<HeldWrite> held_;
-  std::deque<std::size_t> held_credit_;  // of held writes handed to the stream, in order
+  std::vector<std::size_t> held_credit_;  // of held writes handed to the stream, in order
   int own_writes_ = 0;                   // our own writes to the stream, completions not passed on
   bool complete_ = false;
   bool reading_ = false;

@@ -106,7 +106,7 @@ struct StreamEnd::FileWrite {
     Port* p = port;
     const std::size_t c = credit;
     const int status = result < 0 ? static_cast<int>(result) : 0;
-    p->file_writes.pop_front();
+    p->file_writes.erase(p->file_writes.begin());
     delete this;
     --e->open_handles_;
     // One write at a time per file: the thread pool would run them in any order.

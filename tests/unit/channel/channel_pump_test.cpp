@@ -46,8 +46,8 @@ class PumpTest : public ::testing::Test {
     end = e.get();
     pump = new ChannelPump(host, std::move(e), "test", [this](ChannelPump* p) {
       ++finished;
-      delete p;
       pump = nullptr;
+      delete p;  // last: this lambda goes with it
     });
     pump->set_observer(&observer);
     if (open) pump->open("direct-tcpip", bytes("data"));
