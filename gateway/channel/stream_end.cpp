@@ -13,8 +13,6 @@
 namespace gateway {
 namespace {
 
-constexpr std::size_t kFileChunk = 64 * 1024;
-
 std::size_t total_size(const std::vector<ssh::Bytes>& parts) {
   std::size_t n = 0;
   for (const auto& p : parts) n += p.size();
@@ -220,21 +218,22 @@ void StreamEnd::on_read(ssize_t nread, const uv_buf_t* buf) {
 }
 
 void StreamEnd::read_file() {
-  if (!file_buffer_) file_buffer_.reset(new char[kFileChunk]);
-  const uv_buf_t buf = uv_buf_init(file_buffer_.get(), static_cast<unsigned>(kFileChunk));
-  file_read_.data = this;
+  if (!file_read_) file_read_ = std::make_unique<FileRead>();
+  if (!alive_) alive_ = std::make_shared<bool>(true);
+  const uv_buf_t buf = uv_buf_init(file_read_->buffer, static_cast<unsigned>(sizeof file_read_->buffer));
+  file_read_->req.data = this;
   file_read_in_flight_ = true;
   ++open_handles_;
-  const int rc = uv_fs_read(loop_, &file_read_, ports_[kInput].file, &buf, 1, -1,
+  const int rc = uv_fs_read(loop_, &file_read_->req, ports_[kInput].file, &buf, 1, -1,
                             [](uv_fs_t* req) { static_cast<StreamEnd*>(req->data)->on_file_read(req->result); });
   if (rc < 0) {
-    file_read_.result = rc;
+    file_read_->req.result = rc;
     on_file_read(rc);
   }
 }
 
 void StreamEnd::on_file_read(ssize_t result) {
-  uv_fs_req_cleanup(&file_read_);
+  uv_fs_req_cleanup(&file_read_->req);
   file_read_in_flight_ = false;
   --open_handles_;
   if (closing_) {
@@ -242,14 +241,18 @@ void StreamEnd::on_file_read(ssize_t result) {
     return;
   }
   if (result > 0) {
+    // The owner may close this end from inside the call, and an end of files only is closed at
+    // once: look again only if it still exists.
+    const std::weak_ptr<bool> alive = alive_;
     owner_->on_local_data(
-        ssh::ByteView(reinterpret_cast<const std::uint8_t*>(file_buffer_.get()), static_cast<std::size_t>(result)));
+        ssh::ByteView(reinterpret_cast<const std::uint8_t*>(file_read_->buffer), static_cast<std::size_t>(result)));
+    if (alive.expired()) return;
     if (reading_ && !closing_ && !file_read_in_flight_) read_file();
     return;
   }
   reading_ = false;
   eof_ = true;
-  file_buffer_.reset();
+  file_read_.reset();
   if (result == 0) {
     owner_->on_local_eof();
   } else {

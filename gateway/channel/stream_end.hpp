@@ -70,14 +70,19 @@ class StreamEnd final : public LocalEnd {
   Port ports_[3];
   bool reading_ = false;
   bool eof_ = false;
-  // Regular-file input: one read at a time into this buffer.
-  std::unique_ptr<char[]> file_buffer_;
-  uv_fs_t file_read_{};
+  // Regular-file input: one read at a time into its buffer. Made on the first read: a socket end
+  // (most ends) never needs it, and a uv_fs_t alone is larger than the rest of the end.
+  struct FileRead {
+    uv_fs_t req{};
+    char buffer[64 * 1024];
+  };
+  std::unique_ptr<FileRead> file_read_;
   bool file_read_in_flight_ = false;
   bool output_shut_ = false;
   bool closing_ = false;
   int open_handles_ = 0;  // close callbacks and file requests still to come
   bool closed_reported_ = false;
+  std::shared_ptr<bool> alive_;  // made with file_read_: only that path looks after a callback
 };
 
 }  // namespace gateway
