@@ -70,53 +70,6 @@ std::uint32_t sign_flags_for_algorithm(std::string_view algorithm) {
   return 0;
 }
 
-void FrameDecoder::feed(ByteView data) {
-  if (!error_.empty()) return;
-  // Compact lazily so a long-lived decoder does not grow with everything it has ever seen.
-  if (consumed_ > 0 && consumed_ == buffer_.size()) {
-    buffer_.clear();
-    consumed_ = 0;
-  }
-  buffer_.insert(buffer_.end(), data.begin(), data.end());
-}
-
-FrameDecoder::Result FrameDecoder::next() {
-  Result r;
-  if (!error_.empty()) {
-    r.status = Status::error;
-    r.error = error_;
-    return r;
-  }
-  wire::Reader reader(ByteView(buffer_).subspan(consumed_));
-  std::uint32_t length = 0;
-  if (!reader.u32(length)) return r;
-  if (length == 0) {
-    error_ = "agent sent an empty message";
-  } else if (length > max_frame_) {
-    error_ = "agent message of " + std::to_string(length) + " bytes exceeds the limit of " + std::to_string(max_frame_);
-  }
-  if (!error_.empty()) {
-    buffer_.clear();
-    consumed_ = 0;
-    r.status = Status::error;
-    r.error = error_;
-    return r;
-  }
-  ByteView body;
-  if (!reader.bytes(length, body)) return r;
-  r.status = Status::frame;
-  r.body.assign(body.begin(), body.end());
-  consumed_ += 4 + length;
-  if (consumed_ == buffer_.size()) {
-    buffer_.clear();
-    consumed_ = 0;
-  } else if (consumed_ > max_frame_) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_));
-    consumed_ = 0;
-  }
-  return r;
-}
-
 DecodeResult decode_response(ByteView body) {
   wire::Reader reader(body);
   std::uint8_t type = 0;

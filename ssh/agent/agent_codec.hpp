@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ssh/wire/bytes.hpp"
+#include "ssh/wire/frame_decoder.hpp"
 
 namespace ssh::agent {
 
@@ -44,28 +45,9 @@ std::uint32_t sign_flags_for_algorithm(std::string_view algorithm);
 Bytes encode_session_bind(ByteView host_key, ByteView session_id, ByteView signature, bool forwarding);
 
 // Incremental deframer: bytes in, whole message bodies (type byte + contents) out.
-class FrameDecoder {
+class FrameDecoder : public wire::FrameDecoder {
  public:
-  explicit FrameDecoder(std::size_t max_frame = kDefaultMaxFrame) : max_frame_(max_frame) {}
-
-  enum class Status { need_more, frame, error };
-  struct Result {
-    Status status = Status::need_more;
-    Bytes body;         // Status::frame
-    std::string error;  // Status::error: the stream is unusable from here on
-  };
-
-  void feed(ByteView data);
-  // Returns the next complete frame, need_more, or an error (empty or oversized frame). After an
-  // error every later call returns the same error.
-  Result next();
-  std::size_t buffered() const { return buffer_.size() - consumed_; }
-
- private:
-  std::size_t max_frame_;
-  Bytes buffer_;
-  std::size_t consumed_ = 0;
-  std::string error_;
+  explicit FrameDecoder(std::size_t max_frame = kDefaultMaxFrame) : wire::FrameDecoder("agent", max_frame) {}
 };
 
 struct Identity {
