@@ -58,6 +58,7 @@ App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::
 
 App::~App() {
   foreground_.reset();
+  session_waits_.reset();
   forwards_.reset();
   remote_forwards_.reset();
   upstream_.reset();
@@ -132,6 +133,7 @@ bool App::start() {
     }
   }
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
+  session_waits_ = std::make_unique<SessionWaits>(*upstream_);
   remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_);
   forwards_ = std::make_unique<ForwardSet>(
       [this](const config::ForwardSpec& spec, std::string& error) { return make_forward(spec, error); });
@@ -268,9 +270,17 @@ void App::became_ready() {
   callback(*this);
 }
 
-void App::start_foreground(SshSession& session) {
+void App::acquire_for_session(std::function<void(SshSession*)> then) {
+  if (stopping_ || !session_waits_) {
+    then(nullptr);
+    return;
+  }
+  session_waits_->acquire(limits().wait_timeout, std::move(then), Upstream::Purpose::session);
+}
+
+void App::start_foreground(SshSession&) {
   foreground_started_ = true;
-  foreground_->start(session, [this](int status) {
+  foreground_->start(*this, [this](int status) {
     // From inside the foreground's own teardown: stop on a clean stack.
     stop_soon(status, "the session ended");
   });
@@ -435,6 +445,7 @@ void App::stop(int exit_code, const std::string& why) {
   log::debug("stopping: %s", why.c_str());
   if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
   if (foreground_) foreground_->abort();
+  if (session_waits_) session_waits_->cancel_all();
   if (forwards_) forwards_->close();
   if (remote_forwards_) remote_forwards_->close();
   if (upstream_) upstream_->shutdown(why);

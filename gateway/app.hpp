@@ -16,6 +16,7 @@
 #include "gateway/config/options.hpp"
 #include "gateway/forward/forward_set.hpp"
 #include "gateway/forward/remote_forwards.hpp"
+#include "gateway/forward/session_wait.hpp"
 #include "gateway/forward/socks_forward.hpp"
 #include "gateway/net/resolver.hpp"
 #include "gateway/pool/upstream.hpp"
@@ -25,7 +26,7 @@ namespace gateway {
 
 inline constexpr int kExitFailure = 255;
 
-class App final : public UpstreamObserver {
+class App final : public UpstreamObserver, public session::ConnectionSource {
  public:
   // Re-reads the configuration for SIGHUP; nullopt (errors already reported) keeps the old one.
   using ConfigSource = std::function<std::optional<config::Options>()>;
@@ -67,6 +68,8 @@ class App final : public UpstreamObserver {
   void on_session_down(SshSession& session) override;
   void on_upstream_failed(const std::string& reason) override;
   bool session_in_use(SshSession& session) override;
+  // ConnectionSource: a pooled connection with room for another session.
+  void acquire_for_session(std::function<void(SshSession*)> then) override;
 
  private:
   std::optional<UpstreamSettings> upstream_settings(const config::Options& options);
@@ -96,6 +99,7 @@ class App final : public UpstreamObserver {
   SshSession* remote_session_ = nullptr;  // the connection holding the remote forwards
   std::unique_ptr<auth::SocksCredentials> socks_credentials_;
   std::unique_ptr<session::Foreground> foreground_;
+  std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;
   std::uint64_t drain_deadline_ms_ = 0;

@@ -130,6 +130,15 @@ std::optional<std::uint32_t> ChannelPump::request(std::string_view name, ssh::By
   return seq;
 }
 
+std::unique_ptr<LocalEnd> ChannelPump::detach_end() {
+  if (channel_ != ChannelState::gone || local_closing_ || !end_) return nullptr;
+  // Nothing of the end is used from here: it counts as closed.
+  local_closing_ = true;
+  local_closed_ = true;
+  reading_ = false;
+  return std::move(end_);
+}
+
 void ChannelPump::abort() {
   run([&] { local_broken_ = true; });
 }

@@ -80,6 +80,9 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   std::optional<std::uint32_t> request(std::string_view name, ssh::ByteView data, bool want_reply);
   // Closes the channel and the local end; on_finished follows once both are gone.
   void abort();
+  // From the observer's on_open_failed only: takes the local end back, untouched (nothing was read
+  // or written), for another attempt on another connection. The pump then finishes without it.
+  std::unique_ptr<LocalEnd> detach_end();
 
   // The open is still unanswered (counts against MaxPendingOpens).
   bool opening() const { return channel_ == ChannelState::opening; }

@@ -2,6 +2,7 @@
 
 #include "gateway/core/link_tcp.hpp"
 #include "gateway/util/log.hpp"
+#include "ssh/connection/channel_types.hpp"
 
 namespace gateway {
 namespace {
@@ -160,6 +161,10 @@ void SshSession::on_link_drained() {
 }
 
 void SshSession::dispatch(ssh::Event& event) {
+  if (!session_ids_.empty()) {
+    if (const auto* failed = std::get_if<ssh::event::ChannelOpenFailed>(&event)) session_ids_.erase(failed->id);
+    if (const auto* closed = std::get_if<ssh::event::ChannelClosed>(&event)) session_ids_.erase(closed->id);
+  }
   if (router_.route(event)) return;
   std::visit(
       [&](auto& e) {
@@ -207,6 +212,7 @@ std::optional<ssh::ChannelId> SshSession::open_channel(std::string_view type, ss
   client_->advance_time(now_of(loop_));  // the open's round trip sizes the channel window
   auto id = client_->open_channel(type, type_data);
   if (id) router_.set_handler(*id, handler);
+  if (id && type == ssh::connection::channel_type::kSession) session_ids_.insert(*id);
   pump();
   return id;
 }

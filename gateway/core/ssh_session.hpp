@@ -101,6 +101,14 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
   bool global_request(const std::function<std::uint64_t(ssh::Client&)>& send, GlobalReply on_reply);
   // Channels with a handler (opening, open or closing): the pool's measure of load.
   std::size_t channel_count() const { return router_.size(); }
+  // Session channels opening or open: sshd limits them per connection (MaxSessions).
+  std::size_t session_count() const { return session_ids_.size(); }
+  // The server refused a session: it takes no more while this many are open (an open failure
+  // with others open is sshd's MaxSessions, not a refusal of sessions as such).
+  void note_session_refused() {
+    if (!session_ids_.empty()) session_limit_ = session_ids_.size();
+  }
+  bool has_session_room() const { return !session_limit_ || session_ids_.size() < *session_limit_; }
   std::size_t send_capacity(ssh::ChannelId id) const;
 
   // Tears the connection down (sends DISCONNECT when possible). Idempotent.
@@ -140,6 +148,8 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
   bool failure_names_hop_ = false;
   bool in_pump_ = false;
   ChannelRouter router_{static_cast<ChannelRouter::Answers&>(*this)};
+  std::unordered_set<ssh::ChannelId> session_ids_;
+  std::optional<std::size_t> session_limit_;
   std::unordered_map<std::uint64_t, GlobalReply> global_replies_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -25,11 +25,11 @@ SessionWaits::SessionWaits(Upstream& upstream) : upstream_(upstream) {}
 
 SessionWaits::~SessionWaits() { cancel_all(); }
 
-void SessionWaits::acquire(std::chrono::milliseconds timeout, Continuation then) {
+void SessionWaits::acquire(std::chrono::milliseconds timeout, Continuation then, Upstream::Purpose purpose) {
   entries_.push_back(std::make_unique<Entry>(*this, std::move(then)));
   auto it = std::prev(entries_.end());
   (*it)->self = it;
-  upstream_.acquire(**it, timeout);
+  upstream_.acquire(**it, timeout, purpose);
 }
 
 void SessionWaits::cancel_all() {

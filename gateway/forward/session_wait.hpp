@@ -20,7 +20,8 @@ class SessionWaits {
   SessionWaits& operator=(const SessionWaits&) = delete;
 
   // Runs `then` at once when a connection is up, else when one comes up or `timeout` passes.
-  void acquire(std::chrono::milliseconds timeout, Continuation then);
+  void acquire(std::chrono::milliseconds timeout, Continuation then,
+               Upstream::Purpose purpose = Upstream::Purpose::channel);
   // Ends every wait now: each continuation runs with nullptr (the listener is closing).
   void cancel_all();
   std::size_t waiting() const { return entries_.size(); }

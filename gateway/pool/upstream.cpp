@@ -242,11 +242,15 @@ bool Upstream::has_room(const Slot& slot, std::size_t fraction_num, std::size_t 
   return slot.session->channel_count() * fraction_den < std::size_t{settings_.channels_per_connection} * fraction_num;
 }
 
-SshSession* Upstream::pick() {
+SshSession* Upstream::pick(Purpose purpose) {
   Slot* with_room = nullptr;  // the least loaded below the limit, PoolSize connections first
   Slot* least = nullptr;
+  bool any_up = false;
   for (auto& slot : slots_) {
     if (slot->state != SlotState::up || !slot->session) continue;
+    any_up = true;
+    // A connection whose server refused another session (MaxSessions) takes none until one ends.
+    if (purpose == Purpose::session && !slot->session->has_session_room()) continue;
     const std::size_t n = slot->session->channel_count();
     if (least == nullptr || n < least->session->channel_count()) least = slot.get();
     if (!has_room(*slot, 1, 1)) continue;
@@ -256,8 +260,18 @@ SshSession* Upstream::pick() {
     }
   }
   if (least != nullptr) grow_if_loaded();
+  if (least == nullptr && any_up && purpose == Purpose::session) grow_for_sessions();
   Slot* chosen = with_room != nullptr ? with_room : least;
   return chosen != nullptr ? chosen->session.get() : nullptr;
+}
+
+void Upstream::grow_for_sessions() {
+  if (stopped_ || !ever_up_ || prompting_method_) return;
+  for (auto& slot : slots_) {
+    // One on its way is the room we need.
+    if (slot->wanted && slot->state != SlotState::up && slot->state != SlotState::closed) return;
+  }
+  open_spare("takes no more sessions (its server's MaxSessions)");
 }
 
 void Upstream::grow_if_loaded() {
@@ -269,6 +283,10 @@ void Upstream::grow_if_loaded() {
     // Grow at three quarters, so the new connection is up before the others are full.
     if (has_room(*slot, 3, 4)) return;
   }
+  open_spare(("carries " + std::to_string(settings_.channels_per_connection * 3 / 4) + " channels or more").c_str());
+}
+
+void Upstream::open_spare(const char* why) {
   Slot* spare = nullptr;
   for (std::size_t i = settings_.pool_size; i < slots_.size() && i < settings_.max_pool_size; ++i) {
     if (!slots_[i]->wanted && slots_[i]->state == SlotState::idle) {
@@ -284,8 +302,8 @@ void Upstream::grow_if_loaded() {
   spare->wanted = true;
   spare->failures = 0;
   spare->empty_since_ms = 0;
-  log::verbose("Every connection to %s carries %u channels or more: opening connection %zu.",
-               settings_.hop.target.host.c_str(), settings_.channels_per_connection * 3 / 4, spare->index + 1);
+  log::verbose("Every connection to %s %s: opening connection %zu.", settings_.hop.target.host.c_str(), why,
+               spare->index + 1);
   arm_idle_timer();
   schedule_handshakes();
 }
@@ -340,8 +358,8 @@ void Upstream::arm_idle_timer() {
                  period);
 }
 
-void Upstream::acquire(Waiter& waiter, std::chrono::milliseconds timeout) {
-  if (SshSession* s = pick()) {
+void Upstream::acquire(Waiter& waiter, std::chrono::milliseconds timeout, Purpose purpose) {
+  if (SshSession* s = pick(purpose)) {
     waiter.on_session(s);
     return;
   }
@@ -349,7 +367,7 @@ void Upstream::acquire(Waiter& waiter, std::chrono::milliseconds timeout) {
     waiter.on_session(nullptr);
     return;
   }
-  waiters_.push_back(PendingWaiter{&waiter, uv_now(loop_) + static_cast<std::uint64_t>(timeout.count())});
+  waiters_.push_back(PendingWaiter{&waiter, uv_now(loop_) + static_cast<std::uint64_t>(timeout.count()), purpose});
   arm_waiter_timer();
 }
 
@@ -360,11 +378,16 @@ void Upstream::cancel(Waiter& waiter) {
 }
 
 void Upstream::serve_waiters() {
-  while (!waiters_.empty()) {
-    SshSession* s = pick();
-    if (s == nullptr) break;
-    Waiter* w = waiters_.front().waiter;
-    waiters_.pop_front();
+  // In order; a session that finds no connection with room does not hold up the others.
+  for (std::size_t i = 0; i < waiters_.size();) {
+    SshSession* s = pick(waiters_[i].purpose);
+    if (s == nullptr) {
+      if (waiters_[i].purpose == Purpose::channel) break;
+      ++i;
+      continue;
+    }
+    Waiter* w = waiters_[i].waiter;
+    waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(i));
     w->on_session(s);
   }
   arm_waiter_timer();

@@ -79,12 +79,14 @@ class Upstream final : public SessionDelegate {
   Upstream& operator=(const Upstream&) = delete;
 
   void start();
+  // What a channel is for: sessions count against the server's MaxSessions, other channels do not.
+  enum class Purpose { channel, session };
   // Where a new channel goes: the least loaded connection with room below ChannelsPerConnection,
   // PoolSize connections before extra ones; else the least loaded one (and the pool grows). nullptr
   // when none is up.
-  SshSession* pick();
+  SshSession* pick(Purpose purpose = Purpose::channel);
   // Calls waiter.on_session() now when a connection is up, else once one is (or `timeout` passed).
-  void acquire(Waiter& waiter, std::chrono::milliseconds timeout);
+  void acquire(Waiter& waiter, std::chrono::milliseconds timeout, Purpose purpose = Purpose::channel);
   // Forgets a waiter that went away (its client disconnected); safe if it was already served.
   void cancel(Waiter& waiter);
   // Replaces the settings used for connections made from now on (SIGHUP reload).
@@ -123,6 +125,7 @@ class Upstream final : public SessionDelegate {
   struct PendingWaiter {
     Waiter* waiter;
     std::uint64_t deadline_ms;
+    Purpose purpose;
   };
 
   Slot* slot_of(SshSession& session);
@@ -131,6 +134,9 @@ class Upstream final : public SessionDelegate {
   bool is_extra(const Slot& slot) const { return slot.index >= settings_.pool_size; }
   bool has_room(const Slot& slot, std::size_t fraction_num, std::size_t fraction_den) const;
   void grow_if_loaded();
+  // Every up connection refused another session: open one more (up to PoolMaxSize).
+  void grow_for_sessions();
+  void open_spare(const char* why);
   void close_idle_extras();
   void arm_idle_timer();
   void schedule_handshakes();

@@ -10,6 +10,17 @@ class SshSession;
 
 namespace gateway::session {
 
+// Where a session finds a pooled connection for its channel: at once, or once one with room is up
+// (the pool grows when every connection has its server's MaxSessions); nullptr when none came in
+// time or the pool gave up.
+class ConnectionSource {
+ public:
+  virtual void acquire_for_session(std::function<void(SshSession*)> then) = 0;
+
+ protected:
+  ~ConnectionSource() = default;
+};
+
 class Foreground {
  public:
   // The exit status, as ssh's: the remote command's, or 255 when the connection or the channel
@@ -17,8 +28,9 @@ class Foreground {
   using OnDone = std::function<void(int status)>;
 
   virtual ~Foreground() = default;
-  // Starts on an authenticated pooled connection. `on_done` runs once, from the event loop.
-  virtual void start(SshSession& session, OnDone on_done) = 0;
+  // Starts on a connection from `source` (which outlives the foreground). `on_done` runs once,
+  // from the event loop.
+  virtual void start(ConnectionSource& source, OnDone on_done) = 0;
   // The program stops (a signal, a fatal error): close the channel and the local side now.
   virtual void abort() = 0;
   // For the status view.

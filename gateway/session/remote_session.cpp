@@ -15,6 +15,7 @@
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
 #include "ssh/connection/channel_types.hpp"
+#include "ssh/connection/message_numbers.hpp"
 #include "ssh/connection/session_requests.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
 #include "ssh/wire/writer.hpp"
@@ -110,7 +111,10 @@ SessionSettings SessionSettings::from(const config::Options& options, const std:
 }
 
 RemoteSession::RemoteSession(uv_loop_t* loop, SessionSettings settings, EscapeHooks hooks)
-    : loop_(loop), settings_(std::move(settings)), hooks_(std::move(hooks)) {}
+    : loop_(loop),
+      settings_(std::move(settings)),
+      hooks_(std::move(hooks)),
+      setup_(settings_.term, settings_.command, settings_.subsystem, settings_.env) {}
 
 RemoteSession::~RemoteSession() {
   *alive_ = false;
@@ -131,14 +135,12 @@ std::string RemoteSession::describe() const {
   return "session: " + what + (settings_.pty ? " with a terminal" : "") + (pump_ != nullptr ? ", running" : ", ended");
 }
 
-void RemoteSession::start(SshSession& session, OnDone on_done) {
+void RemoteSession::start(ConnectionSource& source, OnDone on_done) {
   on_done_ = std::move(on_done);
-  ssh_session_ = &session;
-  ssh_session_alive_ = session.liveness();
-  for (auto& f : forwardings_) f->attach(session);
+  source_ = &source;
   // Duplicates: closing the session's ends must not close our own stderr (the log goes there).
-  const int in =
-      settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+  const int in = settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC)
+                                      : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   const int err = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
   std::string error;
@@ -158,9 +160,31 @@ void RemoteSession::start(SshSession& session, OnDone on_done) {
     escapes_ = &escapes->filter();
     local = std::move(escapes);
   }
+  open_on_pool(std::move(local));
+}
+
+void RemoteSession::open_on_pool(std::unique_ptr<LocalEnd> local) {
+  auto end = std::make_shared<std::unique_ptr<LocalEnd>>(std::move(local));
+  std::weak_ptr<bool> alive = alive_;
+  source_->acquire_for_session([this, alive, end](SshSession* session) {
+    if (!util::still_alive(alive)) return;
+    if (session == nullptr) {
+      log::error("no connection to the server for the session");
+      finish(255);
+      return;
+    }
+    open_on(*session, std::move(*end));
+  });
+}
+
+void RemoteSession::open_on(SshSession& session, std::unique_ptr<LocalEnd> local) {
+  ++attempts_;
+  ssh_session_ = &session;
+  ssh_session_alive_ = session.liveness();
+  for (auto& f : forwardings_) f->attach(session);
   std::weak_ptr<bool> alive = alive_;
   pump_ = new ChannelPump(session, std::move(local), "session", [this, alive](ChannelPump* done) {
-    if (auto a = alive.lock(); a && *a) pump_ = nullptr;
+    if (auto a = alive.lock(); a && *a && pump_ == done) pump_ = nullptr;
     delete done;
   });
   pump_->set_observer(this);
@@ -170,40 +194,38 @@ void RemoteSession::start(SshSession& session, OnDone on_done) {
 }
 
 void RemoteSession::on_open_confirmed(ChannelPump& pump) {
-  // The order ssh uses: forwarding requests, the terminal, the environment, then what runs.
+  std::vector<ExtraRequest> extra;
   for (auto& f : forwardings_) {
-    auto r = f->request();
-    if (!r) continue;
-    const auto seq = pump.request(r->name, r->data, r->want_reply);
-    if (seq && r->want_reply) other_requests_.emplace_back(*seq, r->what);
+    if (auto r = f->request()) extra.push_back(std::move(*r));
   }
+  std::optional<PtyShape> pty;
   if (settings_.pty) {
     raw_ = std::make_unique<RawMode>(STDIN_FILENO);
-    const ssh::Bytes modes = raw_->saved() ? ssh::connection::terminal_modes::encode(modes_of(*raw_->saved()))
-                                           : ssh::connection::terminal_modes::encode({});
-    // The size is 0 x 0 when stdin is not a terminal (-tt on a pipe), as ssh sends it.
-    const auto size = window_size(STDIN_FILENO).value_or(sr::WindowSize{0, 0, 0, 0});
-    pty_request_ = pump.request(sr::kPtyReq, sr::pty_req({settings_.term, size, modes}), true);
+    // The size is 0 x 0 and the modes empty when stdin is not a terminal (-tt on a pipe), as ssh.
+    pty = PtyShape{raw_->saved() ? ssh::connection::terminal_modes::encode(modes_of(*raw_->saved()))
+                                 : ssh::connection::terminal_modes::encode({}),
+                   window_size(STDIN_FILENO).value_or(sr::WindowSize{0, 0, 0, 0})};
     winch_ = new uv_signal_t;
     uv_signal_init(loop_, winch_);
     winch_->data = this;
     uv_signal_start(
         winch_, [](uv_signal_t* h, int) { static_cast<RemoteSession*>(h->data)->send_window_size(); }, SIGWINCH);
   }
-  for (const auto& [name, value] : settings_.env) pump.request(sr::kEnv, sr::env(name, value), false);
-  if (settings_.subsystem) {
-    log::debug("Sending subsystem: %s", settings_.command.c_str());
-    run_request_ = pump.request(sr::kSubsystem, sr::subsystem(settings_.command), true);
-  } else if (settings_.command.empty()) {
-    log::debug("Requesting shell.");
-    run_request_ = pump.request(sr::kShell, {}, true);
-  } else {
-    log::debug("Sending command: %s", settings_.command.c_str());
-    run_request_ = pump.request(sr::kExec, sr::exec(settings_.command), true);
-  }
+  setup_.send(pump, extra, pty);
 }
 
-void RemoteSession::on_open_failed(ChannelPump&, std::uint32_t reason, const std::string& description) {
+void RemoteSession::on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) {
+  // sshd refuses a session beyond its MaxSessions like any other: with others open on the
+  // connection, that is what it was. Another connection (the pool grows) takes it.
+  if (reason == ssh::connection::msg::kOpenAdministrativelyProhibited && util::still_alive(ssh_session_alive_) &&
+      ssh_session_->session_count() > 0 && attempts_ < 16) {
+    ssh_session_->note_session_refused();
+    log::verbose("The connection takes no more sessions; trying another.");
+    if (auto end = pump.detach_end()) {
+      open_on_pool(std::move(end));
+      return;
+    }
+  }
   log::error("channel 0: open failed: %s: %s",
              reason == 1   ? "administratively prohibited"
              : reason == 2 ? "connect failed"
@@ -215,58 +237,46 @@ void RemoteSession::on_open_failed(ChannelPump&, std::uint32_t reason, const std
 
 void RemoteSession::on_request_result(ChannelPump& pump, std::uint32_t seq, bool success) {
   const ssh::ChannelId channel = pump.channel_id();
-  if (pty_request_ && seq == *pty_request_) {
-    if (success) return;
-    log::error("PTY allocation request failed on channel %u", channel);
-    if (settings_.pty_forced) {
-      pump.abort();
+  std::string what;
+  switch (setup_.answer(seq, success, what)) {
+    case SessionSetup::Answer::pty_refused:
+      log::error("PTY allocation request failed on channel %u", channel);
+      if (settings_.pty_forced) {
+        pump.abort();
+      } else {
+        raw_.reset();  // the session goes on without a terminal
+      }
       return;
-    }
-    raw_.reset();  // the session goes on without a terminal
-    return;
-  }
-  if (run_request_ && seq == *run_request_) {
-    if (success) {
+    case SessionSetup::Answer::started:
       pump.hold_input(false);
       return;
-    }
-    const char* what = settings_.subsystem ? "subsystem" : settings_.command.empty() ? "shell" : "exec";
-    log::error("%s request failed on channel %u", what, channel);
-    pump.abort();
-    return;
-  }
-  for (const auto& [request_seq, what] : other_requests_) {
-    if (request_seq == seq && !success) log::error("%s request failed on channel %u", what.c_str(), channel);
+    case SessionSetup::Answer::not_started:
+      log::error("%s request failed on channel %u", setup_.kind(), channel);
+      pump.abort();
+      return;
+    case SessionSetup::Answer::extra_refused:
+      log::error("%s request failed on channel %u", what.c_str(), channel);
+      return;
+    case SessionSetup::Answer::pty_granted:
+    case SessionSetup::Answer::unrelated:
+      return;
   }
 }
 
 bool RemoteSession::on_request(ChannelPump&, const ssh::event::ChannelRequest& request) {
-  if (request.name == sr::kExitStatus) {
-    if (auto status = sr::parse_exit_status(request.data)) {
-      exit_status_ = *status;
-      return true;
-    }
-    return false;
-  }
-  if (request.name == sr::kExitSignal) {
-    if (auto signal = sr::parse_exit_signal(request.data)) {
-      exit_signal_ = signal->signal + (signal->core_dumped ? " (core dumped)" : "");
-      if (!signal->message.empty()) exit_signal_ += ": " + signal->message;
-      return true;
-    }
-  }
-  return false;
+  return setup_.take(request);
 }
 
-void RemoteSession::on_finished(ChannelPump&) {
+void RemoteSession::on_finished(ChannelPump& pump) {
+  if (&pump != pump_) return;  // an attempt handed on to another connection
   pump_ = nullptr;
   connection_lost_ = !util::still_alive(ssh_session_alive_) || ssh_session_->finished();
   raw_.reset();
   int status = 255;
-  if (exit_status_) {
-    status = static_cast<int>(*exit_status_ & 0xff);
-  } else if (!exit_signal_.empty()) {
-    log::error("Remote command killed by signal %s", exit_signal_.c_str());
+  if (setup_.exit_status()) {
+    status = static_cast<int>(*setup_.exit_status() & 0xff);
+  } else if (!setup_.exit_signal().empty()) {
+    log::error("Remote command killed by signal %s", setup_.exit_signal().c_str());
   } else if (connection_lost_) {
     log::error("Connection to %s closed by remote host.", settings_.host.c_str());
   }

@@ -18,6 +18,7 @@
 #include "gateway/config/options.hpp"
 #include "gateway/session/escape.hpp"
 #include "gateway/session/foreground.hpp"
+#include "gateway/session/session_setup.hpp"
 #include "gateway/session/terminal.hpp"
 
 namespace gateway::session {
@@ -63,11 +64,14 @@ class RemoteSession final : public Foreground, private ChannelObserver {
   // channels for them are accepted on its connection. Set before start().
   void add_forwarding(std::unique_ptr<ChannelForwarding> forwarding);
 
-  void start(SshSession& session, OnDone on_done) override;
+  void start(ConnectionSource& source, OnDone on_done) override;
   void abort() override;
   std::string describe() const override;
 
  private:
+  // Opens the session channel on a connection from the source, with `local` as its local end.
+  void open_on_pool(std::unique_ptr<LocalEnd> local);
+  void open_on(SshSession& session, std::unique_ptr<LocalEnd> local);
   // ChannelObserver
   void on_open_confirmed(ChannelPump& pump) override;
   void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override;
@@ -86,17 +90,15 @@ class RemoteSession final : public Foreground, private ChannelObserver {
   EscapeHooks hooks_;
   std::vector<std::unique_ptr<ChannelForwarding>> forwardings_;
   OnDone on_done_;
+  ConnectionSource* source_ = nullptr;
   SshSession* ssh_session_ = nullptr;  // only while ssh_session_alive_ says it exists
   std::weak_ptr<bool> ssh_session_alive_;
+  int attempts_ = 0;
+  SessionSetup setup_;
   ChannelPump* pump_ = nullptr;  // deletes itself once finished
   const EscapeFilter* escapes_ = nullptr;
   std::unique_ptr<RawMode> raw_;
   uv_signal_t* winch_ = nullptr;
-  std::optional<std::uint32_t> pty_request_;
-  std::optional<std::uint32_t> run_request_;                           // exec / shell / subsystem
-  std::vector<std::pair<std::uint32_t, std::string>> other_requests_;  // x11-req ...
-  std::optional<std::uint32_t> exit_status_;
-  std::string exit_signal_;
   bool connection_lost_ = false;
   bool done_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -110,12 +112,7 @@ class ChannelForwarding {
   // Registers the acceptor on the connection carrying the session.
   virtual void attach(SshSession& session) = 0;
   // The request sent on the session channel; nullopt when none (or it could not be set up).
-  struct Request {
-    std::string name;
-    ssh::Bytes data;
-    bool want_reply;
-    std::string what;  // "X11 forwarding", for the failure message
-  };
+  using Request = ExtraRequest;
   virtual std::optional<Request> request() = 0;
   // Closes every forwarded channel.
   virtual void close() = 0;

@@ -41,8 +41,21 @@ std::string StdioForward::describe() const {
   return "stdio forward to " + target_text() + (pump_ != nullptr ? ", open" : ", closed");
 }
 
-void StdioForward::start(SshSession& session, OnDone on_done) {
+void StdioForward::start(ConnectionSource& source, OnDone on_done) {
   on_done_ = std::move(on_done);
+  std::weak_ptr<bool> alive = alive_;
+  source.acquire_for_session([this, alive](SshSession* session) {
+    if (!util::still_alive(alive)) return;
+    if (session == nullptr) {
+      log::error("stdio forwarding failed: no connection to the server");
+      if (on_done_) on_done_(255);
+      return;
+    }
+    open_on(*session);
+  });
+}
+
+void StdioForward::open_on(SshSession& session) {
   ssh_session_ = &session;
   ssh_session_alive_ = session.liveness();
   // Duplicates, so that closing the channel's ends leaves the process's own descriptors alone.

@@ -22,11 +22,12 @@ class StdioForward final : public Foreground, private ChannelObserver {
   // "host:port" or a socket path, as ssh -W takes it; nullopt with `error` otherwise.
   static std::optional<config::ForwardEndpoint> parse(const std::string& text, std::string& error);
 
-  void start(SshSession& session, OnDone on_done) override;
+  void start(ConnectionSource& source, OnDone on_done) override;
   void abort() override;
   std::string describe() const override;
 
  private:
+  void open_on(SshSession& session);
   void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override;
   void on_finished(ChannelPump& pump) override;
   std::string target_text() const;
