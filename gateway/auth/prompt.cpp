@@ -29,7 +29,7 @@ void strip_newline(ssh::SecretString& s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
 }
 
-std::optional<ssh::SecretString> run_askpass(const char* program, const std::string& prompt) {
+std::optional<ssh::SecretString> run_askpass(const char* program, const std::string& prompt, bool confirm = false) {
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
   const pid_t pid = fork();
@@ -40,6 +40,8 @@ std::optional<ssh::SecretString> run_askpass(const char* program, const std::str
   }
   if (pid == 0) {
     dup2(fds[1], STDOUT_FILENO);
+    // A yes/no question rather than a secret (ssh's SSH_ASKPASS_PROMPT=confirm).
+    if (confirm) setenv("SSH_ASKPASS_PROMPT", "confirm", 1);
     execlp(program, program, prompt.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -102,6 +104,15 @@ std::optional<ssh::SecretString> read_tty(const std::string& prompt, bool echo) 
 }
 
 }  // namespace
+
+bool confirm(const std::string& prompt) {
+  const char* askpass = std::getenv("SSH_ASKPASS");
+  if (askpass == nullptr || *askpass == '\0') return false;
+  const auto answer = run_askpass(askpass, prompt, true);
+  if (!answer) return false;
+  const std::string a(answer->begin(), answer->end());
+  return a.empty() || a == "yes" || a == "YES" || a == "Yes";
+}
 
 std::optional<ssh::SecretString> read_secret(const std::string& prompt, bool echo, const PromptOptions& options) {
   if (options.batch_mode) return std::nullopt;

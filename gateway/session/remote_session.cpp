@@ -111,14 +111,11 @@ SessionSettings SessionSettings::from(const config::Options& options, const std:
 }
 
 RemoteSession::RemoteSession(uv_loop_t* loop, SessionSettings settings, EscapeHooks hooks)
-    : loop_(loop),
+    : SessionChannel(loop, SessionSetup(settings.term, settings.command, settings.subsystem, settings.env)),
       settings_(std::move(settings)),
-      hooks_(std::move(hooks)),
-      setup_(settings_.term, settings_.command, settings_.subsystem, settings_.env) {}
+      hooks_(std::move(hooks)) {}
 
 RemoteSession::~RemoteSession() {
-  *alive_ = false;
-  if (pump_ != nullptr) pump_->set_observer(nullptr);
   if (winch_ != nullptr) {
     uv_close(reinterpret_cast<uv_handle_t*>(winch_), [](uv_handle_t* h) { delete reinterpret_cast<uv_signal_t*>(h); });
   }
@@ -132,19 +129,18 @@ std::string RemoteSession::describe() const {
   std::string what = settings_.subsystem         ? "subsystem " + settings_.command
                      : settings_.command.empty() ? "login shell"
                                                  : "command '" + settings_.command + "'";
-  return "session: " + what + (settings_.pty ? " with a terminal" : "") + (pump_ != nullptr ? ", running" : ", ended");
+  return "session: " + what + (settings_.pty ? " with a terminal" : "") + (running() ? ", running" : ", ended");
 }
 
 void RemoteSession::start(ConnectionSource& source, OnDone on_done) {
   on_done_ = std::move(on_done);
-  source_ = &source;
   // Duplicates: closing the session's ends must not close our own stderr (the log goes there).
   const int in = settings_.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC)
                                       : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
   const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   const int err = ::fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
   std::string error;
-  auto stdio = StreamEnd::from_descriptors(loop_, in, out, err, error);
+  auto stdio = StreamEnd::from_descriptors(loop(), in, out, err, error);
   if (!stdio) {
     for (int fd : {in, out, err}) {
       if (fd >= 0) ::close(fd);
@@ -160,124 +156,67 @@ void RemoteSession::start(ConnectionSource& source, OnDone on_done) {
     escapes_ = &escapes->filter();
     local = std::move(escapes);
   }
-  open_on_pool(std::move(local));
+  open(source, std::move(local));
 }
 
-void RemoteSession::open_on_pool(std::unique_ptr<LocalEnd> local) {
-  auto end = std::make_shared<std::unique_ptr<LocalEnd>>(std::move(local));
-  std::weak_ptr<bool> alive = alive_;
-  source_->acquire_for_session([this, alive, end](SshSession* session) {
-    if (!util::still_alive(alive)) return;
-    if (session == nullptr) {
-      log::error("no connection to the server for the session");
-      finish(255);
-      return;
-    }
-    open_on(*session, std::move(*end));
-  });
-}
-
-void RemoteSession::open_on(SshSession& session, std::unique_ptr<LocalEnd> local) {
-  ++attempts_;
-  ssh_session_ = &session;
-  ssh_session_alive_ = session.liveness();
+void RemoteSession::attach(SshSession& session) {
   for (auto& f : forwardings_) f->attach(session);
-  std::weak_ptr<bool> alive = alive_;
-  pump_ = new ChannelPump(session, std::move(local), "session", [this, alive](ChannelPump* done) {
-    if (auto a = alive.lock(); a && *a && pump_ == done) pump_ = nullptr;
-    delete done;
-  });
-  pump_->set_observer(this);
-  // Nothing is read locally before the command runs (a refused one must not swallow input).
-  pump_->hold_input(true);
-  pump_->open(ssh::connection::channel_type::kSession, {});
 }
 
-void RemoteSession::on_open_confirmed(ChannelPump& pump) {
+std::vector<ExtraRequest> RemoteSession::extra_requests() {
   std::vector<ExtraRequest> extra;
   for (auto& f : forwardings_) {
     if (auto r = f->request()) extra.push_back(std::move(*r));
   }
-  std::optional<PtyShape> pty;
-  if (settings_.pty) {
-    raw_ = std::make_unique<RawMode>(STDIN_FILENO);
-    // The size is 0 x 0 and the modes empty when stdin is not a terminal (-tt on a pipe), as ssh.
-    pty = PtyShape{raw_->saved() ? ssh::connection::terminal_modes::encode(modes_of(*raw_->saved()))
-                                 : ssh::connection::terminal_modes::encode({}),
-                   window_size(STDIN_FILENO).value_or(sr::WindowSize{0, 0, 0, 0})};
+  return extra;
+}
+
+std::optional<PtyShape> RemoteSession::pty_shape() {
+  if (!settings_.pty) return std::nullopt;
+  raw_ = std::make_unique<RawMode>(STDIN_FILENO);
+  if (winch_ == nullptr) {
     winch_ = new uv_signal_t;
-    uv_signal_init(loop_, winch_);
+    uv_signal_init(loop(), winch_);
     winch_->data = this;
     uv_signal_start(
         winch_, [](uv_signal_t* h, int) { static_cast<RemoteSession*>(h->data)->send_window_size(); }, SIGWINCH);
   }
-  setup_.send(pump, extra, pty);
+  // The size is 0 x 0 and the modes empty when stdin is not a terminal (-tt on a pipe), as ssh.
+  return PtyShape{raw_->saved() ? ssh::connection::terminal_modes::encode(modes_of(*raw_->saved()))
+                                : ssh::connection::terminal_modes::encode({}),
+                  window_size(STDIN_FILENO).value_or(sr::WindowSize{0, 0, 0, 0})};
 }
 
-void RemoteSession::on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) {
-  // sshd refuses a session beyond its MaxSessions like any other: with others open on the
-  // connection, that is what it was. Another connection (the pool grows) takes it.
-  if (reason == ssh::connection::msg::kOpenAdministrativelyProhibited && util::still_alive(ssh_session_alive_) &&
-      ssh_session_->session_count() > 0 && attempts_ < 16) {
-    ssh_session_->note_session_refused();
-    log::verbose("The connection takes no more sessions; trying another.");
-    if (auto end = pump.detach_end()) {
-      open_on_pool(std::move(end));
-      return;
-    }
-  }
-  log::error("channel 0: open failed: %s: %s",
-             reason == 1   ? "administratively prohibited"
-             : reason == 2 ? "connect failed"
-             : reason == 3 ? "unknown channel type"
-             : reason == 4 ? "resource shortage"
-                           : "unknown reason",
-             description.c_str());
+void RemoteSession::on_no_channel(const std::string& why) {
+  log::error("channel 0: %s", why.c_str());
 }
 
-void RemoteSession::on_request_result(ChannelPump& pump, std::uint32_t seq, bool success) {
-  const ssh::ChannelId channel = pump.channel_id();
-  std::string what;
-  switch (setup_.answer(seq, success, what)) {
-    case SessionSetup::Answer::pty_refused:
-      log::error("PTY allocation request failed on channel %u", channel);
-      if (settings_.pty_forced) {
-        pump.abort();
-      } else {
-        raw_.reset();  // the session goes on without a terminal
-      }
-      return;
-    case SessionSetup::Answer::started:
-      pump.hold_input(false);
-      return;
-    case SessionSetup::Answer::not_started:
-      log::error("%s request failed on channel %u", setup_.kind(), channel);
-      pump.abort();
-      return;
-    case SessionSetup::Answer::extra_refused:
-      log::error("%s request failed on channel %u", what.c_str(), channel);
-      return;
-    case SessionSetup::Answer::pty_granted:
-    case SessionSetup::Answer::unrelated:
-      return;
+void RemoteSession::on_pty_refused(ChannelPump& pump) {
+  log::error("PTY allocation request failed on channel %u", pump.channel_id());
+  if (settings_.pty_forced) {
+    pump.abort();
+  } else {
+    raw_.reset();  // the session goes on without a terminal
   }
 }
 
-bool RemoteSession::on_request(ChannelPump&, const ssh::event::ChannelRequest& request) {
-  return setup_.take(request);
+void RemoteSession::on_not_started(ChannelPump& pump) {
+  log::error("%s request failed on channel %u", setup().kind(), pump.channel_id());
+  pump.abort();
 }
 
-void RemoteSession::on_finished(ChannelPump& pump) {
-  if (&pump != pump_) return;  // an attempt handed on to another connection
-  pump_ = nullptr;
-  connection_lost_ = !util::still_alive(ssh_session_alive_) || ssh_session_->finished();
+void RemoteSession::on_extra_refused(ChannelPump& pump, const std::string& what) {
+  log::error("%s request failed on channel %u", what.c_str(), pump.channel_id());
+}
+
+void RemoteSession::on_ended(bool connection_lost) {
   raw_.reset();
   int status = 255;
-  if (setup_.exit_status()) {
-    status = static_cast<int>(*setup_.exit_status() & 0xff);
-  } else if (!setup_.exit_signal().empty()) {
-    log::error("Remote command killed by signal %s", setup_.exit_signal().c_str());
-  } else if (connection_lost_) {
+  if (setup().exit_status()) {
+    status = static_cast<int>(*setup().exit_status() & 0xff);
+  } else if (!setup().exit_signal().empty()) {
+    log::error("Remote command killed by signal %s", setup().exit_signal().c_str());
+  } else if (connection_lost) {
     log::error("Connection to %s closed by remote host.", settings_.host.c_str());
   }
   if (settings_.pty && !settings_.quiet) log::info("Connection to %s closed.", settings_.host.c_str());
@@ -293,14 +232,13 @@ void RemoteSession::finish(int status) {
 }
 
 void RemoteSession::abort() {
-  if (pump_ != nullptr) pump_->abort();
+  abort_channel();
   for (auto& f : forwardings_) f->close();
   raw_.reset();
 }
 
 void RemoteSession::send_window_size() {
-  if (pump_ == nullptr) return;
-  if (auto size = window_size(STDIN_FILENO)) pump_->request(sr::kWindowChange, sr::window_change(*size), false);
+  if (auto size = window_size(STDIN_FILENO)) request(sr::kWindowChange, sr::window_change(*size));
 }
 
 void RemoteSession::say(const std::string& text) {
@@ -321,7 +259,7 @@ bool RemoteSession::on_escape(EscapeCommand command) {
   switch (command) {
     case EscapeCommand::disconnect:
       say(e.name('.') + "\r\n");
-      if (pump_ != nullptr) pump_->abort();
+      abort_channel();
       return false;
     case EscapeCommand::help:
       say(e.name('?') + "\r\n" + e.help(settings_.escape_command_line));
@@ -342,14 +280,14 @@ bool RemoteSession::on_escape(EscapeCommand command) {
       // RFC 4335: the break length in milliseconds.
       ssh::wire::Writer w;
       w.u32(1000);
-      if (pump_ != nullptr) pump_->request("break", w.data(), false);
+      request("break", w.data());
       return true;
     }
     case EscapeCommand::rekey:
       say(e.name('R') + "\r\n");
-      if (util::still_alive(ssh_session_alive_) && !ssh_session_->finished()) {
-        ssh_session_->client().request_rekey();
-        ssh_session_->pump();
+      if (SshSession* session = connection(); session != nullptr && !session->finished()) {
+        session->client().request_rekey();
+        session->pump();
       }
       return true;
     case EscapeCommand::less_verbose:

@@ -18,6 +18,7 @@
 #include "gateway/config/options.hpp"
 #include "gateway/session/escape.hpp"
 #include "gateway/session/foreground.hpp"
+#include "gateway/session/session_channel.hpp"
 #include "gateway/session/session_setup.hpp"
 #include "gateway/session/terminal.hpp"
 
@@ -53,12 +54,10 @@ struct EscapeHooks {
   std::function<bool(const config::ForwardSpec& spec)> cancel_forward;
 };
 
-class RemoteSession final : public Foreground, private ChannelObserver {
+class RemoteSession final : public Foreground, private SessionChannel {
  public:
   RemoteSession(uv_loop_t* loop, SessionSettings settings, EscapeHooks hooks);
   ~RemoteSession() override;
-  RemoteSession(const RemoteSession&) = delete;
-  RemoteSession& operator=(const RemoteSession&) = delete;
 
   // Agent and X11 forwarding ride on the session: their requests go with it and the server's
   // channels for them are accepted on its connection. Set before start().
@@ -69,15 +68,15 @@ class RemoteSession final : public Foreground, private ChannelObserver {
   std::string describe() const override;
 
  private:
-  // Opens the session channel on a connection from the source, with `local` as its local end.
-  void open_on_pool(std::unique_ptr<LocalEnd> local);
-  void open_on(SshSession& session, std::unique_ptr<LocalEnd> local);
-  // ChannelObserver
-  void on_open_confirmed(ChannelPump& pump) override;
-  void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override;
-  bool on_request(ChannelPump& pump, const ssh::event::ChannelRequest& request) override;
-  void on_request_result(ChannelPump& pump, std::uint32_t seq, bool success) override;
-  void on_finished(ChannelPump& pump) override;
+  // SessionChannel
+  void attach(SshSession& session) override;
+  std::vector<ExtraRequest> extra_requests() override;
+  std::optional<PtyShape> pty_shape() override;
+  void on_no_channel(const std::string& why) override;
+  void on_pty_refused(ChannelPump& pump) override;
+  void on_not_started(ChannelPump& pump) override;
+  void on_extra_refused(ChannelPump& pump, const std::string& what) override;
+  void on_ended(bool connection_lost) override;
 
   bool on_escape(EscapeCommand command);
   void escape_command_line();
@@ -85,23 +84,14 @@ class RemoteSession final : public Foreground, private ChannelObserver {
   void say(const std::string& text);  // to the local stderr, as the escape commands answer
   void finish(int status);
 
-  uv_loop_t* loop_;
   SessionSettings settings_;
   EscapeHooks hooks_;
   std::vector<std::unique_ptr<ChannelForwarding>> forwardings_;
   OnDone on_done_;
-  ConnectionSource* source_ = nullptr;
-  SshSession* ssh_session_ = nullptr;  // only while ssh_session_alive_ says it exists
-  std::weak_ptr<bool> ssh_session_alive_;
-  int attempts_ = 0;
-  SessionSetup setup_;
-  ChannelPump* pump_ = nullptr;  // deletes itself once finished
   const EscapeFilter* escapes_ = nullptr;
   std::unique_ptr<RawMode> raw_;
   uv_signal_t* winch_ = nullptr;
-  bool connection_lost_ = false;
   bool done_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // Something the session asks the server to forward back (agent, X11): a channel request sent with
