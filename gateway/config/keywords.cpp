@@ -374,7 +374,9 @@ std::string kw_control_master(Ctx& c) {
 }
 
 std::string kw_control_path(Ctx& c) {
-  return string_kw(c, &Options::control_path);
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first() && to_lower_ascii(c.args[0]) != "none") c.b.control_path.push_back(c.pending(c.args[0]));
+  return {};
 }
 
 std::string kw_control_persist(Ctx& c) {

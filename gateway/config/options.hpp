@@ -92,9 +92,9 @@ struct Options {
   AddressFamily address_family = AddressFamily::any;
   std::string bind_address;
   std::uint32_t connection_attempts = 1;
-  std::string control_master = "no";  // stored for later: yes/no/ask/auto/autoask
-  std::string control_path;
-  std::string control_persist = "no";
+  std::string control_master = "no";  // ControlMaster, -M: yes, no, ask, auto, autoask
+  std::string control_path;           // ControlPath, -S: tokens expanded; empty: none
+  std::string control_persist = "no";  // ControlPersist: no, yes, or a time
   std::vector<std::string> set_env;   // NAME=VALUE
   std::vector<std::string> send_env;  // name patterns
   bool tcp_keep_alive = true;
@@ -140,6 +140,8 @@ struct ConfigError {
 struct Environment {
   std::string home;
   std::string local_user;
+  std::string local_hostname = "localhost";  // %l (gethostname), %L up to the first dot
+  std::string uid = "0";                     // %i
 };
 Environment current_environment();
 

@@ -10,6 +10,7 @@
 
 #include "gateway/config/config_lexer.hpp"
 #include "gateway/config/keywords.hpp"
+#include "ssh/crypto/hash.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
 
 namespace gateway::config {
@@ -156,7 +157,7 @@ class FileWalker {
       return;
     }
     for (const auto& arg : args) {
-      TokenValues none{env_.home, {}, {}, {}, {}, {}};
+      TokenValues none{env_.home, {}, {}, {}, {}, {}, {}, {}, {}};
       std::string err;
       auto expanded = expand_value(arg, none, "", true, err);
       if (!expanded) {
@@ -225,7 +226,15 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
   }
   if (!b.seen.contains("User")) o.user = env.local_user;
 
-  const TokenValues tokens{env.home, env.local_user, o.hostname, input.host, o.user, std::to_string(o.port)};
+  const TokenValues tokens{env.home,
+                           env.local_user,
+                           o.hostname,
+                           input.host,
+                           o.user,
+                           std::to_string(o.port),
+                           env.local_hostname,
+                           env.uid,
+                           connection_hash(env.local_hostname, o.hostname, std::to_string(o.port), o.user)};
   expand_list(b, b.identity_files, tokens, "IdentityFile", o.identity_files);
   expand_list(b, b.certificate_files, tokens, "CertificateFile", o.certificate_files);
   if (b.identity_files.empty()) {
@@ -248,6 +257,16 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
     std::vector<std::string> one;
     expand_list(b, {b.socks_credentials_file.front()}, tokens, "SocksCredentialsFile", one);
     if (!one.empty()) o.socks_credentials_file = one.front();
+  }
+  if (!b.control_path.empty()) {
+    // ssh_config(5): ControlPath takes ~, the TOKENS and ${VAR}; "none" switches it off.
+    std::string err;
+    auto v = expand_value(b.control_path.front().raw, tokens, "CdhilLnpru", true, err);
+    if (v) {
+      o.control_path = *v;
+    } else {
+      b.errors.push_back({b.control_path.front().file, b.control_path.front().line, "ControlPath: " + err});
+    }
   }
   if (!b.remote_command.empty()) {
     // ssh_config(5): RemoteCommand takes the TOKENS and ${VAR}.
@@ -341,6 +360,18 @@ std::optional<std::string> expand_value(std::string_view raw, const TokenValues&
       case 'p':
         out += values.port;
         break;
+      case 'l':
+        out += values.local_hostname;
+        break;
+      case 'L':
+        out += values.local_hostname.substr(0, values.local_hostname.find('.'));
+        break;
+      case 'i':
+        out += values.uid;
+        break;
+      case 'C':
+        out += values.connection_hash;
+        break;
       default:
         break;
     }
@@ -365,7 +396,7 @@ ResolveResult resolve(const ResolveInput& input, const Environment& env, const F
     const std::string& f = *input.config_file;
     if (to_lower_ascii(f) != "none" && f != "/dev/null") {
       std::string err;
-      auto path = expand_value(f, TokenValues{env.home, {}, {}, {}, {}, {}}, "", true, err);
+      auto path = expand_value(f, TokenValues{env.home, {}, {}, {}, {}, {}, {}, {}, {}}, "", true, err);
       if (!path) {
         b.errors.push_back({f, 0, err});
       } else {
@@ -385,8 +416,24 @@ ResolveResult resolve(const ResolveInput& input, const Environment& env, const F
   return result;
 }
 
+std::string connection_hash(const std::string& local_hostname, const std::string& hostname, const std::string& port,
+                            const std::string& remote_user) {
+  const std::string text = local_hostname + hostname + port + remote_user;
+  const auto digest = ssh::crypto::digest(ssh::crypto::HashAlg::sha1, ssh::as_bytes(text));
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : digest) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
 Environment current_environment() {
   Environment env;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0') env.local_hostname = host;
+  env.uid = std::to_string(::getuid());
   long size = sysconf(_SC_GETPW_R_SIZE_MAX);
   std::string buffer(size > 0 ? static_cast<std::size_t>(size) : 16384, '\0');
   passwd pw{};

@@ -34,7 +34,16 @@ struct TokenValues {
   std::string original_host;  // %n
   std::string remote_user;    // %r
   std::string port;           // %p
+  std::string local_hostname;  // %l, and %L up to its first dot
+  std::string uid;             // %i
+  std::string connection_hash;  // %C
 };
+
+// ssh's %C: the hex SHA-1 of local hostname, remote host (after HostName), port and remote user
+// (OpenSSH 9.2, Debian 12's; 9.6 appends ProxyJump), so a ControlPath with %C names the same socket
+// for sshplex and for the stock ssh that will ride it.
+std::string connection_hash(const std::string& local_hostname, const std::string& hostname, const std::string& port,
+                            const std::string& remote_user);
 
 // Expands a leading "~" / "~/" to the home directory and the tokens named in `allowed` (e.g. "dhnrpu";
 // %% is always allowed). nullopt with `error` set for an unknown token, a trailing '%' or "~user".

@@ -303,6 +303,35 @@ TEST(Resolver, TokenAndTildeExpansion) {
       << all;
 }
 
+TEST(Resolver, ControlPathTokens) {
+  // The expected %C is what OpenSSH 9.2's `ssh -G` prints for local host "vm", example.org, port
+  // 2222, user bob: the same socket name for sshplex and for the stock ssh that rides it.
+  Environment env{"/home/al", "al", "vm.example.net", "1000"};
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host h\n"
+      "  HostName example.org\n"
+      "  User bob\n"
+      "  Port 2222\n"
+      "  ControlPath ~/.ssh/cm-%C-%l-%L-%i-%r@%h:%p\n";
+  auto r = resolve(ResolveInput{"h", {}, std::nullopt}, env, fs.fs());
+  ASSERT_TRUE(r.errors.empty()) << r.errors[0].to_string();
+  EXPECT_EQ(r.options->control_path,
+            "/home/al/.ssh/cm-" + connection_hash("vm.example.net", "example.org", "2222", "bob") +
+                "-vm.example.net-vm-1000-bob@example.org:2222");
+  EXPECT_EQ(connection_hash("vm", "example.org", "2222", "bob"), "5e0fccd5989077cc5a4ea705a893470d3b78b976");
+
+  FakeFs off;
+  off.files["/home/al/.ssh/config"] = "ControlPath none\nControlPath /later\n";
+  EXPECT_EQ(ok(run(off, "h")).control_path, "");
+  FakeFs bad;
+  bad.files["/home/al/.ssh/config"] = "ControlPath /tmp/%T\n";
+  auto e = run(bad, "h");
+  ASSERT_EQ(e.errors.size(), 1u);
+  EXPECT_NE(e.errors[0].to_string().find("ControlPath: unknown or unsupported token '%T'"), std::string::npos)
+      << e.errors[0].to_string();
+}
+
 TEST(Resolver, IdentityAgentSpecialValues) {
   FakeFs fs;
   fs.files["/tmp/a"] = "IdentityAgent none\n";
