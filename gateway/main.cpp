@@ -1,5 +1,7 @@
 // sshplex: command-line entry point.
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <cstdio>
@@ -144,7 +146,11 @@ int run(const gateway::cli::CommandLine& cl) {
       return std::move(again.options);
     });
     if (stdio_target) {
-      app.set_foreground(std::make_unique<gateway::session::StdioForward>(&loop, *stdio_target, options.stdin_null));
+      // Duplicates, so that closing the channel's ends leaves the process's own descriptors alone.
+      const int in = options.stdin_null ? ::open("/dev/null", O_RDONLY | O_CLOEXEC)
+                                        : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+      const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
+      app.set_foreground(std::make_unique<gateway::session::StdioForward>(&loop, *stdio_target, in, out));
     } else if (runs_session) {
       app.set_foreground(make_remote_session(app, options, cl.command));
     }

@@ -129,11 +129,18 @@ std::unique_ptr<StreamEnd> StreamEnd::from_descriptors(uv_loop_t* loop, int inpu
   std::unique_ptr<StreamEnd> end(new StreamEnd());
   end->loop_ = loop;
   const int fds[3] = {input, output, error_output};
+  // Those not handed to the end yet are closed here on failure; the end closes the others.
+  auto close_rest = [&fds](int from) {
+    for (int k = from; k < 3; ++k) {
+      if (fds[k] >= 0) ::close(fds[k]);
+    }
+  };
   for (int i = 0; i < 3; ++i) {
     if (fds[i] < 0) continue;
     struct stat st {};
     if (::fstat(fds[i], &st) != 0) {
       error = "descriptor " + std::to_string(fds[i]) + " is not open";
+      close_rest(i + 1);
       return nullptr;
     }
     Port& port = end->ports_[i];
@@ -147,6 +154,7 @@ std::unique_ptr<StreamEnd> StreamEnd::from_descriptors(uv_loop_t* loop, int inpu
     port.stream = stream_for(loop, fds[i], i == kInput);
     if (port.stream == nullptr) {
       error = "descriptor " + std::to_string(fds[i]) + " cannot be used for reading or writing";
+      close_rest(i);
       return nullptr;
     }
     port.stream->data = end.get();

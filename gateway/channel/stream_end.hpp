@@ -19,7 +19,8 @@ class StreamEnd final : public LocalEnd {
   // A connected socket (TCP or unix); the handle is taken over (malloc'ed, freed with free()).
   explicit StreamEnd(uv_stream_t* socket);
   // Descriptors, each -1 when absent (nothing to read; output or extended data discarded). They are
-  // taken over and closed with the end. nullptr with `error` set when one cannot be used.
+  // taken over in every case: closed with the end, or at once when it cannot be made (nullptr,
+  // with `error` saying which one could not be used).
   static std::unique_ptr<StreamEnd> from_descriptors(uv_loop_t* loop, int input, int output, int error_output,
                                                      std::string& error);
   ~StreamEnd() override;

@@ -142,9 +142,6 @@ void RemoteSession::start(ConnectionSource& source, OnDone on_done) {
   std::string error;
   auto stdio = StreamEnd::from_descriptors(loop(), in, out, err, error);
   if (!stdio) {
-    for (int fd : {in, out, err}) {
-      if (fd >= 0) ::close(fd);
-    }
     log::error("cannot use the standard descriptors for the session: %s", error.c_str());
     finish(255);
     return;

@@ -10,12 +10,18 @@
 #include "ssh/connection/channel_types.hpp"
 
 namespace gateway::session {
-StdioForward::StdioForward(uv_loop_t* loop, config::ForwardEndpoint target, bool stdin_null)
-    : loop_(loop), target_(std::move(target)), stdin_null_(stdin_null) {}
+StdioForward::StdioForward(uv_loop_t* loop, config::ForwardEndpoint target, int in, int out, Events events)
+    : loop_(loop), target_(std::move(target)), in_(in), out_(out), events_(std::move(events)) {}
 
 StdioForward::~StdioForward() {
   *alive_ = false;
-  if (pump_ != nullptr) pump_->set_observer(nullptr);
+  if (pump_ != nullptr) {
+    pump_->set_observer(nullptr);
+    pump_->abort();
+  }
+  for (int fd : {in_, out_}) {
+    if (fd >= 0) ::close(fd);
+  }
 }
 
 std::optional<config::ForwardEndpoint> StdioForward::parse(const std::string& text, std::string& error) {
@@ -48,6 +54,7 @@ void StdioForward::start(ConnectionSource& source, OnDone on_done) {
     if (!util::still_alive(alive)) return;
     if (session == nullptr) {
       log::error("stdio forwarding failed: no connection to the server");
+      if (events_.refused) events_.refused();
       if (on_done_) on_done_(255);
       return;
     }
@@ -58,16 +65,12 @@ void StdioForward::start(ConnectionSource& source, OnDone on_done) {
 void StdioForward::open_on(SshSession& session) {
   ssh_session_ = &session;
   ssh_session_alive_ = session.liveness();
-  // Duplicates, so that closing the channel's ends leaves the process's own descriptors alone.
-  const int in = stdin_null_ ? ::open("/dev/null", O_RDONLY | O_CLOEXEC) : ::fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
-  const int out = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
   std::string error;
-  auto end = StreamEnd::from_descriptors(loop_, in, out, -1, error);
+  auto end = StreamEnd::from_descriptors(loop_, in_, out_, -1, error);
+  in_ = out_ = -1;
   if (!end) {
-    for (int fd : {in, out}) {
-      if (fd >= 0) ::close(fd);
-    }
     log::error("stdio forwarding failed: %s", error.c_str());
+    if (events_.refused) events_.refused();
     if (on_done_) on_done_(255);
     return;
   }
@@ -88,10 +91,15 @@ void StdioForward::open_on(SshSession& session) {
   }
 }
 
+void StdioForward::on_open_confirmed(ChannelPump& pump) {
+  if (events_.opened) events_.opened(pump.channel_id());
+}
+
 void StdioForward::on_open_failed(ChannelPump&, std::uint32_t, const std::string&) {
   // The pump has said why; this is ssh's last word on it.
   failed_ = true;
   log::error("stdio forwarding failed");
+  if (events_.refused) events_.refused();
 }
 
 void StdioForward::on_finished(ChannelPump&) {

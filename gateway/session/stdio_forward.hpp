@@ -4,6 +4,7 @@
 // ssh, scp and git a shared, self-healing jump connection.
 #include <uv.h>
 
+#include <functional>
 #include <string>
 
 #include "gateway/channel/channel_pump.hpp"
@@ -14,7 +15,13 @@ namespace gateway::session {
 
 class StdioForward final : public Foreground, private ChannelObserver {
  public:
-  StdioForward(uv_loop_t* loop, config::ForwardEndpoint target, bool stdin_null);
+  // For a control-socket passenger (mux NEW_STDIO_FWD): told when the channel is open or refused.
+  struct Events {
+    std::function<void(std::uint32_t channel)> opened;
+    std::function<void()> refused;
+  };
+  // Joins `in` and `out` (taken over) to the target.
+  StdioForward(uv_loop_t* loop, config::ForwardEndpoint target, int in, int out, Events events = {});
   ~StdioForward() override;
   StdioForward(const StdioForward&) = delete;
   StdioForward& operator=(const StdioForward&) = delete;
@@ -28,13 +35,16 @@ class StdioForward final : public Foreground, private ChannelObserver {
 
  private:
   void open_on(SshSession& session);
+  void on_open_confirmed(ChannelPump& pump) override;
   void on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) override;
   void on_finished(ChannelPump& pump) override;
   std::string target_text() const;
 
   uv_loop_t* loop_;
   config::ForwardEndpoint target_;
-  bool stdin_null_;
+  int in_;   // until handed to the channel's local end
+  int out_;
+  Events events_;
   OnDone on_done_;
   SshSession* ssh_session_ = nullptr;  // only while ssh_session_alive_ says it exists
   std::weak_ptr<bool> ssh_session_alive_;
