@@ -2,6 +2,7 @@
 
 #include <csignal>
 
+#include "gateway/app_control.hpp"
 #include "gateway/forward/local_forward.hpp"
 
 #include "gateway/pool/jump_hops.hpp"
@@ -57,6 +58,7 @@ SocksForwardSpec socks_spec(const config::ForwardSpec& spec, bool gateway_ports)
 App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::move(options)), resolver_(loop) {}
 
 App::~App() {
+  control_.reset();
   foreground_.reset();
   session_waits_.reset();
   forwards_.reset();
@@ -69,6 +71,8 @@ App::~App() {
     drain_timer_ = nullptr;
   }
 }
+
+void App::enable_control() { control_ = std::make_unique<AppControl>(*this); }
 
 std::optional<UpstreamSettings> App::upstream_settings(const config::Options& options) {
   std::string error;
@@ -264,10 +268,12 @@ void App::attach_remote_forwards() {
 }
 
 void App::became_ready() {
-  if (!ready_callback_) return;
-  auto callback = std::move(ready_callback_);
-  ready_callback_ = nullptr;
-  callback(*this);
+  auto callbacks = std::move(ready_callbacks_);
+  ready_callbacks_.clear();
+  for (auto& callback : callbacks) {
+    if (stopping_) return;
+    callback(*this);
+  }
 }
 
 void App::acquire_for_session(std::function<void(SshSession*)> then) {
@@ -281,9 +287,21 @@ void App::acquire_for_session(std::function<void(SshSession*)> then) {
 void App::start_foreground(SshSession&) {
   foreground_started_ = true;
   foreground_->start(*this, [this](int status) {
+    if (exit_hold_ && exit_hold_()) {
+      log::verbose("The session ended; waiting for the shared connections to close.");
+      held_status_ = status;
+      return;
+    }
     // From inside the foreground's own teardown: stop on a clean stack.
     stop_soon(status, "the session ended");
   });
+}
+
+void App::exit_hold_released() {
+  if (!held_status_) return;
+  const int status = *held_status_;
+  held_status_.reset();
+  stop_soon(status, "the session and its passengers ended");
 }
 
 void App::on_session_down(SshSession& session) {
@@ -323,6 +341,32 @@ bool App::add_forward(const config::ForwardSpec& spec, std::string& error) {
 }
 
 bool App::cancel_forward(const config::ForwardSpec& spec) { return forwards_ && forwards_->cancel(spec); }
+
+void App::open_forward(const config::ForwardSpec& spec, ForwardOpened done) {
+  std::string error;
+  if (forwards_ && forwards_->contains(spec)) {
+    log::debug("forward %s already open", config::to_string(spec).c_str());
+  } else if (!add_forward(spec, error)) {
+    done(error, std::nullopt);
+    return;
+  }
+  if (spec.kind != config::ForwardKind::remote) {
+    done({}, std::nullopt);
+    return;
+  }
+  const bool wants_port = !spec.listen.is_socket() && spec.listen.port == 0;
+  const std::string failed = spec.listen.is_socket()
+                                 ? "remote port forwarding failed for listen path " + spec.listen.socket_path
+                                 : "remote port forwarding failed for listen port " + std::to_string(spec.listen.port);
+  const bool known = remote_forwards_->when_answered(spec, [done, wants_port, failed](bool ok, std::uint32_t port) {
+    if (!ok) {
+      done(failed, std::nullopt);
+    } else {
+      done({}, wants_port ? std::optional<std::uint32_t>(port) : std::nullopt);
+    }
+  });
+  if (!known) done(failed, std::nullopt);
+}
 
 std::size_t App::active_connections() const {
   std::size_t n = forwards_ ? forwards_->active_connections() : 0;
@@ -407,25 +451,6 @@ void App::reload(config::Options options) {
   log::info("Configuration reloaded: %zu forwards.", forwards_->size());
 }
 
-std::vector<std::string> App::status_lines() const {
-  std::vector<std::string> lines;
-  lines.push_back(options_.user + "@" + options_.hostname + ":" + std::to_string(options_.port) + ", " +
-                  std::to_string(upstream_ ? upstream_->sessions_up() : 0) + " of " +
-                  std::to_string(upstream_ ? upstream_->sessions_wanted() : options_.pool_size) + " connections up, " +
-                  std::to_string(upstream_ ? upstream_->total_channels() : 0) + " channels");
-  if (upstream_) {
-    for (auto& line : upstream_->describe()) lines.push_back(std::move(line));
-  }
-  if (forwards_) {
-    for (auto& line : forwards_->describe()) lines.push_back(std::move(line));
-  }
-  if (remote_forwards_ && remote_forwards_->size() > 0) {
-    lines.push_back("remote forwards: " + std::to_string(remote_forwards_->active_connections()) + " connections");
-  }
-  if (foreground_started_ && foreground_) lines.push_back(foreground_->describe());
-  return lines;
-}
-
 void App::stop_soon(int exit_code, const std::string& why) {
   auto* timer = new uv_timer_t;
   uv_timer_init(loop_, timer);
@@ -444,6 +469,7 @@ void App::stop(int exit_code, const std::string& why) {
   exit_code_ = exit_code;
   log::debug("stopping: %s", why.c_str());
   if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
+  for (auto& callback : std::exchange(stop_callbacks_, {})) callback();
   if (foreground_) foreground_->abort();
   if (session_waits_) session_waits_->cancel_all();
   if (forwards_) forwards_->close();

@@ -25,6 +25,7 @@
 namespace gateway {
 
 inline constexpr int kExitFailure = 255;
+class AppControl;
 
 class App final : public UpstreamObserver, public session::ConnectionSource {
  public:
@@ -42,9 +43,18 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   // What runs in the foreground once the first connection is up and the forwards listen; the
   // program then ends with its status. None (-N): sshplex serves its forwards until stopped.
   void set_foreground(std::unique_ptr<session::Foreground> foreground) { foreground_ = std::move(foreground); }
-  // Called once, when the first connection is up and every forward is listening (remote ones
+  bool has_foreground() const { return foreground_ != nullptr; }
+  // Makes sshplex a ControlMaster (after set_foreground): the socket opens once it is ready.
+  void enable_control();
+  // Each called once, when the first connection is up and every forward is listening (remote ones
   // answered too).
-  void on_ready(std::function<void(App&)> callback) { ready_callback_ = std::move(callback); }
+  void on_ready(std::function<void(App&)> callback) { ready_callbacks_.push_back(std::move(callback)); }
+  // Each called once when sshplex stops (before the pool goes down).
+  void on_stop(std::function<void()> callback) { stop_callbacks_.push_back(std::move(callback)); }
+  // While `busy()` is true, the end of the foreground does not end sshplex: it ends when
+  // exit_hold_released() is called (a master's passengers finish first, as with ssh).
+  void set_exit_hold(std::function<bool()> busy) { exit_hold_ = std::move(busy); }
+  void exit_hold_released();
   // Stops everything at once; the loop then runs out and exit_code() tells the outcome.
   void stop(int exit_code, const std::string& why);
   // stop() on the next loop turn, for callers inside a component that stop() tears down.
@@ -56,6 +66,11 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   // Live changes (~C, a control socket): any kind of forward, added or cancelled on the running pool.
   bool add_forward(const config::ForwardSpec& spec, std::string& error);
   bool cancel_forward(const config::ForwardSpec& spec);
+  // add_forward() that answers once the forward is in place: for a remote one once the server
+  // granted it (`port`: the one it allocated, for port 0); `error` empty on success. A forward
+  // that already exists is answered as if just added.
+  using ForwardOpened = std::function<void(const std::string& error, std::optional<std::uint32_t> port)>;
+  void open_forward(const config::ForwardSpec& spec, ForwardOpened done);
 
   int exit_code() const { return exit_code_; }
   ForwardSet& forwards() { return *forwards_; }
@@ -63,6 +78,8 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   uv_loop_t* loop() const { return loop_; }
   net::Resolver& resolver() { return resolver_; }
   std::vector<std::string> status_lines() const;
+  // The same as a JSON document: destination, pool connections, forwards, foreground.
+  std::string status_json() const;
 
   void on_session_up(SshSession& session) override;
   void on_session_down(SshSession& session) override;
@@ -99,12 +116,16 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   SshSession* remote_session_ = nullptr;  // the connection holding the remote forwards
   std::unique_ptr<auth::SocksCredentials> socks_credentials_;
   std::unique_ptr<session::Foreground> foreground_;
+  std::unique_ptr<AppControl> control_;  // the control socket, when a master
   std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;
   std::uint64_t drain_deadline_ms_ = 0;
   ConfigSource config_source_;
-  std::function<void(App&)> ready_callback_;
+  std::vector<std::function<void(App&)>> ready_callbacks_;
+  std::vector<std::function<void()>> stop_callbacks_;
+  std::function<bool()> exit_hold_;
+  std::optional<int> held_status_;  // the foreground ended while exit_hold_ was busy
   int exit_code_ = 0;
   bool forwards_open_ = false;
   bool forward_failed_ = false;

@@ -9,7 +9,9 @@
 #include <string>
 
 #include "gateway/app.hpp"
+#include "gateway/app_control.hpp"
 #include "gateway/cli/command_line.hpp"
+#include "gateway/control/control_client.hpp"
 #include "gateway/config/resolver.hpp"
 #include "gateway/util/log.hpp"
 #include "gateway/demo/demo.hpp"
@@ -119,6 +121,13 @@ int run(const gateway::cli::CommandLine& cl) {
     if (!options.set_keywords.contains("ClearAllForwardings")) options.clear_all_forwardings = true;
     if (!options.set_keywords.contains("ExitOnForwardFailure")) options.exit_on_forward_failure = true;
   }
+  if (cl.control_command) return gateway::control::run_control_command(*cl.control_command, options);
+  std::string control_error;
+  const bool master = gateway::AppControl::wanted(options, control_error);
+  if (!control_error.empty()) {
+    std::fprintf(stderr, "sshplex: %s\n", control_error.c_str());
+    return gateway::kExitFailure;
+  }
   const bool runs_session = !stdio_target && options.session_type != gateway::config::SessionType::none;
   if (options.fork_after_authentication && !stdio_target && options.session_type == gateway::config::SessionType::command &&
       cl.command.empty() && options.remote_command.empty()) {
@@ -154,6 +163,8 @@ int run(const gateway::cli::CommandLine& cl) {
     } else if (runs_session) {
       app.set_foreground(make_remote_session(app, options, cl.command));
     }
+    // Before -f's handler: the parent returns only once the control socket is there to use.
+    if (master) app.enable_control();
     if (options.fork_after_authentication) {
       const bool keep_stderr = options.log_level >= gateway::config::LogLevel::debug1 &&
                                options.log_target == gateway::config::Options::LogTarget::standard_error;

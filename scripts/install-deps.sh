@@ -12,6 +12,7 @@ build-essential g++ cmake ninja-build pkg-config
 libssl-dev libuv1-dev libc-ares-dev libgtest-dev libgmock-dev
 openssh-server openssh-client dropbear-bin socat curl
 tmux xvfb x11-utils xauth
+rsync git nlohmann-json3-dev
 clang libclang-rt-14-dev
 procps iproute2 ca-certificates python3 passwd
 "

@@ -1,5 +1,7 @@
 #include "gateway/cli/command_line.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <tuple>
 
 #include "gateway/config/config_lexer.hpp"
@@ -7,8 +9,8 @@
 namespace gateway::cli {
 namespace {
 
-constexpr std::string_view kFlags = "vqyNVhtTnfAaXxYsg";
-constexpr std::string_view kWithArgument = "FEopliLRDJWe";
+constexpr std::string_view kFlags = "vqyNVhtTnfAaXxYsgM";
+constexpr std::string_view kWithArgument = "FEopliLRDJWeSO";
 
 const char* keyword_for(char option) {
   switch (option) {
@@ -26,6 +28,8 @@ const char* keyword_for(char option) {
       return "DynamicForward";
     case 'J':
       return "ProxyJump";
+    case 'S':
+      return "ControlPath";
     default:
       return nullptr;
   }
@@ -248,6 +252,11 @@ class Parser {
       case 'g':
         option("GatewayPorts", "yes", "-g");
         break;
+      case 'M':
+        // As ssh: -M makes a master, -MM one that asks before each use.
+        ++master_count_;
+        option("ControlMaster", master_count_ > 1 ? "ask" : "yes", "-M");
+        break;
       case 'V':
         cl_.version = true;
         break;
@@ -289,6 +298,17 @@ class Parser {
       cl_.stdio_forward = value;
       return true;
     }
+    if (opt == 'O') {
+      static constexpr std::string_view kCommands[] = {"check", "forward", "cancel", "exit",
+                                                      "stop",  "status",  "status=json"};
+      if (std::find(std::begin(kCommands), std::end(kCommands), value) == std::end(kCommands)) {
+        error = "Invalid multiplex command '" + value +
+                "' (check, forward, cancel, exit, stop, status or status=json)";
+        return false;
+      }
+      cl_.control_command = value;
+      return true;
+    }
     if (opt == 'e') {
       cl_.overrides.push_back({"EscapeChar", {value}, "-e " + value});
       return true;
@@ -322,6 +342,7 @@ class Parser {
   char level_flag_ = 0;
   char tty_flag_ = 0;
   int tty_count_ = 0;
+  int master_count_ = 0;
   std::vector<std::tuple<std::string, std::string, std::string>> flag_options_;
 };
 
@@ -340,9 +361,9 @@ ParseResult parse(int argc, const char* const* argv) {
 std::string usage(std::string_view program) {
   const std::string p(program);
   return "usage: " + p +
-         " [-AafgNnsTtVvXxYyq] [-E logfile] [-e escape_char] [-F configfile] [-o Option=value]...\n"
+         " [-AafgMNnsTtVvXxYyq] [-E logfile] [-e escape_char] [-F configfile] [-o Option=value]...\n"
          "       [-p port] [-l user] [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump]\n"
-         "       [-W host:port] [-h] [--demo]\n"
+         "       [-S ctl_path] [-O ctl_cmd] [-W host:port] [-h] [--demo]\n"
          "       [user@]host | ssh://[user@]host[:port] [command [argument ...]]\n"
          "\n"
          "  -v            more verbose (repeat for more)    -q  quiet\n"
@@ -363,6 +384,9 @@ std::string usage(std::string_view program) {
          "  -R [bind:]port:host:hostport   remote forward (or [bind:]port for reverse SOCKS)\n"
          "  -D [bind:]port                 SOCKS proxy\n"
          "  -J [user@]host[:port]          connect through a jump host\n"
+         "  -M            be a control master (-MM: ask before each use through SSH_ASKPASS)\n"
+         "  -S path       control socket (ControlPath; \"none\": no multiplexing)\n"
+         "  -O cmd        ask the master at -S: check, forward, cancel, exit, stop, status[=json]\n"
          "  -h            this help                         --demo  run the built-in demonstration\n";
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // sshplex's command line, ssh(1)-compatible where the flags overlap:
 //   sshplex [-v...] [-q] [-y] [-E logfile] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user]
-//           [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump] [-V] [-h] [--demo]
+//           [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump] [-M] [-S ctl_path]
+//           [-O ctl_cmd] [-V] [-h] [--demo]
 //           [user@]host | ssh://[user@]host[:port]
 // getopt-style: flags combine (-vvN), arguments attach or follow (-p22 / -p 22), "--" ends options.
 // Flags that correspond to ssh_config keywords become overrides that the resolver applies first.
@@ -31,6 +32,7 @@ struct CommandLine {
   std::vector<config::Override> overrides;
   std::vector<std::string> command;  // words after the destination
   std::optional<std::string> stdio_forward;  // -W host:port (or a socket path)
+  std::optional<std::string> control_command;  // -O check|forward|cancel|exit|stop|status[=json]
 };
 
 struct ParseResult {

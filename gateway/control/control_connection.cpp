@@ -104,8 +104,8 @@ ControlConnection::ControlConnection(ControlHost& host, int fd, Settings setting
   uv_poll_init(host_.loop(), poll_, fd_);
   poll_->data = this;
   // The master speaks first, as OpenSSH's does; its "info" extension is understood by 10.3+ clients
-  // and ignored by older ones.
-  send(mux::encode(mux::Hello{mux::kVersion, {{"info", "0"}}}));
+  // and ignored by older ones; "status@sshplex.org" tells sshplex -O status it talks to sshplex.
+  send(mux::encode(mux::Hello{mux::kVersion, {{"info", "0"}, {"status@sshplex.org", "0"}}}));
   update_poll();
 }
 

@@ -31,6 +31,9 @@ class ControlHost {
   virtual bool close_forward(const config::ForwardSpec& spec, std::string& error) = 0;
   // -O exit: stop everything now.
   virtual void terminate() = 0;
+  // -O stop took effect: the socket is gone (a master with nothing else to do ends with its last
+  // passenger, as ssh's does).
+  virtual void stopped_listening() = 0;
   // How many passengers (sessions, stdio forwards) the control socket carries now: ControlPersist
   // counts from the last one's end.
   virtual void passengers_changed(std::size_t passengers) = 0;

@@ -36,7 +36,25 @@ std::string random_suffix() {
   return out;
 }
 
+// "<path>.<16 random characters>"
+constexpr std::size_t kTemporarySuffix = 17;
+
 }  // namespace
+
+bool check_control_path(const std::string& path, std::string& error) {
+  constexpr std::size_t kMax = sizeof(sockaddr_un::sun_path) - 1 - kTemporarySuffix;
+  if (path.empty()) {
+    error = "ControlPath is empty";
+    return false;
+  }
+  if (path.size() > kMax) {
+    error = "ControlPath too long: " + std::to_string(path.size()) + " bytes, at most " + std::to_string(kMax) +
+            " (a unix socket path holds " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + ", less " +
+            std::to_string(kTemporarySuffix) + " for the temporary name it is created under): " + path;
+    return false;
+  }
+  return true;
+}
 
 bool socket_is_live(const std::string& path) {
   sockaddr_un addr{};
@@ -55,12 +73,8 @@ ControlListener::~ControlListener() { stop(); }
 
 bool ControlListener::listen(const std::string& path, std::string& error) {
   sockaddr_un addr{};
-  // The temporary name must fit too: checked with the whole suffix.
   const std::string temporary = path + "." + random_suffix();
-  if (!make_address(path, addr, error) || !make_address(temporary, addr, error)) {
-    if (error.find(temporary) != std::string::npos) error = "ControlPath too long for its temporary name: " + path;
-    return false;
-  }
+  if (!check_control_path(path, error) || !make_address(temporary, addr, error)) return false;
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     error = std::string("control socket: ") + std::strerror(errno);

@@ -40,6 +40,9 @@ class ControlListener {
   uv_poll_t* poll_ = nullptr;
 };
 
+// Whether `path` can be a control socket: it and its temporary name must fit a socket address
+// (false with `error` naming the limit).
+bool check_control_path(const std::string& path, std::string& error);
 // Whether a live master answers at `path` (a connect succeeds).
 bool socket_is_live(const std::string& path);
 

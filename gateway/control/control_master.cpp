@@ -30,8 +30,10 @@ ControlMaster::~ControlMaster() {
 bool ControlMaster::listen(const std::string& path, std::string& error) { return listener_.listen(path, error); }
 
 void ControlMaster::stop_listening() {
-  if (listener_.listening()) log::info("Control socket %s: no longer listening (stop request)", path().c_str());
+  if (!listener_.listening()) return;
+  log::info("Control socket %s: no longer listening (stop request)", path().c_str());
   listener_.stop();
+  host_.stopped_listening();
 }
 
 void ControlMaster::close() {

@@ -95,6 +95,12 @@ std::vector<std::string> ForwardSet::describe() const {
   return lines;
 }
 
+std::vector<ForwardSet::Status> ForwardSet::status() const {
+  std::vector<Status> out;
+  for (const auto& e : live_) out.push_back({e.spec, e.forward->describe(), e.forward->active_connections()});
+  return out;
+}
+
 void ForwardSet::for_each(const std::function<void(const config::ForwardSpec&, Forward&)>& visit) {
   for (auto& e : live_) visit(e.spec, *e.forward);
 }

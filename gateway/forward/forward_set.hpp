@@ -39,6 +39,12 @@ class ForwardSet {
   std::size_t size() const { return live_.size(); }
   // One line per live forward: what it is and how many connections it carries.
   std::vector<std::string> describe() const;
+  struct Status {
+    config::ForwardSpec spec;
+    std::string description;  // Forward::describe()
+    std::size_t connections = 0;
+  };
+  std::vector<Status> status() const;
   // Each live forward with its spec (e.g. to update what a kind of forward depends on).
   void for_each(const std::function<void(const config::ForwardSpec&, Forward&)>& visit);
 

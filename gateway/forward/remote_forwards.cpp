@@ -52,6 +52,8 @@ struct RemoteForwards::Entry {
   bool retired = false;         // removed by remove()
   std::uint64_t retry_started_ms = 0;
   uv_timer_t* retry_timer = nullptr;
+  bool asking = false;  // a request is out (or being retried) and has no final answer yet
+  std::vector<RemoteForwards::Answered> answered;
 
   std::uint32_t asked_port() const { return spec.listen.port != 0 ? spec.listen.port : allocated; }
   std::string target() const {
@@ -160,6 +162,7 @@ void RemoteForwards::attach(SshSession& session, std::function<void(bool all_ok)
 
 void RemoteForwards::request(Entry& f) {
   f.ready = false;
+  f.asking = true;
   if (session_ == nullptr || closed_) {
     settle(f, false);
     return;
@@ -272,7 +275,31 @@ void RemoteForwards::stop_retry(Entry& f) {
   if (f.retry_timer != nullptr) uv_timer_stop(f.retry_timer);
 }
 
+void RemoteForwards::answer(Entry& f, bool ok) {
+  auto callbacks = std::move(f.answered);
+  f.answered.clear();
+  const std::uint32_t port = f.spec.listen.is_socket() ? 0 : f.asked_port();
+  for (auto& callback : callbacks) callback(ok, port);
+}
+
+bool RemoteForwards::when_answered(const config::ForwardSpec& spec, Answered answered) {
+  const std::string key = config::to_string(spec);
+  for (auto& f : forwards_) {
+    if (config::to_string(f->spec) != key) continue;
+    const bool waiting = f->asking || session_ == nullptr;
+    if (waiting && !closed_) {
+      f->answered.push_back(std::move(answered));
+    } else {
+      answered(f->ready, f->spec.listen.is_socket() ? 0 : f->asked_port());
+    }
+    return true;
+  }
+  return false;
+}
+
 void RemoteForwards::settle(Entry& f, bool ok) {
+  f.asking = false;
+  answer(f, ok);
   if (f.settled) return;
   f.settled = true;
   if (!ok) all_ok_ = false;
@@ -293,6 +320,7 @@ void RemoteForwards::detach(SshSession& session) {
   for (auto& f : forwards_) {
     f->ready = false;
     f->settled = true;
+    f->asking = false;
     stop_retry(*f);
   }
   // Connects not yet answered belong to channels of that connection.
@@ -432,6 +460,7 @@ bool RemoteForwards::remove(const config::ForwardSpec& spec) {
   if (it == forwards_.end()) return false;
   // Kept (inert) because replies and timers may still point at it; connections carry on.
   Entry& f = **it;
+  answer(f, false);
   f.retired = true;
   stop_retry(f);
   close_timer(f.retry_timer);
@@ -445,7 +474,10 @@ bool RemoteForwards::remove(const config::ForwardSpec& spec) {
 void RemoteForwards::close() {
   if (closed_) return;
   closed_ = true;
-  for (auto& f : forwards_) cancel_on_server(*f);
+  for (auto& f : forwards_) {
+    answer(*f, false);
+    cancel_on_server(*f);
+  }
   for (PendingConnect* pc : std::unordered_set<PendingConnect*>(pending_)) {
     pc->attempt->cancel();
     pc->session->reject_channel(pc->id, kConnectFailed, "forward closing");

@@ -53,6 +53,12 @@ class RemoteForwards {
   // false when it already exists / does not exist.
   bool add(const config::ForwardSpec& spec);
   bool remove(const config::ForwardSpec& spec);
+  // `answered(ok, port)` once the server has given a forward its final answer (at once when it
+  // already has; after the next attach when no connection holds the forwards): `port` is where the
+  // server listens, the allocated one for port 0 (0 for a socket path). A control socket's
+  // -O forward replies only then. false when there is no such forward.
+  using Answered = std::function<void(bool ok, std::uint32_t port)>;
+  bool when_answered(const config::ForwardSpec& spec, Answered answered);
   // Stops: cancels the forwards on the server (best effort), pending connects and every splice.
   void close();
   // Forwarded connections being set up or carrying data.
@@ -73,6 +79,8 @@ class RemoteForwards {
   void on_reply(Entry& f, std::uint64_t generation, const ssh::event::GlobalRequestResult& result);
   void on_refused(Entry& f);
   void settle(Entry& f, bool ok);
+  // Runs and forgets the forward's `answered` callbacks.
+  void answer(Entry& f, bool ok);
   // A forwarded-tcpip or forwarded-streamlocal open, its data decoded.
   struct Incoming {
     bool streamlocal = false;

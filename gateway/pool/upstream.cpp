@@ -472,21 +472,45 @@ std::size_t Upstream::total_channels() const {
   return n;
 }
 
-std::vector<std::string> Upstream::describe() const {
-  std::vector<std::string> lines;
+std::vector<Upstream::ConnectionStatus> Upstream::connections() const {
+  std::vector<ConnectionStatus> out;
   const std::uint64_t now = uv_now(loop_);
   for (const auto& slot : slots_) {
     if (!slot->wanted && slot->state == SlotState::idle) continue;  // an extra connection not in use
-    std::string line = "connection " + std::to_string(slot->index + 1) + ": ";
+    ConnectionStatus c;
+    c.number = slot->index + 1;
     switch (slot->state) {
       case SlotState::up:
-        line += "up " + std::to_string((now - slot->up_since_ms) / 1000) + " s, " +
-                std::to_string(slot->session->channel_count()) + " channels";
+        c.state = "up";
+        c.up_seconds = (now - slot->up_since_ms) / 1000;
+        c.channels = slot->session->channel_count();
+        c.sessions = slot->session->session_count();
         break;
-      case SlotState::connecting: line += "connecting"; break;
-      case SlotState::waiting_to_connect: line += "waiting to reconnect (" + slot->last_error + ")"; break;
-      case SlotState::idle: line += "idle"; break;
-      case SlotState::closed: line += "closed (" + slot->last_error + ")"; break;
+      case SlotState::connecting: c.state = "connecting"; break;
+      case SlotState::waiting_to_connect:
+        c.state = "waiting to reconnect";
+        c.last_error = slot->last_error;
+        break;
+      case SlotState::idle: c.state = "idle"; break;
+      case SlotState::closed:
+        c.state = "closed";
+        c.last_error = slot->last_error;
+        break;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::string> Upstream::describe() const {
+  std::vector<std::string> lines;
+  for (const auto& c : connections()) {
+    std::string line = "connection " + std::to_string(c.number) + ": " + c.state;
+    if (c.state == "up") {
+      line += " " + std::to_string(c.up_seconds) + " s, " + std::to_string(c.channels) + " channels";
+      if (c.sessions > 0) line += " (" + std::to_string(c.sessions) + " sessions)";
+    } else if (!c.last_error.empty()) {
+      line += " (" + c.last_error + ")";
     }
     lines.push_back(std::move(line));
   }

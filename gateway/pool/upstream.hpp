@@ -98,6 +98,16 @@ class Upstream final : public SessionDelegate {
   // PoolSize plus the extra connections the pool currently wants.
   std::size_t sessions_wanted() const;
   std::size_t total_channels() const;
+  // One connection of the pool as the status view shows it.
+  struct ConnectionStatus {
+    std::size_t number = 0;  // 1-based, stable for the slot
+    std::string state;       // "up", "connecting", "waiting to reconnect", "idle", "closed"
+    std::uint64_t up_seconds = 0;
+    std::size_t channels = 0;
+    std::size_t sessions = 0;
+    std::string last_error;  // why it is waiting or closed
+  };
+  std::vector<ConnectionStatus> connections() const;
   // One line per connection for the status view.
   std::vector<std::string> describe() const;
 

@@ -120,6 +120,18 @@ TEST(CommandLine, SessionFlagsAreTheirOptions) {
   EXPECT_EQ(cmd.command, (std::vector<std::string>{"ls", "-l", "/tmp"}));
 }
 
+TEST(CommandLine, ControlMasterFlags) {
+  EXPECT_EQ(pairs(ok({"-M", "h"})), (Pairs{{"ControlMaster", "yes"}}));
+  EXPECT_EQ(pairs(ok({"-MM", "h"})), (Pairs{{"ControlMaster", "ask"}}));
+  EXPECT_EQ(pairs(ok({"-S", "/tmp/c-%C", "h"})), (Pairs{{"ControlPath", "/tmp/c-%C"}}));
+  auto check = ok({"-S", "s", "-O", "check", "h"});
+  EXPECT_EQ(check.control_command, "check");
+  EXPECT_EQ(ok({"-Ostatus=json", "h"}).control_command, "status=json");
+  EXPECT_FALSE(ok({"h"}).control_command.has_value());
+  EXPECT_NE(err({"-O", "bogus", "h"}).find("Invalid multiplex command 'bogus'"), std::string::npos);
+  EXPECT_NE(err({"-S"}).find("requires an argument"), std::string::npos);
+}
+
 TEST(CommandLine, QuietMapsToLogLevelQuiet) {
   auto c = ok({"-q", "h"});
   EXPECT_TRUE(c.quiet);

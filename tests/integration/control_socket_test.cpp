@@ -1,0 +1,286 @@
+// The control socket with stock OpenSSH clients: -O check / stop / exit, remote commands and their
+// exit codes, stdin/stdout/stderr kept apart and intact, -W, forwards opened and cancelled on the
+// live master, and the socket's security (0600, other users refused, stale sockets replaced, live
+// ones never taken over). sshplex's own -O client is checked against its master here too.
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "control_fixture.hpp"
+#include "ssh/crypto/hash.hpp"
+#include "support/net.hpp"
+#include "support/test_user.hpp"
+
+namespace {
+
+using namespace controltest;
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::string out(n, '\0');
+  for (std::size_t i = 0; i < n; i += 8) {
+    const std::uint64_t v = rng();
+    for (std::size_t k = 0; k < 8 && i + k < n; ++k) out[i + k] = static_cast<char>(v >> (8 * k));
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  const auto d = ssh::crypto::digest(ssh::crypto::HashAlg::sha256, ssh::as_bytes(data));
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (std::uint8_t b : d) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 15];
+  }
+  return out;
+}
+
+bool is_sshplex() { return client_binary().find("sshplex") != std::string::npos; }
+
+::testing::AssertionResult round_trip(const Endpoint& ep, std::size_t bytes, std::uint64_t seed) {
+  const TransferResult t = echo_transfer(ep, bytes, seed, 20s);
+  if (t.ok) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << ep.describe() << ": " << t.error;
+}
+
+using ControlSocketTest = ControlTest;
+
+TEST_F(ControlSocketTest, CheckAndRemoteExitCodes) {
+  start_master();
+  const Outcome check = passenger({}, "", {"-O", "check"});
+  EXPECT_EQ(check.code(), 0) << check.err;
+  EXPECT_NE(check.err.find("Master running (pid=" + std::to_string(master_->pid()) + ")"), std::string::npos)
+      << check.err;
+  for (int code : {0, 1, 42}) {
+    const Outcome r = passenger({"exit " + std::to_string(code)});
+    EXPECT_EQ(r.code(), code) << r.err;
+  }
+  const Outcome killed = passenger({"kill -TERM $$"});
+  EXPECT_EQ(killed.code(), 255) << killed.err;
+  // The master's pool logged in (PoolSize connections; ssh's one); the passengers did not.
+  EXPECT_LE(logins(), is_sshplex() ? 2u : 1u) << sshd_->log();
+}
+
+TEST_F(ControlSocketTest, StdinStdoutStderrStayApartAndIntact) {
+  start_master();
+  const std::string input = random_bytes(3 * 1024 * 1024 + 17, 7);
+  const Outcome r = passenger({"cat; echo to-stderr >&2; exit 3"}, input);
+  EXPECT_EQ(r.code(), 3) << r.err;
+  EXPECT_EQ(r.out.size(), input.size());
+  EXPECT_EQ(sha256_hex(r.out), sha256_hex(input));
+  EXPECT_EQ(r.err, "to-stderr\n");
+  // The command's words reach the server's shell joined by spaces, as ssh sends them.
+  const Outcome words = passenger({"printf", "'%s|'", "a b", "c"});
+  EXPECT_EQ(words.out, "a|b|c|") << words.err;
+}
+
+TEST_F(ControlSocketTest, StdioForwardCarriesBytesBothWays) {
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  start_master();
+  const std::string input = random_bytes(512 * 1024, 11);
+  const Outcome r = passenger({}, input, {"-W", "127.0.0.1:" + std::to_string(echo.port())});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(sha256_hex(r.out), sha256_hex(input));
+  // A target nobody listens on: the open is refused and the passenger says so.
+  const Outcome refused = passenger({}, "", {"-W", "127.0.0.1:" + std::to_string(free_tcp_port())});
+  EXPECT_NE(refused.code(), 0);
+}
+
+TEST_F(ControlSocketTest, ForwardsOpenedAndCancelledOnTheLiveMaster) {
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  start_master();
+  const int local = free_tcp_port();
+  const std::string lspec = std::to_string(local) + ":127.0.0.1:" + std::to_string(echo.port());
+  Outcome r = passenger({}, "", {"-O", "forward", "-L", lspec});
+  ASSERT_EQ(r.code(), 0) << r.err;
+  EXPECT_TRUE(round_trip(Endpoint::tcp(local), 64 * 1024, 1));
+
+  // -R with port 0: the allocated port is printed, and the server's side reaches our echo server.
+  r = passenger({}, "", {"-O", "forward", "-R", "0:127.0.0.1:" + std::to_string(echo.port())});
+  ASSERT_EQ(r.code(), 0) << r.err;
+  const int allocated = std::atoi(r.out.c_str());
+  ASSERT_GT(allocated, 0) << r.out;
+  ASSERT_TRUE(wait_for_port(allocated, 10s));
+  EXPECT_TRUE(round_trip(Endpoint::tcp(allocated), 64 * 1024, 2));
+
+  const int socks = free_tcp_port();
+  r = passenger({}, "", {"-O", "forward", "-D", "127.0.0.1:" + std::to_string(socks)});
+  ASSERT_EQ(r.code(), 0) << r.err;
+  EXPECT_TRUE(wait_for_port(socks, 5s));
+
+  // Cancelled: the listeners go away.
+  r = passenger({}, "", {"-O", "cancel", "-L", lspec});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_TRUE(wait_until([&] { return connect_endpoint(Endpoint::tcp(local)) < 0; }, 5s));
+  r = passenger({}, "", {"-O", "cancel", "-D", "127.0.0.1:" + std::to_string(socks)});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  r = passenger({}, "", {"-O", "cancel", "-R", std::to_string(allocated) + ":127.0.0.1:" + std::to_string(echo.port())});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  if (is_sshplex()) {
+    // A forward that is not there.
+    r = passenger({}, "", {"-O", "cancel", "-L", lspec});
+    EXPECT_NE(r.err.find("port not forwarded"), std::string::npos) << r.err;
+  }
+}
+
+TEST_F(ControlSocketTest, StopKeepsPassengersAndExitEndsTheMaster) {
+  start_master();
+  // A passenger that outlives -O stop.
+  Process long_one;
+  ASSERT_TRUE(long_one.start(passenger_argv({}, {"sleep 2; echo still-here"}), client_env(), tmp_.file("long.out"),
+                             tmp_.file("long.err")));
+  ASSERT_TRUE(wait_until([&] { return count_occurrences(sshd_->log(), "session opened") > 0 ||
+                                      count_occurrences(sshd_->log(), "Starting session") > 0; }, 10s));
+  Outcome r = passenger({}, "", {"-O", "stop"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_NE(r.err.find("Stop listening request sent."), std::string::npos) << r.err;
+  EXPECT_TRUE(wait_until([&] { return !std::filesystem::exists(sock_); }, 5s)) << "socket still there after stop";
+  const ProcessResult done = long_one.wait(20s);
+  EXPECT_EQ(done.exit_code, 0);
+  EXPECT_EQ(long_one.stdout_text(), "still-here\n");
+  // A master with no command and no forwards has nothing left to do once its last passenger is
+  // gone: it exits, as ssh's does.
+  const ProcessResult after_stop = master_->wait_exit(10s);
+  EXPECT_TRUE(after_stop.exited) << "the master stayed after -O stop and its last passenger";
+
+  // A new master, then -O exit: it exits, the socket goes.
+  master_.reset();
+  start_master();
+  r = passenger({}, "", {"-O", "exit"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_NE(r.err.find("Exit request sent."), std::string::npos) << r.err;
+  const ProcessResult ended = master_->wait_exit(10s);
+  EXPECT_TRUE(ended.exited);
+  // A requested stop (ssh's master has no session status to give and says 255).
+  EXPECT_EQ(ended.exit_code, is_sshplex() ? 0 : 255);
+  EXPECT_FALSE(std::filesystem::exists(sock_));
+  // Nothing listens now: -O check fails as ssh reports it.
+  r = passenger({}, "", {"-O", "check"});
+  EXPECT_EQ(r.code(), 255);
+  EXPECT_NE(r.err.find("Control socket connect(" + sock_ + ")"), std::string::npos) << r.err;
+}
+
+TEST_F(ControlSocketTest, SocketIsPrivateAndOtherUsersAreRefused) {
+  start_master();
+  struct stat st {};
+  ASSERT_EQ(::lstat(sock_.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISSOCK(st.st_mode));
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  TestUser user;
+  std::string why;
+  if (!ensure_test_user(&user, &why)) GTEST_SKIP() << why;
+  // Let the other user reach the socket's directory and the socket itself, so only the master's
+  // uid check stands in the way.
+  ::chmod(tmp_.str().c_str(), 0755);
+  ::chmod(sock_.c_str(), 0666);
+  const std::string runuser = find_program("setpriv");
+  if (runuser.empty()) GTEST_SKIP() << "setpriv needed (util-linux)";
+  std::vector<std::string> argv = {runuser, "--reuid=" + std::to_string(user.uid), "--regid=" + std::to_string(user.gid),
+                                   "--clear-groups", "--"};
+  const auto check = passenger_argv({"-O", "check"}, {});
+  argv.insert(argv.end(), check.begin(), check.end());
+  const Outcome r = run(argv);
+  EXPECT_NE(r.code(), 0) << r.err;
+  EXPECT_EQ(r.err.find("Master running"), std::string::npos) << r.err;
+  // The master carries on for its own user.
+  EXPECT_EQ(passenger({}, "", {"-O", "check"}).code(), 0);
+  if (is_sshplex()) {
+    EXPECT_TRUE(wait_until([&] { return master_->stderr_text().find("uid") != std::string::npos; }, 5s))
+        << master_->stderr_text();
+  }
+}
+
+TEST_F(ControlSocketTest, StaleSocketIsReplacedLiveOneIsNeverTaken) {
+  // ssh's master gives up on a stale socket ("already exists, disabling multiplexing").
+  if (!is_sshplex()) GTEST_SKIP() << "sshplex replaces a stale socket; ssh does not";
+  // A socket file nobody listens on: left by a master that died.
+  {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);
+  }
+  ASSERT_TRUE(std::filesystem::exists(sock_));
+  start_master();
+  EXPECT_EQ(passenger({}, "", {"-O", "check"}).code(), 0);
+
+  // A second master on the same path runs without a socket and leaves the first one's alone.
+  ClientOptions o = client_options_for(sshd_->port(), tmp_.file("known_hosts"), key());
+  o.extra_args = {"-M", "-S", sock_};
+  ClientRun second(std::move(o));
+  ASSERT_TRUE(second.start());
+  EXPECT_TRUE(wait_until([&] { return second.stderr_text().find("already exists") != std::string::npos; }, 20s))
+      << second.stderr_text();
+  EXPECT_TRUE(second.running());
+  const Outcome check = passenger({}, "", {"-O", "check"});
+  EXPECT_NE(check.err.find("pid=" + std::to_string(master_->pid())), std::string::npos) << check.err;
+  second.stop();
+  // The second master's end does not remove the first one's socket.
+  EXPECT_TRUE(std::filesystem::exists(sock_));
+  EXPECT_EQ(passenger({}, "", {"-O", "check"}).code(), 0);
+}
+
+TEST_F(ControlSocketTest, SshplexClientSpeaksToItsMaster) {
+  if (!is_sshplex()) GTEST_SKIP() << "sshplex's own -O client";
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  start_master();
+  Outcome r = sshplex_control("check");
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_NE(r.err.find("Master running (pid=" + std::to_string(master_->pid()) + ")"), std::string::npos) << r.err;
+
+  r = sshplex_control("forward", {"-R", "0:127.0.0.1:" + std::to_string(echo.port())});
+  ASSERT_EQ(r.code(), 0) << r.err;
+  const int allocated = std::atoi(r.out.c_str());
+  ASSERT_GT(allocated, 0) << r.out;
+  EXPECT_TRUE(round_trip(Endpoint::tcp(allocated), 16 * 1024, 3));
+
+  r = sshplex_control("status");
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out.rfind("root@127.0.0.1:" + std::to_string(sshd_->port()) + ", ", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("connection 1: up"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("control socket " + sock_), std::string::npos) << r.out;
+  r = sshplex_control("status=json");
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_NE(r.out.find("\"passengers\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"kind\": \"remote\""), std::string::npos) << r.out;
+
+  r = sshplex_control("cancel", {"-L", "1234:127.0.0.1:1"});
+  EXPECT_NE(r.err.find("port not forwarded"), std::string::npos) << r.err;
+  r = sshplex_control("exit");
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_TRUE(master_->wait_exit(10s).exited);
+  r = sshplex_control("check");
+  EXPECT_EQ(r.code(), 255);
+  EXPECT_NE(r.err.find("Control socket connect(" + sock_ + "): No such file or directory"), std::string::npos) << r.err;
+}
+
+TEST_F(ControlSocketTest, DescriptorsReturnAfterManyPassengers) {
+  if (!is_sshplex()) GTEST_SKIP() << "counts sshplex's descriptors";
+  start_master();
+  ASSERT_EQ(passenger({"true"}).code(), 0);
+  const std::size_t before = open_descriptors(master_->pid());
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(passenger({"echo hi"}).out, "hi\n");
+    EXPECT_EQ(passenger({}, "", {"-O", "check"}).code(), 0);
+  }
+  // A passenger killed mid-session: its descriptors and channel go too.
+  Process killed;
+  ASSERT_TRUE(killed.start(passenger_argv({}, {"sleep 30"}), client_env(), tmp_.file("k.out"), tmp_.file("k.err")));
+  std::this_thread::sleep_for(500ms);
+  killed.stop(100ms);
+  EXPECT_TRUE(wait_until([&] { return open_descriptors(master_->pid()) == before; }, 10s))
+      << before << " before, " << open_descriptors(master_->pid()) << " after";
+}
+
+}  // namespace
