@@ -134,6 +134,18 @@ int run(const gateway::cli::CommandLine& cl) {
     std::fprintf(stderr, "sshplex: Cannot fork into background without a command to execute.\n");
     return gateway::kExitFailure;
   }
+  // ssh's ControlPersist: a master with nothing of its own to run stays up in the background, and
+  // the command line returns once its socket is there.
+  const bool persist_in_background = master && !runs_session && !stdio_target &&
+                                     options.control_persist != "no" && options.control_persist != "false";
+  if (master && runs_session && options.control_persist != "no" && options.control_persist != "false") {
+    gateway::log::verbose("ControlPersist applies to a master without a command (-N): this one ends with its "
+                          "command and its passengers.");
+  }
+  if (persist_in_background && !options.fork_after_authentication) {
+    options.fork_after_authentication = true;
+    options.stdin_null = true;
+  }
   if (options.fork_after_authentication) {
     // The parent waits here for the child's word and leaves with the status it gets.
     if (auto parent_status = gateway::session::fork_into_background()) return *parent_status;

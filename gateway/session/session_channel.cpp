@@ -83,11 +83,11 @@ void SessionChannel::on_open_confirmed(ChannelPump& pump) {
 }
 
 void SessionChannel::on_open_failed(ChannelPump& pump, std::uint32_t reason, const std::string& description) {
-  // sshd refuses a session beyond its MaxSessions like any other: with others open on the
-  // connection, that is what it was. Another connection (the pool grows) takes it.
+  // sshd refuses a session beyond its MaxSessions like any other open it cannot serve (OpenSSH 9.2
+  // says "open failed", reason 2; others say "administratively prohibited"): with sessions open on
+  // the connection, that is what it was. Another connection (the pool grows) takes it.
   SshSession* session = connection();
-  if (reason == ssh::connection::msg::kOpenAdministrativelyProhibited && session != nullptr &&
-      session->session_count() > 0 && attempts_ < kMaxAttempts && source_ != nullptr) {
+  if (session != nullptr && session->session_count() > 0 && attempts_ < kMaxAttempts && source_ != nullptr) {
     session->note_session_refused();
     if (auto end = pump.detach_end()) {
       log::verbose("The connection takes no more sessions; trying another.");

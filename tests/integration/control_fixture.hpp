@@ -79,6 +79,7 @@ class ControlTest : public ::testing::Test {
   virtual SshdOptions sshd_options() {
     SshdOptions o;
     o.log_level = "VERBOSE";
+    o.extra_lines = {"Subsystem sftp internal-sftp"};  // scp and sftp
     return o;
   }
 
