@@ -206,6 +206,11 @@ void ControlConnection::process() {
       close();
       return;
     }
+    if (proxy_) {
+      proxy_->from_client(frame.body);
+      if (!util::still_alive(alive)) return;
+      continue;
+    }
     std::string error;
     auto message = mux::parse_client(frame.body, error);
     if (!message) {
@@ -326,6 +331,9 @@ void ControlConnection::handle(const mux::ClientMessage& message) {
               send(mux::encode(mux::Ok{m.rid}));
               host_.terminate();
               return;
+            case mux::type::kProxy:
+              handle_proxy(m.rid);
+              return;
             case mux::type::kStopListening:
               if (!allowed("Disable further multiplexing on shared connection to " + host_name + "? ")) {
                 send(mux::encode(mux::Refused{mux::type::kPermissionDenied, m.rid, "Permission denied"}));
@@ -383,6 +391,38 @@ void ControlConnection::handle_forward(const mux::Forward& request) {
   });
 }
 
+void ControlConnection::handle_proxy(std::uint32_t rid) {
+  if (has_child_) {
+    send(mux::encode(mux::Refused{mux::type::kFailure, rid, "Multiple sessions not supported"}));
+    return;
+  }
+  if (!allowed("Allow multiplex proxy connection? ")) {
+    send(mux::encode(mux::Refused{mux::type::kPermissionDenied, rid, "Permission denied"}));
+    return;
+  }
+  has_child_ = true;
+  child_rid_ = rid;
+  if (settings_.passengers) settings_.passengers(1);
+  // One connection of the pool, with room for the sessions the client will open, carries it all;
+  // the reply waits for it (the client sends nothing before the reply).
+  std::weak_ptr<bool> alive = alive_;
+  host_.connections().acquire_for_session([this, alive, rid](SshSession* session) {
+    if (!util::still_alive(alive) || closing_) return;
+    if (session == nullptr) {
+      send(mux::encode(mux::Refused{mux::type::kFailure, rid, "no connection to the server"}));
+      close_when_flushed();
+      return;
+    }
+    proxy_ = std::make_unique<MuxProxy>(
+        *session, [this](ssh::Bytes frame) { send(std::move(frame)); },
+        [this](const std::string& why) {
+          log::info("control socket proxy client: %s", why.c_str());
+          close_when_flushed();
+        });
+    send(mux::encode(mux::ProxyReply{rid}));
+  });
+}
+
 void ControlConnection::handle_ext_info(const mux::ExtInfo& request) {
   std::string text;
   if (request.name == "connection" || request.name == "channels" || request.name == "status@sshplex.org") {
@@ -431,12 +471,14 @@ void ControlConnection::close() {
   closing_ = true;
   if (session_) session_->abort();
   if (stdio_) stdio_->abort();
+  // The proxy (which may be calling us now) closes its channels when the handle is gone below.
   if (has_child_ && settings_.passengers) settings_.passengers(-1);
   uv_poll_stop(poll_);
   poll_->data = this;
   uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) {
     auto* self = static_cast<ControlConnection*>(h->data);
     delete reinterpret_cast<uv_poll_t*>(h);
+    self->proxy_.reset();
     ::close(self->fd_);
     self->fd_ = -1;
     self->on_closed_(self);  // last: the owner destroys us

@@ -3,8 +3,9 @@
 // mux protocol as mux.c speaks it. HELLO both ways first; then requests, each answered with its
 // request id: a session (NEW_SESSION, with the passenger's three descriptors), a stdio forward
 // (NEW_STDIO_FWD, two descriptors), forwards opened and closed on the live pool, ALIVE_CHECK,
-// TERMINATE, STOP_LISTENING, EXT_INFO ("connection", "channels", and sshplex's status). One session
-// per connection, as OpenSSH; the connection closes once it has ended. Descriptors arrive with a
+// TERMINATE, STOP_LISTENING, EXT_INFO ("connection", "channels", and sshplex's status), PROXY (the
+// client then speaks the connection protocol itself: MuxProxy). One session per connection, as
+// OpenSSH; the connection closes once it has ended. Descriptors arrive with a
 // one-byte message each right after their request: bytes and descriptors are read together
 // (recvmsg), and the byte of each is skipped as its descriptor is taken.
 #include <uv.h>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "gateway/control/control_host.hpp"
+#include "gateway/control/mux_proxy.hpp"
 #include "gateway/control/mux_session.hpp"
 #include "gateway/session/stdio_forward.hpp"
 #include "ssh/mux/mux_messages.hpp"
@@ -52,6 +54,7 @@ class ControlConnection final : private MuxSession::Replies {
   void handle(const ssh::mux::ClientMessage& message);
   void handle_forward(const ssh::mux::Forward& request);
   void handle_ext_info(const ssh::mux::ExtInfo& request);
+  void handle_proxy(std::uint32_t rid);
   void await_descriptors(std::size_t count, std::function<void(std::vector<int>)> then);
   bool allowed(const std::string& question);
   void send(ssh::Bytes frame);
@@ -85,6 +88,7 @@ class ControlConnection final : private MuxSession::Replies {
   std::uint32_t child_rid_ = 0;
   std::unique_ptr<MuxSession> session_;
   std::unique_ptr<session::StdioForward> stdio_;
+  std::unique_ptr<MuxProxy> proxy_;  // after PROXY: every frame is a connection-protocol message
   bool closing_ = false;
   bool close_when_flushed_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

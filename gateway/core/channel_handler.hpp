@@ -25,6 +25,8 @@ class ChannelHandler {
   virtual bool on_request(const ssh::event::ChannelRequest&) { return false; }
   // The answer to a want-reply request sent on this channel (`seq` as returned when sending).
   virtual void on_request_result(std::uint32_t /*seq*/, bool /*success*/) {}
+  // A server message for a relayed channel (SshSession::open_relayed), whole.
+  virtual void on_relayed(ssh::Bytes /*payload*/) {}
   // Final: the channel id is gone; the handler may delete itself.
   virtual void on_closed() = 0;
 };

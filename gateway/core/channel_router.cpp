@@ -51,6 +51,8 @@ bool ChannelRouter::route(ssh::Event& event) {
           if (auto* h = handler(e.id)) h->on_request_result(e.seq, e.success);
         } else if constexpr (std::is_same_v<T, ev::ChannelOpenRequest>) {
           open_request(e);
+        } else if constexpr (std::is_same_v<T, ev::ChannelRelayed>) {
+          if (auto* h = handler(e.id)) h->on_relayed(std::move(e.payload));
         } else {
           return false;  // not a channel event
         }

@@ -217,6 +217,26 @@ std::optional<ssh::ChannelId> SshSession::open_channel(std::string_view type, ss
   return id;
 }
 
+std::optional<ssh::ChannelId> SshSession::open_relayed(std::string_view type, std::uint32_t window,
+                                                       std::uint32_t max_packet, ssh::ByteView type_data,
+                                                       ChannelHandler& handler) {
+  if (!client_ || finished_ || !authenticated_) return std::nullopt;
+  auto id = client_->open_relayed_channel(type, window, max_packet, type_data);
+  if (id) router_.set_handler(*id, handler);
+  if (id && type == ssh::connection::channel_type::kSession) session_ids_.insert(*id);
+  pump();
+  return id;
+}
+
+bool SshSession::send_relayed(ssh::ChannelId id, ssh::Bytes payload) {
+  if (!client_ || finished_) return false;
+  const bool sent = client_->send_relayed(id, std::move(payload));
+  pump();
+  return sent;
+}
+
+bool SshSession::output_has_room() const { return client_ && !finished_ && link_->queued() < kOutputHighWatermark; }
+
 std::optional<std::uint32_t> SshSession::channel_request(ssh::ChannelId id, std::string_view name,
                                                          ssh::ByteView data, bool want_reply) {
   if (!client_ || finished_) return std::nullopt;

@@ -90,6 +90,14 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
   void send_eof(ssh::ChannelId id) override;
   void close_channel(ssh::ChannelId id) override;
   void want_writable(ssh::ChannelId id) override;
+  // A relayed channel (a control-socket proxy client's own): the handler hears on_relayed for each
+  // server message and on_closed at the end; send_relayed passes the client's messages on.
+  // `kind` is its channel type ("session" counts towards the server's MaxSessions).
+  std::optional<ssh::ChannelId> open_relayed(std::string_view type, std::uint32_t window, std::uint32_t max_packet,
+                                             ssh::ByteView type_data, ChannelHandler& handler);
+  bool send_relayed(ssh::ChannelId id, ssh::Bytes payload);
+  // Whether the output queue toward the server is short enough to take more now.
+  bool output_has_room() const;
   // Server-opened channels are dispatched by type (see ChannelRouter); registering a type again
   // replaces its acceptor.
   void register_channel_type(const std::string& type, ChannelRouter::Acceptor acceptor);

@@ -374,6 +374,21 @@ std::optional<ChannelId> Client::open_channel(std::string_view type, ByteView ty
   return id;
 }
 
+std::optional<ChannelId> Client::open_relayed_channel(std::string_view type, std::uint32_t window,
+                                                      std::uint32_t max_packet, ByteView type_data) {
+  if (!impl_->ready_for_channels()) return std::nullopt;
+  auto id = impl_->conn.open_relayed(type, window, max_packet, type_data);
+  impl_->after_command();
+  return id;
+}
+
+bool Client::send_relayed(ChannelId id, Bytes payload) {
+  if (!impl_->ready_for_channels()) return false;
+  const bool sent = impl_->conn.send_relayed(id, std::move(payload));
+  impl_->after_command();
+  return sent;
+}
+
 std::size_t Client::send_capacity(ChannelId id) const {
   if (!impl_->ready_for_channels()) return 0;
   return std::min(impl_->conn.send_capacity(id), impl_->output_budget());

@@ -93,13 +93,16 @@ using GlobalRequestResult = connection::cevent::GlobalRequestResult;
 // The server opens a channel to us, of any type (forwarded-tcpip, auth-agent@openssh.com, x11 ...):
 // `id` is reserved for it; answer with accept_channel() or reject_channel().
 using ChannelOpenRequest = connection::cevent::OpenRequest;
+// A server message for a relayed channel (open_relayed_channel), passed on whole.
+using ChannelRelayed = connection::cevent::Relayed;
 }  // namespace event
 
 using Event = std::variant<event::HostKey, event::ServerVersion, event::KexComplete, event::Debug, event::AuthBanner,
                            event::AuthMethods, event::AuthPublicKeyOk, event::AuthPrompts, event::Authenticated,
                            event::ChannelOpened, event::ChannelOpenFailed, event::ChannelData, event::ChannelWritable,
                            event::ChannelEof, event::ChannelClosed, event::ChannelRequest, event::ChannelRequestResult,
-                           event::GlobalRequestResult, event::ChannelOpenRequest, event::Disconnected>;
+                           event::GlobalRequestResult, event::ChannelOpenRequest, event::ChannelRelayed,
+                           event::Disconnected>;
 
 class Client {
  public:
@@ -157,6 +160,11 @@ class Client {
   void consume(ChannelId id, std::size_t n);
   void send_eof(ChannelId id);
   void close_channel(ChannelId id);
+  // Another client's channel carried on this connection (see Connection::open_relayed): its
+  // server messages come as ChannelRelayed events, and send_relayed() passes its own on.
+  std::optional<ChannelId> open_relayed_channel(std::string_view type, std::uint32_t window,
+                                                std::uint32_t max_packet, ByteView type_data);
+  bool send_relayed(ChannelId id, Bytes payload);
   // Channel requests (RFC 4254 §5.4), any name with its data (ssh/connection/session_requests.hpp).
   // Returns the request's number, matched by ChannelRequestResult::seq when want_reply (0 without a
   // reply), or nullopt when nothing was sent.

@@ -35,6 +35,11 @@ struct Channel {
   // The peer's want-reply requests the application has not answered yet.
   std::uint32_t replies_owed = 0;
   HalfClose half_close;
+  // Relayed (Connection::open_relayed): its messages pass through whole, in both directions;
+  // windows and requests are the business of the two ends.
+  bool relayed = false;
+  bool relay_close_sent = false;
+  bool relay_close_received = false;
   bool send_limited = false;      // the last send() could not take everything
   bool eof_after_open = false;    // send_eof() before the open was confirmed (or accepted)
   bool close_after_open = false;  // close() before the open was confirmed

@@ -94,6 +94,16 @@ class Connection {
   bool accept(ChannelId id);
   bool reject(ChannelId id, std::uint32_t reason, std::string_view description);
 
+  // ---- relayed channels: another client's channels carried on this connection (OpenSSH's mux
+  // proxy). open_relayed() sends CHANNEL_OPEN with the other client's window and max packet and
+  // returns our id for it; every later server message for it comes out whole as a Relayed event
+  // (Closed after the one that ends it), and send_relayed() passes the other client's channel
+  // messages (WINDOW_ADJUST to FAILURE, 93..100) to the server with the recipient set to the
+  // server's id. false when the message is not one of those or the channel is not relayed and open.
+  std::optional<ChannelId> open_relayed(std::string_view type, std::uint32_t window, std::uint32_t max_packet,
+                                        ByteView type_data);
+  bool send_relayed(ChannelId id, Bytes payload);
+
   // ---- global requests (RFC 4254 §4). Tokens start at 1 and only want-reply requests are
   // answered (GlobalRequestResult), in the order sent.
   std::uint64_t global_request(std::string_view name, ByteView request_data, bool want_reply);
@@ -121,6 +131,9 @@ class Connection {
   void maybe_finish(ChannelId id, Channel& ch);
   void push(Bytes payload) { out_.push_back(std::move(payload)); }
 
+  // A server message for a relayed channel: passed on (true), else false (not one).
+  bool handle_relayed(ByteView payload, Bytes* owned, HandleResult& result);
+  void finish_relayed(ChannelId id);
   HandleResult handle_global_request(ByteView body);
   HandleResult handle_global_reply(bool success, ByteView body);
   HandleResult handle_channel_open(ByteView body);

@@ -16,6 +16,8 @@ HandleResult fail(std::string why) {
 }  // namespace
 
 HandleResult Connection::handle(Bytes&& payload) {
+  HandleResult relayed;
+  if (handle_relayed(payload, &payload, relayed)) return relayed;
   if (!payload.empty() && (payload[0] == msg::kChannelData || payload[0] == msg::kChannelExtendedData)) {
     return handle_data(ByteView(payload).subspan(1), payload[0] == msg::kChannelExtendedData, &payload);
   }
@@ -24,6 +26,8 @@ HandleResult Connection::handle(Bytes&& payload) {
 
 HandleResult Connection::handle(ByteView payload) {
   if (payload.empty()) return fail("empty connection message");
+  HandleResult relayed;
+  if (handle_relayed(payload, nullptr, relayed)) return relayed;
   const ByteView body = payload.subspan(1);
   switch (payload[0]) {
     case msg::kGlobalRequest:

@@ -69,10 +69,17 @@ struct OpenRequest {
   std::uint32_t initial_window = 0;
   std::uint32_t max_packet = 0;
 };
+// A message from the server for a relayed channel (Connection::open_relayed), whole and as
+// received: type byte, recipient channel (our id), the rest. After the OPEN_FAILURE or the CLOSE
+// that ends it, Closed follows.
+struct Relayed {
+  ChannelId id;
+  Bytes payload;
+};
 }  // namespace cevent
 
 using ConnectionEvent = std::variant<cevent::Opened, cevent::OpenFailed, cevent::Data, cevent::Writable, cevent::Eof,
                                      cevent::Closed, cevent::Request, cevent::RequestResult,
-                                     cevent::GlobalRequestResult, cevent::OpenRequest>;
+                                     cevent::GlobalRequestResult, cevent::OpenRequest, cevent::Relayed>;
 
 }  // namespace ssh::connection

@@ -8,10 +8,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "control_fixture.hpp"
 #include "ssh/crypto/hash.hpp"
+#include "ssh/mux/mux_messages.hpp"
+#include "ssh/wire/frame_decoder.hpp"
 #include "support/net.hpp"
 #include "support/test_user.hpp"
 
@@ -165,6 +169,173 @@ TEST_F(ControlSocketTest, StopKeepsPassengersAndExitEndsTheMaster) {
   r = passenger({}, "", {"-O", "check"});
   EXPECT_EQ(r.code(), 255);
   EXPECT_NE(r.err.find("Control socket connect(" + sock_ + ")"), std::string::npos) << r.err;
+}
+
+TEST_F(ControlSocketTest, ProxyClientSpeaksTheConnectionProtocolThroughTheMaster) {
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  start_master();
+  // -O proxy: the client runs its own channels over the socket, the master relays them.
+  const std::string input = random_bytes(2 * 1024 * 1024 + 5, 13);
+  Outcome r = passenger({"cat; echo proxied >&2; exit 6"}, input, {"-O", "proxy"});
+  EXPECT_EQ(r.code(), 6) << r.err;
+  EXPECT_EQ(sha256_hex(r.out), sha256_hex(input));
+  EXPECT_NE(r.err.find("proxied"), std::string::npos) << r.err;
+  // Its own -L forward: direct-tcpip channels relayed too, several at once.
+  const int local = free_tcp_port();
+  Process client;
+  ASSERT_TRUE(client.start(passenger_argv({"-O", "proxy", "-N", "-L",
+                                           std::to_string(local) + ":127.0.0.1:" + std::to_string(echo.port())},
+                                          {}),
+                           client_env(), tmp_.file("proxy.out"), tmp_.file("proxy.err")));
+  ASSERT_TRUE(wait_for_port(local, 10s)) << read_file(tmp_.file("proxy.err"));
+  std::vector<std::thread> threads;
+  std::atomic<int> good{0};
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      if (echo_transfer(Endpoint::tcp(local), 512 * 1024, static_cast<std::uint64_t>(i) + 20, 20s).ok) ++good;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(good.load(), 4);
+  client.stop();
+  if (is_sshplex()) {
+    // The client's channels were closed on the server when it went away.
+    EXPECT_TRUE(wait_until([&] {
+      const Outcome s = sshplex_control("status");
+      return s.out.find("connection 1: up") != std::string::npos &&
+             s.out.find(", 0 channels\n") != std::string::npos;
+    }, 10s));
+  }
+}
+
+// A raw client of the socket, for what no stock client sends.
+class RawClient {
+ public:
+  explicit RawClient(const std::string& path) : fd_(connect_endpoint(Endpoint::unix_socket(path), 5s)) {}
+  ~RawClient() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  bool send(const ssh::Bytes& bytes) { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()); }
+  // The next message from the master; nullopt on EOF, timeout or garbage.
+  std::optional<ssh::mux::MasterMessage> receive() {
+    for (;;) {
+      auto frame = decoder_.next();
+      if (frame.status == ssh::wire::FrameDecoder::Status::frame) {
+        std::string error;
+        return ssh::mux::parse_master(frame.body, error);
+      }
+      if (frame.status == ssh::wire::FrameDecoder::Status::error) return std::nullopt;
+      std::uint8_t buf[4096];
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) return std::nullopt;
+      decoder_.feed(ssh::ByteView(buf, static_cast<std::size_t>(n)));
+    }
+  }
+  // True when the master closed the connection (EOF within the receive timeout).
+  bool closed_by_master() {
+    std::uint8_t buf[256];
+    for (;;) {
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return false;
+    }
+  }
+
+ private:
+  int fd_;
+  ssh::wire::FrameDecoder decoder_{"master", ssh::mux::kMaxMessage};
+};
+
+ssh::Bytes raw_frame(std::vector<std::uint8_t> body) {
+  ssh::Bytes out = {static_cast<std::uint8_t>(body.size() >> 24), static_cast<std::uint8_t>(body.size() >> 16),
+                    static_cast<std::uint8_t>(body.size() >> 8), static_cast<std::uint8_t>(body.size())};
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+TEST_F(ControlSocketTest, BadClientsAreDroppedAndNothingElseIsDisturbed) {
+  if (!is_sshplex()) GTEST_SKIP() << "sshplex's master";
+  start_master();
+  // A passenger in progress throughout.
+  Process steady;
+  ASSERT_TRUE(steady.start(passenger_argv({}, {"sleep 3; echo steady"}), client_env(), tmp_.file("steady.out"),
+                           tmp_.file("steady.err")));
+  std::this_thread::sleep_for(300ms);
+  const std::size_t before = open_descriptors(master_->pid());
+  namespace mux = ssh::mux;
+  {
+    RawClient c(sock_);  // not a HELLO first
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.receive());  // the master's HELLO
+    c.send(mux::encode(mux::Plain{mux::type::kAliveCheck, 1}));
+    EXPECT_TRUE(c.closed_by_master());
+  }
+  {
+    RawClient c(sock_);  // an absurd length
+    ASSERT_TRUE(c.receive());
+    c.send({0x7f, 0xff, 0xff, 0xff, 1, 2, 3});
+    EXPECT_TRUE(c.closed_by_master());
+  }
+  {
+    RawClient c(sock_);  // a truncated NEW_SESSION
+    ASSERT_TRUE(c.receive());
+    c.send(mux::encode(mux::Hello{}));
+    c.send(raw_frame({0x10, 0, 0, 2, 0, 0, 0, 9, 0, 0}));
+    EXPECT_TRUE(c.closed_by_master());
+  }
+  {
+    RawClient c(sock_);  // a session announced but its descriptors never sent
+    ASSERT_TRUE(c.receive());
+    c.send(mux::encode(mux::Hello{}));
+    mux::NewSession session;
+    session.rid = 1;
+    session.command = "true";
+    c.send(mux::encode(session));
+    c.send({0});  // the byte of a descriptor, without the descriptor
+    EXPECT_TRUE(c.closed_by_master());
+  }
+  {
+    RawClient c(sock_);  // an unknown request: FAILURE, and the connection stays usable
+    ASSERT_TRUE(c.receive());
+    c.send(mux::encode(mux::Hello{}));
+    c.send(raw_frame({0x10, 0, 0, 0x77, 0, 0, 0, 5}));
+    auto reply = c.receive();
+    ASSERT_TRUE(reply);
+    const auto* refused = std::get_if<mux::Refused>(&*reply);
+    ASSERT_NE(refused, nullptr);
+    EXPECT_EQ(refused->rid, 5u);
+    c.send(mux::encode(mux::Plain{mux::type::kAliveCheck, 6}));
+    reply = c.receive();
+    ASSERT_TRUE(reply);
+    EXPECT_NE(std::get_if<mux::Alive>(&*reply), nullptr);
+  }
+  {
+    RawClient c(sock_);  // PROXY, then packets the connection protocol does not allow
+    ASSERT_TRUE(c.receive());
+    c.send(mux::encode(mux::Hello{}));
+    c.send(mux::encode(mux::Plain{mux::type::kProxy, 2}));
+    auto reply = c.receive();
+    ASSERT_TRUE(reply);
+    ASSERT_NE(std::get_if<mux::ProxyReply>(&*reply), nullptr);
+    c.send(raw_frame({0, 94, 0, 0, 0, 42, 0, 0, 0, 1, 'x'}));  // data for a channel it does not have
+    EXPECT_TRUE(c.closed_by_master());
+  }
+  {
+    RawClient c(sock_);  // PROXY with a non-zero padding length
+    ASSERT_TRUE(c.receive());
+    c.send(mux::encode(mux::Hello{}));
+    c.send(mux::encode(mux::Plain{mux::type::kProxy, 2}));
+    ASSERT_TRUE(c.receive());
+    c.send(raw_frame({4, 80, 0, 0, 0, 0}));
+    EXPECT_TRUE(c.closed_by_master());
+  }
+  EXPECT_EQ(steady.wait(20s).exit_code, 0);
+  EXPECT_EQ(steady.stdout_text(), "steady\n");
+  EXPECT_EQ(passenger({}, "", {"-O", "check"}).code(), 0);
+  EXPECT_TRUE(wait_until([&] { return open_descriptors(master_->pid()) <= before; }, 10s))
+      << before << " before, " << open_descriptors(master_->pid()) << " after";
 }
 
 TEST_F(ControlSocketTest, SocketIsPrivateAndOtherUsersAreRefused) {
