@@ -16,6 +16,7 @@
 #include "ssh/crypto/hash.hpp"
 #include "ssh/mux/mux_messages.hpp"
 #include "ssh/wire/frame_decoder.hpp"
+#include "ssh/wire/writer.hpp"
 #include "support/net.hpp"
 #include "support/test_user.hpp"
 
@@ -248,11 +249,10 @@ class RawClient {
   ssh::wire::FrameDecoder decoder_{"master", ssh::mux::kMaxMessage};
 };
 
-ssh::Bytes raw_frame(std::vector<std::uint8_t> body) {
-  ssh::Bytes out = {static_cast<std::uint8_t>(body.size() >> 24), static_cast<std::uint8_t>(body.size() >> 16),
-                    static_cast<std::uint8_t>(body.size() >> 8), static_cast<std::uint8_t>(body.size())};
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
+ssh::Bytes raw_frame(const std::vector<std::uint8_t>& body) {
+  ssh::wire::Writer w;
+  w.string(ssh::ByteView(body.data(), body.size()));
+  return w.take();
 }
 
 TEST_F(ControlSocketTest, BadClientsAreDroppedAndNothingElseIsDisturbed) {
