@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -110,8 +111,9 @@ bool confirm(const std::string& prompt) {
   if (askpass == nullptr || *askpass == '\0') return false;
   const auto answer = run_askpass(askpass, prompt, true);
   if (!answer) return false;
+  // ssh's rule: an empty answer or "yes" in any case.
   const std::string a(answer->begin(), answer->end());
-  return a.empty() || a == "yes" || a == "YES" || a == "Yes";
+  return a.empty() || strcasecmp(a.c_str(), "yes") == 0;
 }
 
 std::optional<ssh::SecretString> read_secret(const std::string& prompt, bool echo, const PromptOptions& options) {

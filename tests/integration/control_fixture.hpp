@@ -86,9 +86,10 @@ class ControlTest : public ::testing::Test {
   static const KeyPair& key() { return cached_key(KeyType::Ed25519, "user"); }
 
   // sshplex -N -M -S sock with `extra` arguments; waits for the socket.
-  void start_master(std::vector<std::string> extra = {}) {
+  void start_master(std::vector<std::string> extra = {}, Env env = {}) {
     ClientOptions o = client_options_for(sshd_->port(), tmp_.file("known_hosts"), key());
     o.extra_args = {"-M", "-S", sock_};
+    o.extra_env = std::move(env);
     o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
     master_ = std::make_unique<ClientRun>(std::move(o));
     ASSERT_TRUE(master_->start());

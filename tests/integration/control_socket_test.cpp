@@ -4,8 +4,8 @@
 // ones never taken over). sshplex's own -O client is checked against its master here too.
 #include <pwd.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -45,7 +45,9 @@ std::string sha256_hex(std::string_view data) {
   return out;
 }
 
-bool is_sshplex() { return client_binary().find("sshplex") != std::string::npos; }
+bool is_sshplex() {
+  return client_binary().find("sshplex") != std::string::npos;
+}
 
 ::testing::AssertionResult round_trip(const Endpoint& ep, std::size_t bytes, std::uint64_t seed) {
   const TransferResult t = echo_transfer(ep, bytes, seed, 20s);
@@ -126,7 +128,8 @@ TEST_F(ControlSocketTest, ForwardsOpenedAndCancelledOnTheLiveMaster) {
   EXPECT_TRUE(wait_until([&] { return connect_endpoint(Endpoint::tcp(local)) < 0; }, 5s));
   r = passenger({}, "", {"-O", "cancel", "-D", "127.0.0.1:" + std::to_string(socks)});
   EXPECT_EQ(r.code(), 0) << r.err;
-  r = passenger({}, "", {"-O", "cancel", "-R", std::to_string(allocated) + ":127.0.0.1:" + std::to_string(echo.port())});
+  r = passenger({}, "",
+                {"-O", "cancel", "-R", std::to_string(allocated) + ":127.0.0.1:" + std::to_string(echo.port())});
   EXPECT_EQ(r.code(), 0) << r.err;
   if (is_sshplex()) {
     // A forward that is not there.
@@ -141,8 +144,12 @@ TEST_F(ControlSocketTest, StopKeepsPassengersAndExitEndsTheMaster) {
   Process long_one;
   ASSERT_TRUE(long_one.start(passenger_argv({}, {"sleep 2; echo still-here"}), client_env(), tmp_.file("long.out"),
                              tmp_.file("long.err")));
-  ASSERT_TRUE(wait_until([&] { return count_occurrences(sshd_->log(), "session opened") > 0 ||
-                                      count_occurrences(sshd_->log(), "Starting session") > 0; }, 10s));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return count_occurrences(sshd_->log(), "session opened") > 0 ||
+               count_occurrences(sshd_->log(), "Starting session") > 0;
+      },
+      10s));
   Outcome r = passenger({}, "", {"-O", "stop"});
   EXPECT_EQ(r.code(), 0) << r.err;
   EXPECT_NE(r.err.find("Stop listening request sent."), std::string::npos) << r.err;
@@ -172,6 +179,45 @@ TEST_F(ControlSocketTest, StopKeepsPassengersAndExitEndsTheMaster) {
   EXPECT_NE(r.err.find("Control socket connect(" + sock_ + ")"), std::string::npos) << r.err;
 }
 
+// ControlMaster ask (-MM): every session, forward and stop is put to the user through SSH_ASKPASS
+// first; "no" refuses that one request and nothing else, an empty answer or "yes" allows it. -O check
+// is never asked.
+TEST_F(ControlSocketTest, AskConfirmsEachRequestThroughAskpass) {
+  const std::string asked = tmp_.file("asked");
+  const std::string answer = tmp_.file("answer");
+  const std::string askpass = tmp_.file("askpass.sh");
+  write_file(askpass,
+             "#!/bin/sh\necho \"$SSH_ASKPASS_PROMPT:$1\" >> " + quote(asked) + "\ncat " + quote(answer) + "\n");
+  ASSERT_EQ(::chmod(askpass.c_str(), 0700), 0);
+  write_file(answer, "no\n");
+  start_master({"-M"}, {"SSH_ASKPASS=" + askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0"});
+
+  EXPECT_EQ(passenger({}, "", {"-O", "check"}).code(), 0);
+  EXPECT_FALSE(std::filesystem::exists(asked)) << "-O check was put to the user";
+
+  Outcome r = passenger({"echo", "refused"});
+  EXPECT_EQ(r.code(), 255) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  const int local = free_tcp_port();
+  r = passenger({}, "", {"-O", "forward", "-L", std::to_string(local) + ":127.0.0.1:9"});
+  EXPECT_NE(r.code(), 0) << r.err;
+  EXPECT_LT(connect_endpoint(Endpoint::tcp(local)), 0) << "a refused forward listens";
+  const std::string questions = read_file(asked);
+  EXPECT_EQ(count_occurrences(questions, "confirm:"), 2u) << questions;
+  EXPECT_NE(questions.find("Allow shared connection to"), std::string::npos) << questions;
+
+  write_file(answer, "YES\n");
+  r = passenger({"echo", "allowed"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "allowed\n");
+  write_file(answer, "");
+  r = passenger({"echo", "empty-answer"});
+  EXPECT_EQ(r.code(), 0) << r.err;
+  EXPECT_EQ(r.out, "empty-answer\n");
+  EXPECT_TRUE(master_->running());
+}
+
 TEST_F(ControlSocketTest, ProxyClientSpeaksTheConnectionProtocolThroughTheMaster) {
   EchoServer echo;
   ASSERT_TRUE(echo.start_tcp());
@@ -185,10 +231,10 @@ TEST_F(ControlSocketTest, ProxyClientSpeaksTheConnectionProtocolThroughTheMaster
   // Its own -L forward: direct-tcpip channels relayed too, several at once.
   const int local = free_tcp_port();
   Process client;
-  ASSERT_TRUE(client.start(passenger_argv({"-O", "proxy", "-N", "-L",
-                                           std::to_string(local) + ":127.0.0.1:" + std::to_string(echo.port())},
-                                          {}),
-                           client_env(), tmp_.file("proxy.out"), tmp_.file("proxy.err")));
+  ASSERT_TRUE(client.start(
+      passenger_argv({"-O", "proxy", "-N", "-L", std::to_string(local) + ":127.0.0.1:" + std::to_string(echo.port())},
+                     {}),
+      client_env(), tmp_.file("proxy.out"), tmp_.file("proxy.err")));
   ASSERT_TRUE(wait_for_port(local, 10s)) << read_file(tmp_.file("proxy.err"));
   std::vector<std::thread> threads;
   std::atomic<int> good{0};
@@ -202,11 +248,13 @@ TEST_F(ControlSocketTest, ProxyClientSpeaksTheConnectionProtocolThroughTheMaster
   client.stop();
   if (is_sshplex()) {
     // The client's channels were closed on the server when it went away.
-    EXPECT_TRUE(wait_until([&] {
-      const Outcome s = sshplex_control("status");
-      return s.out.find("connection 1: up") != std::string::npos &&
-             s.out.find(", 0 channels\n") != std::string::npos;
-    }, 10s));
+    EXPECT_TRUE(wait_until(
+        [&] {
+          const Outcome s = sshplex_control("status");
+          return s.out.find("connection 1: up") != std::string::npos &&
+                 s.out.find(", 0 channels\n") != std::string::npos;
+        },
+        10s));
   }
 }
 
@@ -218,7 +266,9 @@ class RawClient {
     if (fd_ >= 0) ::close(fd_);
   }
   bool ok() const { return fd_ >= 0; }
-  bool send(const ssh::Bytes& bytes) { return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()); }
+  bool send(const ssh::Bytes& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
   // The next message from the master; nullopt on EOF, timeout or garbage.
   std::optional<ssh::mux::MasterMessage> receive() {
     for (;;) {
@@ -354,8 +404,8 @@ TEST_F(ControlSocketTest, SocketIsPrivateAndOtherUsersAreRefused) {
   ::chmod(sock_.c_str(), 0666);
   const std::string runuser = find_program("setpriv");
   if (runuser.empty()) GTEST_SKIP() << "setpriv needed (util-linux)";
-  std::vector<std::string> argv = {runuser, "--reuid=" + std::to_string(user.uid), "--regid=" + std::to_string(user.gid),
-                                   "--clear-groups", "--"};
+  std::vector<std::string> argv = {runuser, "--reuid=" + std::to_string(user.uid),
+                                   "--regid=" + std::to_string(user.gid), "--clear-groups", "--"};
   const auto check = passenger_argv({"-O", "check"}, {});
   argv.insert(argv.end(), check.begin(), check.end());
   const Outcome r = run(argv);
