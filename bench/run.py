@@ -22,12 +22,12 @@ import tempfile
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from runner import clients, metrics, procs, report  # noqa: E402
+from runner import clients, metrics, mux, procs, report  # noqa: E402
 from runner.sshd import Sshd, free_port  # noqa: E402
 from runner.tools import Tools  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALL_METRICS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+ALL_METRICS = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]
 
 
 def parse_args(argv):
@@ -74,6 +74,8 @@ def run_metrics(bench, want):
         rows += metrics.pool_rows(bench)
     if "9" in want:
         rows += metrics.delay_rows(bench)
+    if "10" in want:
+        rows += mux.mux_rows(bench)
     return rows
 
 

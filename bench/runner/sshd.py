@@ -42,8 +42,9 @@ def wait_listening(port, timeout, proc=None):
 class Sshd:
     """Owns the temp dir layout: host key, user key, authorized_keys, known_hosts, sshd_config."""
 
-    def __init__(self, workdir, extra_known_ports=()):
+    def __init__(self, workdir, extra_known_ports=(), max_sessions=1000):
         self.workdir = workdir
+        self.max_sessions = max_sessions
         self.port = free_port()
         self.user_key = os.path.join(workdir, "id_ed25519")
         self.known_hosts = os.path.join(workdir, "known_hosts")
@@ -79,7 +80,9 @@ class Sshd:
             # Pools and back-to-back fresh clients open many connections quickly; 10,000 channels
             # ride on one or a few connections.
             "MaxStartups 1000:30:1000",
-            "MaxSessions 1000",
+            f"MaxSessions {self.max_sessions}",
+            # scp (SFTP by default since OpenSSH 9.0) for metric 10.
+            "Subsystem sftp internal-sftp",
         ]
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n")
