@@ -9,6 +9,9 @@
 #include <string>
 
 #include "gateway/app.hpp"
+#include "gateway/config/print_config.hpp"
+#include "gateway/query.hpp"
+#include "ssh/transport/algorithms.hpp"
 #include "gateway/app_control.hpp"
 #include "gateway/cli/command_line.hpp"
 #include "gateway/control/control_client.hpp"
@@ -23,6 +26,8 @@
 #include "gateway/session/x11_forward.hpp"
 
 namespace {
+
+int print_resolved_config(const gateway::config::Options& options);
 
 gateway::log::Level level_of(gateway::config::LogLevel level) {
   using gateway::config::LogLevel;
@@ -102,6 +107,7 @@ int run(const gateway::cli::CommandLine& cl) {
     return gateway::kExitFailure;
   }
   gateway::config::Options& options = *resolved.options;
+  if (cl.print_config) return print_resolved_config(options);
   gateway::cli::apply_log_file(cl, options);
   gateway::log::set_level(level_of(options.log_level));
   std::string log_error;
@@ -193,6 +199,33 @@ int run(const gateway::cli::CommandLine& cl) {
   return status;
 }
 
+// -G: the algorithm lists as the connection would use them, then everything else.
+int print_resolved_config(const gateway::config::Options& options) {
+  using ssh::transport::AlgorithmKind;
+  gateway::config::PrintDefaults lists;
+  const std::pair<AlgorithmKind, std::pair<const std::string*, std::vector<std::string>*>> kinds[] = {
+      {AlgorithmKind::cipher, {&options.ciphers, &lists.ciphers}},
+      {AlgorithmKind::mac, {&options.macs, &lists.macs}},
+      {AlgorithmKind::kex, {&options.kex_algorithms, &lists.kex_algorithms}},
+      {AlgorithmKind::host_key, {&options.host_key_algorithms, &lists.host_key_algorithms}},
+  };
+  for (const auto& [kind, fields] : kinds) {
+    const auto& defaults = ssh::transport::default_algorithm_list(kind);
+    if (fields.first->empty()) {
+      *fields.second = defaults;
+      continue;
+    }
+    auto edited = ssh::transport::apply_algorithm_list(kind, defaults, *fields.first);
+    if (!edited.error.empty()) {
+      std::fprintf(stderr, "sshplex: %s\n", edited.error.c_str());
+      return gateway::kExitFailure;
+    }
+    *fields.second = std::move(edited.list);
+  }
+  std::fputs(gateway::config::print_config(options, lists).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -211,6 +244,15 @@ int main(int argc, char** argv) {
   }
   if (cl.version) {
     std::printf("sshplex 0.1.0 (libuv %s)\n", uv_version_string());
+    return 0;
+  }
+  if (cl.query) {
+    const auto list = gateway::query_list(*cl.query);
+    if (!list) {
+      std::fprintf(stderr, "sshplex: Unsupported query \"%s\"\n", cl.query->c_str());
+      return gateway::kExitFailure;
+    }
+    for (const auto& item : *list) std::printf("%s\n", item.c_str());
     return 0;
   }
   if (cl.demo || cl.host.empty()) return gateway::demo::run_demo(cl.verbosity);

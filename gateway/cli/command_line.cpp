@@ -9,8 +9,8 @@
 namespace gateway::cli {
 namespace {
 
-constexpr std::string_view kFlags = "vqyNVhtTnfAaXxYsgM";
-constexpr std::string_view kWithArgument = "FEopliLRDJWeSO";
+constexpr std::string_view kFlags = "vqyNVhtTnfAaXxYsgM46CKkG";
+constexpr std::string_view kWithArgument = "FEopliLRDJWeSObBcmIPQw";
 
 const char* keyword_for(char option) {
   switch (option) {
@@ -30,6 +30,16 @@ const char* keyword_for(char option) {
       return "ProxyJump";
     case 'S':
       return "ControlPath";
+    case 'b':
+      return "BindAddress";
+    case 'B':
+      return "BindInterface";
+    case 'c':
+      return "Ciphers";
+    case 'm':
+      return "MACs";
+    case 'I':
+      return "PKCS11Provider";
     default:
       return nullptr;
   }
@@ -161,7 +171,7 @@ class Parser {
       cl_.host = d.host;
       if (!d.user.empty()) cl_.overrides.push_back({"User", {d.user}, "destination"});
       if (!d.port.empty()) cl_.overrides.push_back({"Port", {d.port}, "destination"});
-    } else if (!cl_.help && !cl_.version && !cl_.demo) {
+    } else if (!cl_.help && !cl_.version && !cl_.demo && !cl_.query) {
       result.error = "missing destination host";
       return result;
     }
@@ -257,6 +267,25 @@ class Parser {
         ++master_count_;
         option("ControlMaster", master_count_ > 1 ? "ask" : "yes", "-M");
         break;
+      case '4':
+        option("AddressFamily", "inet", "-4");
+        break;
+      case '6':
+        option("AddressFamily", "inet6", "-6");
+        break;
+      case 'C':
+        option("Compression", "yes", "-C");
+        break;
+      case 'K':
+        option("GSSAPIAuthentication", "yes", "-K");
+        option("GSSAPIDelegateCredentials", "yes", "-K");
+        break;
+      case 'k':
+        option("GSSAPIDelegateCredentials", "no", "-k");
+        break;
+      case 'G':
+        cl_.print_config = true;
+        break;
       case 'V':
         cl_.version = true;
         break;
@@ -307,6 +336,20 @@ class Parser {
         return false;
       }
       cl_.control_command = value;
+      return true;
+    }
+    if (opt == 'Q') {
+      cl_.query = value;
+      return true;
+    }
+    if (opt == 'P') {
+      cl_.overrides.push_back({"Tag", {value}, "-P " + value});
+      return true;
+    }
+    if (opt == 'w') {
+      // ssh: -w local_tun[:remote_tun] is Tunnel yes plus TunnelDevice.
+      cl_.overrides.push_back({"Tunnel", {"yes"}, "-w " + value});
+      cl_.overrides.push_back({"TunnelDevice", {value}, "-w " + value});
       return true;
     }
     if (opt == 'e') {

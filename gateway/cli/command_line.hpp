@@ -2,7 +2,8 @@
 // sshplex's command line, ssh(1)-compatible where the flags overlap:
 //   sshplex [-v...] [-q] [-y] [-E logfile] [-N] [-F configfile] [-o Option=value]... [-p port] [-l user]
 //           [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump] [-M] [-S ctl_path]
-//           [-O ctl_cmd] [-V] [-h] [--demo]
+//           [-O ctl_cmd] [-V] [-h] [--demo], and the rest of ssh(1)'s flags (-4 -6 -B -b -C -c -G -I
+//           -K -k -m -P -Q -w) with ssh's meaning
 //           [user@]host | ssh://[user@]host[:port]
 // getopt-style: flags combine (-vvN), arguments attach or follow (-p22 / -p 22), "--" ends options.
 // Flags that correspond to ssh_config keywords become overrides that the resolver applies first.
@@ -33,6 +34,8 @@ struct CommandLine {
   std::vector<std::string> command;  // words after the destination
   std::optional<std::string> stdio_forward;  // -W host:port (or a socket path)
   std::optional<std::string> control_command;  // -O check|forward|cancel|exit|stop|status[=json]
+  bool print_config = false;                   // -G: print the resolved configuration and exit
+  std::optional<std::string> query;            // -Q: list what is supported of one kind and exit
 };
 
 struct ParseResult {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "gateway/config/keyword_support.hpp"
 #include "gateway/config/values.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
 
@@ -328,8 +329,8 @@ std::string kw_compression(Ctx& c) {
   auto v = parse_bool(c.args[0]);
   if (!v) return "expected yes or no, got " + quoted(c.args[0]);
   if (c.first() && *v) {
-    c.b.warnings.push_back(c.origin.file + ":" + std::to_string(c.origin.line) +
-                           ": Compression is not supported; continuing without compression");
+    c.b.warnings.push_back(c.origin.file + (c.origin.line > 0 ? ":" + std::to_string(c.origin.line) : std::string()) +
+                           ": Compression is not supported yet; continuing without compression");
   }
   return {};
 }
@@ -357,6 +358,42 @@ std::string kw_address_family(Ctx& c) {
 
 std::string kw_bind_address(Ctx& c) {
   return string_kw(c, &Options::bind_address);
+}
+
+std::string kw_bind_interface(Ctx& c) {
+  return string_kw(c, &Options::bind_interface);
+}
+
+// ssh's IPQoS names (DSCP code points as TOS bytes, and the old TOS names); -1 is "none".
+std::optional<int> parse_ipqos(const std::string& raw) {
+  static const std::pair<std::string_view, int> kNames[] = {
+      {"none", -1},   {"af11", 0x28}, {"af12", 0x30}, {"af13", 0x38}, {"af21", 0x48},       {"af22", 0x50},
+      {"af23", 0x58}, {"af31", 0x68}, {"af32", 0x70}, {"af33", 0x78}, {"af41", 0x88},       {"af42", 0x90},
+      {"af43", 0x98}, {"cs0", 0x00},  {"cs1", 0x20},  {"cs2", 0x40},  {"cs3", 0x60},        {"cs4", 0x80},
+      {"cs5", 0xa0},  {"cs6", 0xc0},  {"cs7", 0xe0},  {"ef", 0xb8},   {"le", 0x04},         {"va", 0xb0},
+      {"lowdelay", 0x10}, {"throughput", 0x08}, {"reliability", 0x04},
+  };
+  const std::string v = to_lower_ascii(raw);
+  for (const auto& [name, value] : kNames) {
+    if (name == v) return value;
+  }
+  if (auto n = parse_uint(raw, 0, 255)) return static_cast<int>(*n);
+  return std::nullopt;
+}
+
+std::string kw_ipqos(Ctx& c) {
+  if (c.args.empty() || c.args.size() > 2) return c.args.empty() ? "missing argument" : "expected 1 or 2 values";
+  const auto interactive = parse_ipqos(c.args[0]);
+  const auto bulk = c.args.size() == 2 ? parse_ipqos(c.args[1]) : interactive;
+  if (!interactive || !bulk) {
+    return "expected af11..af43, cs0..cs7, ef, le, va, lowdelay, throughput, reliability, none or a number, got " +
+           quoted(!interactive ? c.args[0] : c.args[1]);
+  }
+  if (c.first()) {
+    c.o().ip_qos_interactive = *interactive;
+    c.o().ip_qos_bulk = *bulk;
+  }
+  return {};
 }
 std::string kw_connection_attempts(Ctx& c) {
   return uint_kw(c, &Options::connection_attempts, 1, 1000);
@@ -639,6 +676,8 @@ constexpr Keyword kKeywords[] = {
     {"GatewayPorts", kw_gateway_ports},
     {"AddressFamily", kw_address_family},
     {"BindAddress", kw_bind_address},
+    {"BindInterface", kw_bind_interface},
+    {"IPQoS", kw_ipqos},
     {"ConnectionAttempts", kw_connection_attempts},
     {"ControlMaster", kw_control_master},
     {"ControlPath", kw_control_path},
@@ -692,9 +731,59 @@ std::string canonical_keyword(std::string_view keyword) {
   return k != nullptr ? std::string(k->name) : std::string();
 }
 
+std::vector<std::string_view> implemented_keywords() {
+  std::vector<std::string_view> out;
+  for (const auto& k : kKeywords) out.push_back(k.name);
+  return out;
+}
+
+namespace {
+
+bool is_off(const AcceptedKeyword& k, const std::vector<std::string>& args) {
+  const std::string v = to_lower_ascii(args[0]);
+  if (k.off.empty()) return v.empty();
+  return v == k.off || (k.off == "no" && (v == "false" || v == "none"));
+}
+
+// A keyword sshplex accepts without implementing it: checked as far as its shape goes, kept for -G,
+// and a warning (once per keyword) where the user would expect an effect.
+void apply_accepted(OptionsBuilder& builder, const AcceptedKeyword& k, const ConfigLine& line, const Origin& origin,
+                    bool active) {
+  const std::string where = origin.file + (origin.line > 0 ? ":" + std::to_string(origin.line) : std::string());
+  if (line.args.empty()) {
+    builder.errors.push_back({origin.file, origin.line, std::string(line.keyword) + ": missing argument"});
+    return;
+  }
+  if (k.flag && !parse_bool(line.args[0])) {
+    builder.errors.push_back(
+        {origin.file, origin.line, std::string(line.keyword) + ": expected yes or no, got " + quoted(line.args[0])});
+    return;
+  }
+  if (!active || !builder.seen.insert(std::string(k.name)).second) return;
+  builder.options.accepted_values[std::string(k.name)] = line.args;
+  const bool warn = k.kind == AcceptedKeyword::Kind::unsupported ||
+                    (k.kind == AcceptedKeyword::Kind::warn_if_enabled && !is_off(k, line.args));
+  if (warn) {
+    builder.warnings.push_back(where + ": " + line.keyword + " is not supported by sshplex (" + std::string(k.reason) +
+                               "); ignored");
+  }
+}
+
+}  // namespace
+
 void apply_directive(OptionsBuilder& builder, const ConfigLine& line, const Origin& origin, bool active) {
   const Keyword* k = find_keyword(line.keyword);
   if (k == nullptr) {
+    if (auto accepted = find_accepted_keyword(line.keyword)) {
+      if (accepted->kind != AcceptedKeyword::Kind::alias) {
+        apply_accepted(builder, *accepted, line, origin, active);
+        return;
+      }
+      ConfigLine renamed = line;
+      renamed.keyword = std::string(accepted->alias_of);
+      apply_directive(builder, renamed, origin, active);
+      return;
+    }
     const std::string lower = to_lower_ascii(line.keyword);
     const bool ignored = std::any_of(builder.ignore_unknown.begin(), builder.ignore_unknown.end(),
                                      [&](const std::string& p) { return ssh::known_hosts::match_wildcard(p, lower); });

@@ -50,4 +50,7 @@ void apply_directive(OptionsBuilder& builder, const ConfigLine& line, const Orig
 // The canonical spelling of a keyword we know ("port" -> "Port"), or empty.
 std::string canonical_keyword(std::string_view keyword);
 
+// The keywords with a handler of their own (the rest sshplex accepts are in keyword_support.hpp).
+std::vector<std::string_view> implemented_keywords();
+
 }  // namespace gateway::config

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -91,6 +92,11 @@ struct Options {
   bool gateway_ports = false;
   AddressFamily address_family = AddressFamily::any;
   std::string bind_address;
+  std::string bind_interface;  // BindInterface, -B
+  // IPQoS: TOS byte / traffic class for terminal sessions and for everything else; -1: leave it.
+  // Defaults as Debian 12's ssh: lowdelay and throughput.
+  int ip_qos_interactive = 0x10;
+  int ip_qos_bulk = 0x08;
   std::uint32_t connection_attempts = 1;
   std::string control_master = "no";  // ControlMaster, -M: yes, no, ask, auto, autoask
   std::string control_path;           // ControlPath, -S: tokens expanded; empty: none
@@ -119,6 +125,9 @@ struct Options {
   // The keywords given a value by the command line or a configuration file (the rest have their
   // defaults), for defaults that depend on the mode, as -W's.
   std::set<std::string> set_keywords;
+  // Keywords accepted without an effect in sshplex (keyword_support.hpp), lower case, with the
+  // first value obtained, so -G can show them as ssh would.
+  std::map<std::string, std::vector<std::string>> accepted_values;
 };
 
 // One command-line setting, applied before any configuration file (first value wins, so these

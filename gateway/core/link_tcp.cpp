@@ -1,6 +1,13 @@
 #include "gateway/core/link_tcp.hpp"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cstring>
 
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
@@ -34,12 +41,12 @@ struct TcpLink::WriteReq {
 };
 
 TcpLink::TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port,
-                 std::chrono::milliseconds connect_timeout, LinkObserver& observer)
+                 TcpLinkOptions options, LinkObserver& observer)
     : loop_(loop),
       resolver_(resolver),
       host_(std::move(host)),
       port_(port),
-      connect_timeout_(connect_timeout),
+      options_(std::move(options)),
       observer_(observer) {
   timer_ = new uv_timer_t;
   uv_timer_init(loop_, timer_);
@@ -62,9 +69,58 @@ void TcpLink::start() {
       return;
     }
     addresses_ = std::move(result.addresses);
+    if (options_.family != AF_UNSPEC) {
+      std::erase_if(addresses_, [&](const net::ResolvedAddress& a) { return a.addr.ss_family != options_.family; });
+      if (addresses_.empty()) {
+        fail("sshplex: Could not resolve hostname " + host_ + ": no " +
+             (options_.family == AF_INET ? "IPv4" : "IPv6") + " address (AddressFamily)");
+        return;
+      }
+    }
     next_address_ = 0;
     connect_next();
   });
+}
+
+bool TcpLink::source_address(const sockaddr_storage& destination, sockaddr_storage& out, std::string& error) const {
+  std::memset(&out, 0, sizeof out);
+  const int family = destination.ss_family;
+  if (!options_.bind_address.empty()) {
+    addrinfo hints{};
+    hints.ai_family = family;
+    hints.ai_flags = AI_NUMERICHOST | AI_PASSIVE;
+    addrinfo* found = nullptr;
+    // A numeric address only: a name here would be a blocking lookup in the loop.
+    if (getaddrinfo(options_.bind_address.c_str(), nullptr, &hints, &found) != 0 || found == nullptr) {
+      error = "BindAddress " + options_.bind_address + " is not an " + (family == AF_INET ? "IPv4" : "IPv6") +
+              " address";
+      return false;
+    }
+    std::memcpy(&out, found->ai_addr, found->ai_addrlen);
+    freeaddrinfo(found);
+    return true;
+  }
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) {
+    error = std::string("BindInterface: getifaddrs: ") + std::strerror(errno);
+    return false;
+  }
+  bool found = false;
+  for (ifaddrs* i = list; i != nullptr && !found; i = i->ifa_next) {
+    if (i->ifa_addr == nullptr || i->ifa_addr->sa_family != family || options_.bind_interface != i->ifa_name) continue;
+    // An IPv6 link-local address cannot reach beyond the link; prefer any other (as ssh does).
+    if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr)) {
+      continue;
+    }
+    std::memcpy(&out, i->ifa_addr, family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    found = true;
+  }
+  freeifaddrs(list);
+  if (!found) {
+    error = "BindInterface " + options_.bind_interface + " has no " + (family == AF_INET ? "IPv4" : "IPv6") +
+            " address";
+  }
+  return found;
 }
 
 void TcpLink::connect_next() {
@@ -80,6 +136,17 @@ void TcpLink::connect_next() {
   uv_tcp_init(loop_, tcp_);
   tcp_->data = this;
   uv_tcp_nodelay(tcp_, 1);
+  if (!options_.bind_address.empty() || !options_.bind_interface.empty()) {
+    sockaddr_storage source{};
+    std::string why;
+    int rc = source_address(address.addr, source, why) ? uv_tcp_bind(tcp_, reinterpret_cast<sockaddr*>(&source), 0) : 0;
+    if (why.empty() && rc != 0) why = "bind to " + address_string(source) + ": " + uv_strerror(rc);
+    if (!why.empty()) {
+      last_error_ = why;
+      connect_next();
+      return;
+    }
+  }
   auto* req = new uv_connect_t;
   struct ConnectCtx {
     std::weak_ptr<bool> alive;
@@ -104,9 +171,9 @@ void TcpLink::connect_next() {
     connect_next();
     return;
   }
-  if (connect_timeout_.count() > 0) {
+  if (options_.connect_timeout.count() > 0) {
     uv_timer_start(timer_, [](uv_timer_t* t) { static_cast<TcpLink*>(t->data)->on_timeout(); },
-                   static_cast<std::uint64_t>(connect_timeout_.count()), 0);
+                   static_cast<std::uint64_t>(options_.connect_timeout.count()), 0);
   }
 }
 
@@ -131,6 +198,23 @@ void TcpLink::on_connected(int status) {
   }
   log::verbose("Connection established.");
   connected_ = true;
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd) == 0) {
+    if (options_.keep_alive) {
+      const int on = 1;
+      setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+    }
+    if (options_.ip_tos >= 0) {
+      sockaddr_storage local{};
+      socklen_t len = sizeof local;
+      getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
+      if (local.ss_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &options_.ip_tos, sizeof options_.ip_tos);
+      } else {
+        setsockopt(fd, IPPROTO_IP, IP_TOS, &options_.ip_tos, sizeof options_.ip_tos);
+      }
+    }
+  }
   if (!paused_ && !start_reading()) return;
   observer_.on_link_connected();
 }

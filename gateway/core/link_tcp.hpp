@@ -1,6 +1,8 @@
 #pragma once
 // A Link over TCP: c-ares resolution, then each address in turn with TCP_NODELAY.
 // ConnectTimeout covers each connect attempt and then the server's version banner, as in ssh.
+// AddressFamily keeps only the addresses of one family; BindAddress / BindInterface choose the
+// source address; IPQoS sets the DSCP / traffic class; TCPKeepAlive turns on SO_KEEPALIVE.
 #include <uv.h>
 
 #include <chrono>
@@ -14,10 +16,19 @@
 
 namespace gateway {
 
+struct TcpLinkOptions {
+  std::chrono::milliseconds connect_timeout{0};  // 0: the OS default
+  int family = 0;                                // AF_UNSPEC, AF_INET or AF_INET6
+  std::string bind_address;                      // a numeric address, or empty
+  std::string bind_interface;                    // an interface name whose address is the source
+  int ip_tos = -1;                               // IP_TOS / IPV6_TCLASS; -1: leave it
+  bool keep_alive = true;
+};
+
 class TcpLink final : public Link {
  public:
-  TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port,
-          std::chrono::milliseconds connect_timeout, LinkObserver& observer);
+  TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port, TcpLinkOptions options,
+          LinkObserver& observer);
   ~TcpLink() override;
   TcpLink(const TcpLink&) = delete;
   TcpLink& operator=(const TcpLink&) = delete;
@@ -40,12 +51,15 @@ class TcpLink final : public Link {
   bool start_reading();
   void fail(const std::string& why);
   void close_socket();
+  // The source address for a connect to `destination` (family), from BindAddress / BindInterface;
+  // false with `error` when there is none.
+  bool source_address(const sockaddr_storage& destination, sockaddr_storage& out, std::string& error) const;
 
   uv_loop_t* loop_;
   net::Resolver& resolver_;
   std::string host_;
   std::uint16_t port_;
-  std::chrono::milliseconds connect_timeout_;
+  TcpLinkOptions options_;
   LinkObserver& observer_;
   uv_tcp_t* tcp_ = nullptr;  // owned; freed in its close callback
   uv_timer_t* timer_ = nullptr;

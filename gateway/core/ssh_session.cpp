@@ -49,8 +49,7 @@ SshSession::~SshSession() {
 std::unique_ptr<Link> SshSession::make_link() {
   LinkObserver& observer = *this;
   if (target_.make_link) return target_.make_link(loop_, resolver_, target_, observer);
-  return std::make_unique<TcpLink>(loop_, resolver_, target_.connect_host, target_.port, target_.connect_timeout,
-                                   observer);
+  return std::make_unique<TcpLink>(loop_, resolver_, target_.connect_host, target_.port, target_.socket, observer);
 }
 
 void SshSession::start() {

@@ -17,6 +17,7 @@
 #include "gateway/core/channel_host.hpp"
 #include "gateway/core/channel_router.hpp"
 #include "gateway/core/link.hpp"
+#include "gateway/core/link_tcp.hpp"
 #include "gateway/net/resolver.hpp"
 #include "ssh/client/client.hpp"
 
@@ -52,7 +53,7 @@ struct SessionTarget {
   std::string host;         // as the user named it (for known_hosts and messages)
   std::string connect_host;  // HostName
   std::uint16_t port = 22;
-  std::chrono::milliseconds connect_timeout{0};  // 0: the OS default
+  TcpLinkOptions socket;  // ConnectTimeout, AddressFamily, BindAddress, BindInterface, IPQoS, TCPKeepAlive
   // Empty: a TCP connection to connect_host:port (TcpLink).
   LinkFactory make_link;
 };

@@ -66,7 +66,7 @@ void route_through(SessionTarget& target, std::vector<std::shared_ptr<const HopS
     // The last hop carries us; it is reached through the hops before it (each its own session).
     std::vector<std::shared_ptr<const HopSettings>> before(hops.begin(), hops.end() - 1);
     return std::make_unique<JumpLink>(loop, resolver, hops.back(), std::move(before), t.connect_host, t.port,
-                                      t.connect_timeout, observer);
+                                      t.socket.connect_timeout, observer);
   };
 }
 

@@ -1,5 +1,8 @@
 #include "gateway/pool/session_settings.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 
@@ -124,7 +127,20 @@ std::optional<HopSettings> hop_settings(const config::Options& options, std::str
   t.host = options.host;
   t.connect_host = options.hostname;
   t.port = options.port;
-  if (options.connect_timeout) t.connect_timeout = *options.connect_timeout;
+  if (options.connect_timeout) t.socket.connect_timeout = *options.connect_timeout;
+  t.socket.family = options.address_family == config::AddressFamily::inet    ? AF_INET
+                    : options.address_family == config::AddressFamily::inet6 ? AF_INET6
+                                                                             : AF_UNSPEC;
+  t.socket.bind_address = options.bind_address;
+  t.socket.bind_interface = options.bind_interface;
+  t.socket.keep_alive = options.tcp_keep_alive;
+  // IPQoS: the interactive value when this connection carries a terminal session, as in ssh.
+  const bool terminal = options.session_type == config::SessionType::command &&
+                        (options.request_tty == config::RequestTty::yes ||
+                         options.request_tty == config::RequestTty::force ||
+                         (options.request_tty == config::RequestTty::automatic && options.remote_command.empty() &&
+                          isatty(STDIN_FILENO) != 0));
+  t.socket.ip_tos = terminal ? options.ip_qos_interactive : options.ip_qos_bulk;
   return hop;
 }
 

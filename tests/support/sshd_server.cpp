@@ -64,6 +64,7 @@ void SshdServer::authorize_key(const std::string& public_line) {
 std::string SshdServer::render_config() const {
   std::ostringstream c;
   c << "ListenAddress " << options_.listen_address << ":" << port_ << "\n";
+  for (const auto& also : options_.also_listen) c << "ListenAddress [" << also << "]:" << port_ << "\n";
   for (const auto& k : host_keys_) c << "HostKey " << k.private_path << "\n";
   c << "PidFile none\n"
     << "StrictModes no\n"

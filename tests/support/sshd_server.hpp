@@ -46,6 +46,7 @@ struct SshdOptions {
   // ListenAddress host; "0.0.0.0" also serves a veth address in a test namespace (see netns.hpp).
   // Readiness is always probed on 127.0.0.1, so it must include loopback.
   std::string listen_address = "127.0.0.1";
+  std::vector<std::string> also_listen;  // more addresses on the same port (e.g. "::1")
 };
 
 class SshdServer {
