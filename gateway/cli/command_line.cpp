@@ -404,9 +404,11 @@ ParseResult parse(int argc, const char* const* argv) {
 std::string usage(std::string_view program) {
   const std::string p(program);
   return "usage: " + p +
-         " [-AafgMNnsTtVvXxYyq] [-E logfile] [-e escape_char] [-F configfile] [-o Option=value]...\n"
-         "       [-p port] [-l user] [-i identity]... [-L spec]... [-R spec]... [-D spec]... [-J jump]\n"
-         "       [-S ctl_path] [-O ctl_cmd] [-W host:port] [-h] [--demo]\n"
+         " [-46AaCfGgKkMNnqsTtVvXxYy] [-B bind_interface] [-b bind_address] [-c cipher_spec]\n"
+         "       [-D spec]... [-E logfile] [-e escape_char] [-F configfile] [-I pkcs11] [-i identity]...\n"
+         "       [-J jump] [-L spec]... [-l user] [-m mac_spec] [-O ctl_cmd] [-o Option=value]...\n"
+         "       [-P tag] [-p port] [-Q query] [-R spec]... [-S ctl_path] [-W host:port] [-w tun]\n"
+         "       [-h] [--demo]\n"
          "       [user@]host | ssh://[user@]host[:port] [command [argument ...]]\n"
          "\n"
          "  -v            more verbose (repeat for more)    -q  quiet\n"
@@ -430,6 +432,12 @@ std::string usage(std::string_view program) {
          "  -M            be a control master (-MM: ask before each use through SSH_ASKPASS)\n"
          "  -S path       control socket (ControlPath; \"none\": no multiplexing)\n"
          "  -O cmd        ask the master at -S: check, forward, cancel, exit, stop, status[=json]\n"
+         "  -4 / -6       IPv4 / IPv6 only                  -C  compression (not implemented yet)\n"
+         "  -b addr / -B iface   source address / the address of an interface\n"
+         "  -c / -m list  ciphers / MACs                    -P tag  the tag Match tagged sees\n"
+         "  -G            print the resolved configuration (as ssh -G) and exit\n"
+         "  -Q what       list what is supported (cipher, mac, kex, key, sig, help, sshplex-directives)\n"
+         "  -I, -K, -k, -w   accepted as ssh's (PKCS#11, GSSAPI, tun): they warn what sshplex does not do\n"
          "  -h            this help                         --demo  run the built-in demonstration\n";
 }
 
