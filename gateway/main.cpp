@@ -99,6 +99,8 @@ std::unique_ptr<gateway::session::Foreground> make_remote_session(gateway::App& 
 
 int run(const gateway::cli::CommandLine& cl) {
   gateway::config::ResolveInput input{cl.host, cl.overrides, cl.config_file};
+  // Match command / sessiontype see the command as ssh does: its words joined by spaces.
+  for (const auto& word : cl.command) input.command += (input.command.empty() ? "" : " ") + word;
   auto resolved = gateway::config::resolve(input, gateway::config::current_environment(),
                                            gateway::config::real_file_system());
   for (const auto& w : resolved.warnings) std::fprintf(stderr, "sshplex: %s\n", w.c_str());

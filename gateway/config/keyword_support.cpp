@@ -9,7 +9,7 @@ using Kind = AcceptedKeyword::Kind;
 
 constexpr std::string_view kNoGssapi = "GSSAPI (Kerberos) is not built into sshplex";
 constexpr std::string_view kNoHostbased = "host-based authentication needs ssh-keysign; sshplex does not use it";
-constexpr std::string_view kNotYet = "not implemented yet; the setting is ignored";
+constexpr std::string_view kNotYet = "not implemented yet";
 
 // Lower-case names, as ssh's own table keeps them; OpenSSH 9.2 to 10.x plus Debian's GSSAPI patch.
 const std::vector<AcceptedKeyword> kTable = {

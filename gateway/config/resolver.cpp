@@ -1,17 +1,34 @@
 #include "gateway/config/resolver.hpp"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <glob.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <set>
 #include <sstream>
 
 #include "gateway/config/config_lexer.hpp"
 #include "gateway/config/keywords.hpp"
 #include "ssh/crypto/hash.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
+#include "ssh/transport/transport.hpp"
 
 namespace gateway::config {
 namespace {
@@ -33,10 +50,170 @@ bool host_patterns_match(const std::vector<std::string>& args, std::string_view 
          ssh::known_hosts::PatternListMatch::match;
 }
 
+// ---- Match helpers
+
+// A case-sensitive glob ('*' and '?'). Iterative, backtracking only to the last '*':
+// O(|pattern| * |text|) at worst.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, star_t = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      star_t = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// ssh's match_pattern_list without lower-casing (Match user, localuser, version, tagged, command,
+// sessiontype): comma-separated patterns, case-sensitive, a matching "!pattern" wins.
+bool exact_patterns_match(std::string_view list, std::string_view text) {
+  bool positive = false;
+  for (const auto& item : ssh::known_hosts::split_patterns(list, ',')) {
+    std::string_view pattern = item;
+    const bool negate = pattern.starts_with('!');
+    if (negate) pattern.remove_prefix(1);
+    if (!glob_match(pattern, text)) continue;
+    if (negate) return false;
+    positive = true;
+  }
+  return positive;
+}
+
+// An address or network of a Match localnetwork list (ssh's addr_pton_cidr).
+struct Network {
+  int family = AF_INET;
+  std::array<std::uint8_t, 16> bytes{};
+  unsigned bits = 0;
+};
+
+std::size_t address_size(int family) {
+  return family == AF_INET ? 4 : 16;
+}
+
+bool parse_address(const std::string& text, int& family, std::array<std::uint8_t, 16>& bytes) {
+  bytes = {};
+  if (::inet_pton(AF_INET, text.c_str(), bytes.data()) == 1) {
+    family = AF_INET;
+    return true;
+  }
+  if (::inet_pton(AF_INET6, text.c_str(), bytes.data()) == 1) {
+    family = AF_INET6;
+    return true;
+  }
+  return false;
+}
+
+bool in_network(const Network& net, int family, const std::array<std::uint8_t, 16>& addr) {
+  if (family != net.family) return false;
+  for (std::size_t i = 0; i < address_size(family); ++i) {
+    const unsigned left = net.bits > i * 8 ? net.bits - static_cast<unsigned>(i * 8) : 0;
+    const auto mask = static_cast<std::uint8_t>(left >= 8 ? 0xff : (0xff00u >> left) & 0xffu);
+    if ((addr[i] & mask) != net.bytes[i]) return false;
+  }
+  return true;
+}
+
+// ssh's addr_match_cidr_list rules: comma-separated, no empty entries, "address[/bits]" with no bits
+// meaning the one address, no host bits set below the mask.
+bool parse_networks(std::string_view list, std::vector<Network>& out, std::string& err) {
+  std::size_t begin = 0;
+  while (true) {
+    std::size_t end = list.find(',', begin);
+    if (end == std::string_view::npos) end = list.size();
+    const std::string entry(list.substr(begin, end - begin));
+    if (entry.empty()) {
+      err = "empty entry in '" + std::string(list) + "'";
+      return false;
+    }
+    if (entry.size() > INET6_ADDRSTRLEN + 3 ||
+        entry.find_first_not_of("0123456789abcdefABCDEF.:/") != std::string::npos) {
+      err = "invalid network '" + entry + "' (expected address[/bits])";
+      return false;
+    }
+    Network net;
+    const std::size_t slash = entry.find('/');
+    const std::string address = entry.substr(0, slash);
+    std::optional<unsigned> bits;
+    if (slash != std::string::npos) {
+      const std::string digits = entry.substr(slash + 1);
+      if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+        err = "invalid network '" + entry + "' (expected address[/bits])";
+        return false;
+      }
+      bits = static_cast<unsigned>(std::stoul(digits));
+    }
+    if (!parse_address(address, net.family, net.bytes)) {
+      err = "invalid network '" + entry + "' (expected address[/bits])";
+      return false;
+    }
+    const unsigned max_bits = static_cast<unsigned>(address_size(net.family) * 8);
+    net.bits = bits.value_or(max_bits);
+    if (net.bits > max_bits || !in_network(net, net.family, net.bytes)) {
+      err = "inconsistent mask length in '" + entry + "'";
+      return false;
+    }
+    out.push_back(net);
+    if (end == list.size()) return true;
+    begin = end + 1;
+  }
+}
+
+bool is_address(const std::string& name) {
+  int family = 0;
+  std::array<std::uint8_t, 16> bytes{};
+  return parse_address(name, family, bytes);
+}
+
+constexpr std::string_view kCriteria =
+    "all, canonical, final, exec, localnetwork, host, originalhost, tagged, command, sessiontype, user, localuser, "
+    "version";
+
+bool known_criterion(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"exec",    "localnetwork", "host", "originalhost", "tagged",
+                                                "command", "sessiontype",  "user", "localuser",    "version"};
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
+// readconf.c accepts criterion=argument for these (not for sessiontype).
+bool takes_equals_form(std::string_view name) {
+  return known_criterion(name) && name != "sessiontype";
+}
+
+// What both passes share; ssh keeps it in its Options.
+struct PassState {
+  std::optional<std::string> tag;  // Tag, -o Tag= (and -P): the first value wins
+  bool want_final_pass = false;    // a "Match final" was met in the first pass
+};
+
+// Tag (ssh_config(5)): the name Match tagged compares against. Structural like Host and Match: it
+// only steers the matching, so it is kept here and not among the options.
+void apply_tag(OptionsBuilder& b, PassState& state, const std::vector<std::string>& args, const std::string& file,
+               std::size_t line, bool active) {
+  if (args.empty() || args[0].empty()) {
+    b.errors.push_back({file, line, "Tag: missing argument"});
+  } else if (args.size() > 1) {
+    b.errors.push_back({file, line, "Tag: expected 1 argument, got " + std::to_string(args.size())});
+  } else if (active && !state.tag) {
+    state.tag = args[0];
+  }
+}
+
 class FileWalker {
  public:
-  FileWalker(OptionsBuilder& b, const FileSystem& fs, const Environment& env, std::string host)
-      : b_(b), fs_(fs), env_(env), host_(std::move(host)) {}
+  // `host` is what Host lines match: the destination as typed, or in the final pass the host name.
+  FileWalker(OptionsBuilder& b, const FileSystem& fs, const Environment& env, const ResolveInput& input,
+             PassState& state, bool final_pass, std::string host)
+      : b_(b), fs_(fs), env_(env), input_(input), state_(state), final_pass_(final_pass), host_(std::move(host)) {}
 
   // Reads `path`; a missing file is an error only when `required`.
   void read_top(const std::string& path, bool user_file, bool required) {
@@ -91,55 +268,176 @@ class FileWalker {
       if (!err.empty()) error(file, line_no, "Match: " + err);
     } else if (kw == "include") {
       include(file, line_no, line.args, depth, active);
+    } else if (kw == "tag") {
+      apply_tag(b_, state_, line.args, file, line_no, active);
     } else {
       apply_directive(b_, line, Origin{file, line_no}, active);
     }
   }
 
-  // Match all | [!]host list | [!]originalhost list, criteria combined with AND (ssh_config(5) Match).
+  // ssh_config(5) Match as readconf.c's match_cfg_line evaluates it. Criteria are ANDed and each is
+  // checked even after one failed (a bad one is still an error), except that an exec is not run once
+  // the line cannot match. "all" must be the last criterion, with at most one before it (the manual
+  // says: canonical or final; ssh accepts any, and so do we). An error leaves the block inactive.
   bool evaluate_match(const std::vector<std::string>& args, std::string& err) {
-    if (args.empty()) {
-      err = "expected criteria (supported: all, host, originalhost)";
-      return false;
-    }
-    if (to_lower_ascii(args[0]) == "all") {
-      if (args.size() != 1) err = "'all' cannot be combined with other criteria";
-      return err.empty();
-    }
     bool result = true;
+    std::size_t criteria = 0;
     for (std::size_t i = 0; i < args.size(); ++i) {
-      std::string criterion = to_lower_ascii(args[i]);
-      const bool negate = !criterion.empty() && criterion.front() == '!';
-      if (negate) criterion.erase(0, 1);
-      if (criterion != "host" && criterion != "originalhost") {
-        err = "'" + args[i] + "' is not supported (supported: all, host, originalhost)";
+      // ssh: an argument starting with '#' (here only a quoted one reaches us) ends the line.
+      if (args[i].starts_with('#')) break;
+      std::string_view attrib = args[i];
+      const bool negate = attrib.starts_with('!');
+      if (negate) attrib.remove_prefix(1);
+      std::string name = to_lower_ascii(attrib);
+      if (name == "all") {
+        const bool more = i + 1 < args.size() && !args[i + 1].empty() && !args[i + 1].starts_with('#');
+        if (criteria > 1 || more) {
+          err = "'" + args[i] + "' cannot be combined with other criteria";
+          return false;
+        }
+        return result && !negate;
+      }
+      ++criteria;
+      if (name == "canonical" || name == "final") {
+        // Only a "Match final" asks for the final pass (OpenSSH 10.1: not a negated one).
+        if (name == "final" && !negate && !final_pass_) state_.want_final_pass = true;
+        if (final_pass_ == negate) result = false;
+        continue;
+      }
+      std::string arg;
+      bool have_arg = false;
+      if (const auto eq = name.find('='); eq != std::string::npos && takes_equals_form(name.substr(0, eq))) {
+        arg = std::string(attrib.substr(eq + 1));
+        name.resize(eq);
+        have_arg = true;
+      }
+      if (!known_criterion(name)) {
+        err = "unsupported criterion '" + std::string(attrib) + "' (supported: " + std::string(kCriteria) + ")";
         return false;
       }
-      if (i + 1 >= args.size()) {
-        err = "'" + args[i] + "' needs a pattern list";
+      if (!have_arg) {
+        if (i + 1 >= args.size()) {
+          err = "missing argument for '" + name + "'";
+          return false;
+        }
+        arg = args[++i];
+      }
+      // Only tagged and command may be given an empty argument (it matches when there is none).
+      if ((arg.empty() && name != "tagged" && name != "command") || arg.starts_with('#')) {
+        err = "missing argument for '" + name + "'";
         return false;
       }
-      const std::string& list = args[++i];
-      std::string name = host_;
-      if (criterion == "host" && !b_.hostname.empty()) name = current_hostname();
-      const bool m = host_patterns_match({list}, name);
-      result = result && (negate ? !m : m);
+      bool matched = false;
+      if (name == "exec") {
+        auto outcome = run_exec(arg, result, err);
+        if (!err.empty()) return false;
+        if (!outcome) continue;  // not run: the line already failed
+        matched = *outcome;
+      } else if (name == "localnetwork") {
+        std::vector<Network> networks;
+        if (!parse_networks(arg, networks, err)) {
+          err = "localnetwork: " + err;
+          return false;
+        }
+        matched = local_address_in(networks);
+      } else {
+        matched = criterion_matches(name, arg);
+      }
+      if (matched == negate) result = false;
+    }
+    if (criteria == 0) {
+      err = "expected one or more criteria (" + std::string(kCriteria) + ")";
+      return false;
     }
     return result;
   }
 
-  std::string current_hostname() const {
-    std::string out;
-    const std::string& raw = b_.hostname.front().raw;
-    for (std::size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '%' && i + 1 < raw.size() && raw[i + 1] == 'h') {
-        out += host_;
-        ++i;
-      } else {
-        out += raw[i];
+  bool criterion_matches(const std::string& name, const std::string& arg) const {
+    if (name == "host") return host_patterns_match({arg}, match_host());
+    if (name == "originalhost") return host_patterns_match({arg}, input_.host);
+    if (name == "user") return exact_patterns_match(arg, remote_user());
+    if (name == "localuser") return exact_patterns_match(arg, env_.local_user);
+    if (name == "version") return exact_patterns_match(arg, match_version());
+    if (name == "sessiontype") return exact_patterns_match(arg, session_type());
+    // tagged, command: nothing set matches only the empty argument.
+    const std::string& value = name == "tagged" ? state_.tag.value_or(std::string()) : input_.command;
+    return value.empty() ? arg.empty() : exact_patterns_match(arg, value);
+  }
+
+  // Expands the exec command (always, so a bad token is an error even when it is not run) and runs it
+  // unless the line already failed: nullopt when not run, else whether it exited with status 0.
+  std::optional<bool> run_exec(const std::string& raw, bool line_matches_so_far, std::string& err) {
+    const std::string host = match_host();
+    const std::string port = std::to_string(b_.options.port);
+    const std::string user = remote_user();
+    const TokenValues tokens{env_.home,
+                             env_.local_user,
+                             host,
+                             input_.host,
+                             user,
+                             port,
+                             env_.local_hostname,
+                             env_.uid,
+                             connection_hash(env_.local_hostname, host, port, user),
+                             host};
+    std::string why;
+    auto command = expand_value(raw, tokens, "CdhikLlnpru", false, why);
+    if (!command) {
+      err = "exec: " + why;
+      return std::nullopt;
+    }
+    if (!line_matches_so_far) return std::nullopt;
+    if (!input_.run_command) {
+      err = "exec: running commands is not available here";
+      return std::nullopt;
+    }
+    const int status = input_.run_command(*command);
+    if (status < 0) {
+      err = "exec \"" + *command + "\": could not run it, or it did not exit normally";
+      return std::nullopt;
+    }
+    return status == 0;
+  }
+
+  bool local_address_in(const std::vector<Network>& networks) const {
+    if (!input_.local_addresses) return false;
+    for (const auto& text : input_.local_addresses()) {
+      // As in ssh, a scoped address (link-local "fe80::1%eth0") never matches a network.
+      if (text.find('%') != std::string::npos) continue;
+      int family = 0;
+      std::array<std::uint8_t, 16> bytes{};
+      if (!parse_address(text, family, bytes)) continue;
+      for (const auto& net : networks) {
+        if (in_network(net, family, bytes)) return true;
       }
     }
-    return out;
+    return false;
+  }
+
+  // Match host and %h of Match exec: in the first pass HostName so far with %h expanded (else the
+  // destination); in the final pass the fixed host name.
+  std::string match_host() const {
+    if (final_pass_ || b_.hostname.empty()) return host_;
+    TokenValues t;
+    t.hostname = host_;
+    std::string ignored;  // finish() reports a bad HostName
+    auto v = expand_value(b_.hostname.front().raw, t, "h", false, ignored);
+    return v ? *v : b_.hostname.front().raw;
+  }
+
+  // Match user and %r: User so far (command line, then files), else the local user.
+  std::string remote_user() const { return b_.seen.contains("User") ? b_.options.user : env_.local_user; }
+
+  std::string session_type() const {
+    switch (b_.options.session_type) {
+      case SessionType::subsystem:
+        return "subsystem";
+      case SessionType::none:
+        return "none";
+      case SessionType::command:
+        break;
+    }
+    return input_.command.empty() ? "shell" : "exec";
   }
 
   void include(const std::string& file, std::size_t line_no, const std::vector<std::string>& args, int depth,
@@ -187,11 +485,88 @@ class FileWalker {
   OptionsBuilder& b_;
   const FileSystem& fs_;
   const Environment& env_;
+  const ResolveInput& input_;
+  PassState& state_;
+  bool final_pass_;
   std::string host_;
   bool user_file_ = true;
   std::size_t included_ = 0;
   bool include_limit_hit_ = false;
 };
+
+// Reads the -F file, or the user's and the system's files, through `walker`.
+void read_files(FileWalker& walker, OptionsBuilder& b, const ResolveInput& input, const Environment& env) {
+  if (input.config_file) {
+    const std::string& f = *input.config_file;
+    if (to_lower_ascii(f) != "none" && f != "/dev/null") {
+      std::string err;
+      auto path = expand_value(f, TokenValues{env.home, {}, {}, {}, {}, {}, {}, {}, {}}, "", true, err);
+      if (!path) {
+        b.errors.push_back({f, 0, err});
+      } else {
+        walker.read_top(*path, true, true);
+      }
+    }
+  } else {
+    walker.read_top(env.home + "/.ssh/config", true, false);
+    walker.read_top("/etc/ssh/ssh_config", false, false);
+  }
+}
+
+// Drops the entries from `from` on that repeat an earlier one (ssh does not add an IdentityFile,
+// CertificateFile or forward twice, so the final pass re-reading a block adds nothing new).
+template <typename T, typename Key>
+void drop_repeats(std::vector<T>& list, std::size_t from, Key key) {
+  from = std::min(from, list.size());
+  std::set<std::string> keys;
+  for (std::size_t i = 0; i < from; ++i) keys.insert(key(list[i]));
+  std::vector<T> kept(std::make_move_iterator(list.begin()),
+                      std::make_move_iterator(list.begin() + static_cast<std::ptrdiff_t>(from)));
+  for (std::size_t i = from; i < list.size(); ++i) {
+    if (keys.insert(key(list[i])).second) kept.push_back(std::move(list[i]));
+  }
+  list = std::move(kept);
+}
+
+// ssh.c's final pass, after a first pass that met "Match final": the host name is fixed first (HostName
+// with %h expanded, lower-cased unless an address; ssh sets its HostName to it, so a HostName in the
+// final pass has no effect), then the files are read again with Match canonical / final matching.
+// First values stay; the pass only fills what is unset and adds to accumulating keywords.
+void final_pass(OptionsBuilder& b, const ResolveInput& input, const Environment& env, const FileSystem& fs,
+                PassState& state) {
+  std::string name = input.host;
+  if (!b.hostname.empty()) {
+    TokenValues t;
+    t.hostname = input.host;
+    std::string err;
+    auto v = expand_value(b.hostname.front().raw, t, "h", false, err);
+    if (!v || v->empty()) return;  // finish() reports the bad HostName
+    name = *v;
+  }
+  if (!is_address(name)) name = to_lower_ascii(name);
+
+  const bool hostname_given = !b.seen.insert("HostName").second;
+  const std::size_t warnings = b.warnings.size();
+  const std::size_t identity_files = b.identity_files.size();
+  const std::size_t certificate_files = b.certificate_files.size();
+  const std::size_t local_forwards = b.options.local_forwards.size();
+  const std::size_t remote_forwards = b.options.remote_forwards.size();
+  const std::size_t dynamic_forwards = b.options.dynamic_forwards.size();
+
+  FileWalker walker(b, fs, env, input, state, true, name);
+  read_files(walker, b, input, env);
+
+  if (!hostname_given) b.seen.erase("HostName");
+  const auto raw = [](const PendingValue& v) { return v.raw; };
+  const auto spec = [](const ForwardSpec& f) { return to_string(f); };
+  drop_repeats(b.identity_files, identity_files, raw);
+  drop_repeats(b.certificate_files, certificate_files, raw);
+  drop_repeats(b.options.local_forwards, local_forwards, spec);
+  drop_repeats(b.options.remote_forwards, remote_forwards, spec);
+  drop_repeats(b.options.dynamic_forwards, dynamic_forwards, spec);
+  drop_repeats(b.options.send_env, 0, [](const std::string& s) { return s; });
+  drop_repeats(b.warnings, warnings, [](const std::string& s) { return s; });
+}
 
 void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const TokenValues& tokens,
                  std::string_view what, std::vector<std::string>& out) {
@@ -372,6 +747,9 @@ std::optional<std::string> expand_value(std::string_view raw, const TokenValues&
       case 'C':
         out += values.connection_hash;
         break;
+      case 'k':
+        out += values.host_key_alias;
+        break;
       default:
         break;
     }
@@ -381,6 +759,7 @@ std::optional<std::string> expand_value(std::string_view raw, const TokenValues&
 
 ResolveResult resolve(const ResolveInput& input, const Environment& env, const FileSystem& fs) {
   OptionsBuilder b;
+  PassState state;
   for (const auto& ov : input.overrides) {
     const std::string file = std::string(kCommandLine) + " (" + ov.origin + ")";
     const std::string kw = to_lower_ascii(ov.keyword);
@@ -388,25 +767,17 @@ ResolveResult resolve(const ResolveInput& input, const Environment& env, const F
       b.errors.push_back({file, 0, ov.keyword + " cannot be given on the command line"});
       continue;
     }
+    if (kw == "tag") {
+      apply_tag(b, state, ov.args, file, 0, true);
+      continue;
+    }
     apply_directive(b, ConfigLine{ov.keyword, ov.args}, Origin{file, 0}, true);
   }
 
-  FileWalker walker(b, fs, env, input.host);
-  if (input.config_file) {
-    const std::string& f = *input.config_file;
-    if (to_lower_ascii(f) != "none" && f != "/dev/null") {
-      std::string err;
-      auto path = expand_value(f, TokenValues{env.home, {}, {}, {}, {}, {}, {}, {}, {}}, "", true, err);
-      if (!path) {
-        b.errors.push_back({f, 0, err});
-      } else {
-        walker.read_top(*path, true, true);
-      }
-    }
-  } else {
-    walker.read_top(env.home + "/.ssh/config", true, false);
-    walker.read_top("/etc/ssh/ssh_config", false, false);
-  }
+  FileWalker walker(b, fs, env, input, state, false, input.host);
+  read_files(walker, b, input, env);
+  // ssh stops at the first pass's errors; a second pass would only repeat them.
+  if (state.want_final_pass && b.errors.empty()) final_pass(b, input, env, fs, state);
   finish(b, input, env);
 
   ResolveResult result;
@@ -471,6 +842,77 @@ FileSystem real_file_system() {
     return out;
   };
   return fs;
+}
+
+int run_match_command(const std::string& command) {
+  const char* from_env = std::getenv("SHELL");
+  std::string shell = from_env != nullptr && *from_env != '\0' ? from_env : "/bin/sh";
+  if (::access(shell.c_str(), X_OK) != 0) return -1;
+  std::string dash_c = "-c";
+  std::string text = command;
+  char* argv[] = {shell.data(), dash_c.data(), text.data(), nullptr};
+
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  if (posix_spawn_file_actions_init(&actions) != 0) return -1;
+  if (posix_spawnattr_init(&attr) != 0) {
+    posix_spawn_file_actions_destroy(&actions);
+    return -1;
+  }
+  // As ssh: stdin and stdout on /dev/null, stderr shared, no other descriptor inherited. The command
+  // gets an empty signal mask and SIGPIPE back to its default (we ignore it).
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+  posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
+#endif
+  sigset_t none;
+  sigset_t defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGPIPE);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, shell.c_str(), &actions, &attr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return -1;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) == -1) {
+    if (errno != EINTR) return -1;
+  }
+  if (!WIFEXITED(status)) return -1;
+  return WEXITSTATUS(status);
+}
+
+std::vector<std::string> local_interface_addresses() {
+  std::vector<std::string> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (const ifaddrs* ifa = list; ifa != nullptr; ifa = ifa->ifa_next) {
+    if (ifa->ifa_addr == nullptr || ifa->ifa_name == nullptr || (ifa->ifa_flags & IFF_UP) == 0) continue;
+    socklen_t size = 0;
+    if (ifa->ifa_addr->sa_family == AF_INET) {
+      size = sizeof(sockaddr_in);
+    } else if (ifa->ifa_addr->sa_family == AF_INET6) {
+      size = sizeof(sockaddr_in6);
+    } else {
+      continue;
+    }
+    char host[NI_MAXHOST] = {};
+    if (::getnameinfo(ifa->ifa_addr, size, host, sizeof host, nullptr, 0, NI_NUMERICHOST) == 0) out.emplace_back(host);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
+
+std::string match_version() {
+  const std::string banner = ssh::transport::TransportConfig{}.client_version;
+  const std::size_t dash = banner.find('-', banner.find('-') + 1);
+  return dash == std::string::npos ? banner : banner.substr(dash + 1);
 }
 
 }  // namespace gateway::config

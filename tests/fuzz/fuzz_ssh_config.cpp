@@ -38,6 +38,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto cli = gateway::cli::parse(std::span<const std::string>(words));
 
   ResolveInput input{"fuzz.example", {}, std::string("/fuzz/config")};
+  // Never run a mutated `Match exec` command, nor read this machine's interfaces.
+  input.run_command = [](const std::string&) { return 1; };
+  input.local_addresses = [] { return std::vector<std::string>{"192.0.2.1", "2001:db8::1"}; };
   if (cli.command_line) {
     if (!cli.command_line->host.empty()) input.host = cli.command_line->host;
     input.overrides = cli.command_line->overrides;

@@ -30,6 +30,7 @@ const std::map<std::string, std::string> kDifferent = {
     {"serveraliveinterval", "dead-peer detection is on by default (15 s)"},
     {"forwardx11trusted", "upstream's default (no); Debian's ssh defaults to yes"},
     {"compression", "not implemented yet"},
+    {"sendenv", "ssh lists patterns again when a Match final pass applies them again; sshplex keeps one each"},
 };
 
 std::map<std::string, std::vector<std::string>> dump(const std::vector<std::string>& argv, const TempDir& dir) {
