@@ -9,7 +9,7 @@ set -eu
 
 PACKAGES="
 build-essential g++ cmake ninja-build pkg-config
-libssl-dev libuv1-dev libc-ares-dev libgtest-dev libgmock-dev
+libssl-dev libuv1-dev libc-ares-dev libgtest-dev libgmock-dev zlib1g-dev
 openssh-server openssh-client dropbear-bin socat curl
 tmux xvfb x11-utils xauth
 rsync git nlohmann-json3-dev

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "ssh/transport/compression.hpp"
+
 namespace ssh::transport {
 namespace {
 
@@ -160,12 +162,20 @@ const std::vector<std::string>& default_algorithm_list(AlgorithmKind kind) {
   return kDefaultKex;
 }
 
+std::vector<std::string> compression_algorithm_list(bool compression) {
+  // With -C as ssh 9.2 orders it. Without, only "none" (ssh would still accept zlib from a server
+  // that offers nothing else; such servers are not known to exist).
+  if (compression) return {kCompressionDelayed, kCompressionZlib, kCompressionNone};
+  return {kCompressionNone};
+}
+
 AlgorithmPreferences default_algorithms() {
   return AlgorithmPreferences{
       default_algorithm_list(AlgorithmKind::kex),
       default_algorithm_list(AlgorithmKind::host_key),
       default_algorithm_list(AlgorithmKind::cipher),
       default_algorithm_list(AlgorithmKind::mac),
+      compression_algorithm_list(false),
   };
 }
 

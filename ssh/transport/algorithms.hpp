@@ -13,6 +13,8 @@ struct AlgorithmPreferences {
   std::vector<std::string> host_key;
   std::vector<std::string> ciphers;
   std::vector<std::string> macs;
+  // Both directions (compression_algorithm_list()).
+  std::vector<std::string> compression;
 };
 
 enum class AlgorithmKind { kex, host_key, cipher, mac };
@@ -22,6 +24,9 @@ const std::vector<std::string>& supported_algorithms(AlgorithmKind kind);
 // The default enabled list in preference order.
 const std::vector<std::string>& default_algorithm_list(AlgorithmKind kind);
 AlgorithmPreferences default_algorithms();
+// The compression list offered in both directions: with Compression yes (-C) what ssh 9.x offers,
+// "zlib@openssh.com,zlib,none"; without it "none" only (ssh would also list zlib after none).
+std::vector<std::string> compression_algorithm_list(bool compression);
 
 struct ListEditResult {
   std::vector<std::string> list;

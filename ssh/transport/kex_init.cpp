@@ -28,7 +28,7 @@ KexInit make_client_kexinit(const AlgorithmPreferences& prefs, bool first_kex) {
   k.host_key = prefs.host_key;
   k.cipher_c2s = k.cipher_s2c = prefs.ciphers;
   k.mac_c2s = k.mac_s2c = prefs.macs;
-  k.compression_c2s = k.compression_s2c = {"none"};
+  k.compression_c2s = k.compression_s2c = prefs.compression;
   return k;
 }
 
@@ -94,9 +94,9 @@ NegotiationResult negotiate_kexinit(const KexInit& client, const KexInit& server
   };
   if (!mac_for(a.cipher_c2s, client.mac_c2s, server.mac_c2s, "client-to-server MAC", a.mac_c2s)) return result;
   if (!mac_for(a.cipher_s2c, client.mac_s2c, server.mac_s2c, "server-to-client MAC", a.mac_s2c)) return result;
-  std::string compression;
-  if (!pick(client.compression_c2s, server.compression_c2s, "client-to-server compression", compression) ||
-      !pick(client.compression_s2c, server.compression_s2c, "server-to-client compression", compression)) {
+  // Per direction, the client's first method the server also lists (RFC 4253 §7.1).
+  if (!pick(client.compression_c2s, server.compression_c2s, "client-to-server compression", a.compression_c2s) ||
+      !pick(client.compression_s2c, server.compression_s2c, "server-to-client compression", a.compression_s2c)) {
     return result;
   }
   a.strict_kex = first_kex && contains(server.kex, kStrictKexServer);

@@ -28,6 +28,8 @@ inline constexpr std::uint8_t kKexDhGexRequest = 34;
 
 // First message number of the user authentication protocol: everything below is transport.
 inline constexpr std::uint8_t kUserauthFirst = 50;
+// SSH_MSG_USERAUTH_SUCCESS (RFC 4252 §5.1): delayed compression starts after it (PROTOCOL §2.2).
+inline constexpr std::uint8_t kUserauthSuccess = 52;
 
 inline constexpr std::uint8_t kPing = 192;  // SSH2_MSG_PING
 inline constexpr std::uint8_t kPong = 193;  // SSH2_MSG_PONG

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "ssh/crypto/packet_cipher.hpp"
+#include "ssh/transport/compression.hpp"
 #include "ssh/transport/kex_exchange.hpp"
 #include "ssh/transport/kex_init.hpp"
 #include "ssh/transport/kex_methods.hpp"
@@ -20,6 +21,8 @@ namespace {
 
 // Room for a socket-sized batch of packets (eight full 32 KiB channel packets and their framing).
 constexpr std::size_t kTransmitBuffer = 512 * 1024;
+// A first guess for an inflated payload: a full channel packet (32 KiB of data) and its header.
+constexpr std::size_t kInflateBuffer = 33 * 1024;
 
 std::vector<std::string> split_name_list(std::string_view v) {
   std::vector<std::string> out;
@@ -94,17 +97,46 @@ struct Transport::Impl {
   std::uint64_t bytes_out_since_kex = 0, bytes_in_since_kex = 0;
   std::uint64_t packets_out_since_kex = 0, packets_in_since_kex = 0;
 
+  // Compression (RFC 4253 §6.2): the method in effect in each direction since that direction's
+  // NEWKEYS, and its stream while one runs. As OpenSSH, every NEWKEYS starts a fresh stream (or
+  // none): `zlib` at once, zlib@openssh.com once USERAUTH_SUCCESS has been received.
+  std::string compression_out = kCompressionNone, compression_in = kCompressionNone;
+  std::unique_ptr<Compressor> deflater;
+  std::unique_ptr<Decompressor> inflater;
+  bool after_auth = false;
+  Bytes deflated;  // one compressed payload on its way into the transmit buffer
+  CompressionStatus compression_stats;
+
   // ---- output
   void send_packet(ByteView payload) { send_packet(payload, {}); }
   void send_packet(ByteView head, ByteView body) {
     // A recycled buffer large enough for a batch of full packets: no growth copies, no fresh pages.
     if (transmit.capacity() == 0) transmit = wire::acquire_buffer(kTransmitBuffer);
     const std::size_t before = transmit.size();
-    writer.write(head, body, transmit);
+    if (deflater) {
+      if (!write_compressed(head, body)) return;
+    } else {
+      writer.write(head, body, transmit);
+    }
     const std::size_t n = transmit.size() - before;
     bytes_sent += n;
     bytes_out_since_kex += n;
     ++packets_out_since_kex;
+  }
+
+  // With compression on, the payload is deflated aside and the packet sealed from there.
+  bool write_compressed(ByteView head, ByteView body) {
+    deflated.clear();
+    if (!deflater->compress(head, body, deflated)) {
+      deflater.reset();
+      // The peer expects compressed packets: nothing more can be said to it.
+      lose(kProtocolError, "compression failed");
+      return false;
+    }
+    compression_stats.out_raw += head.size() + body.size();
+    compression_stats.out_compressed += deflated.size();
+    writer.write(deflated, transmit);
+    return true;
   }
 
   // Upper-layer payloads (and PONG) may not be sent between our KEXINIT and our NEWKEYS
@@ -124,7 +156,10 @@ struct Transport::Impl {
   // keyboard-interactive answers: wipe the plaintext once it has been sealed.
   void send_upper(Bytes& payload) {
     send_packet(payload);
-    if (!payload.empty() && payload[0] >= 50 && payload[0] <= 79) wipe(payload.data(), payload.size());
+    if (!payload.empty() && payload[0] >= 50 && payload[0] <= 79) {
+      wipe(payload.data(), payload.size());
+      if (!deflated.empty()) wipe(deflated.data(), deflated.size());
+    }
   }
 
   void fail(std::uint32_t reason, std::string description) {
@@ -132,6 +167,12 @@ struct Transport::Impl {
     // Best effort: tell the server why, under whatever keys are current (RFC 4253 §11.1). Our
     // identification line always went out first, so a packet may follow it.
     send_packet(wire::Writer(msg::kDisconnect).u32(reason).string(std::string_view(description)).string("").take());
+    lose(reason, std::move(description));
+  }
+
+  // Closes without a word to the server.
+  void lose(std::uint32_t reason, std::string description) {
+    if (closed) return;
     closed = true;
     kex = Kex{};
     queued.clear();
@@ -241,6 +282,8 @@ struct Transport::Impl {
     // New outgoing keys take effect right after our NEWKEYS (RFC 4253 §7.3).
     writer.set_cipher(std::move(cipher));
     if (strict) writer.reset_sequence();
+    compression_out = kex.negotiated.compression_c2s;
+    if (!start_compression(true)) return;
     kex.newkeys_sent = true;
     kex.keys.c2s = DirectionKeys{};
     flush_queue();
@@ -257,9 +300,68 @@ struct Transport::Impl {
     if (!cipher) return fail(kKeyExchangeFailed, "cannot set up " + kex.negotiated.cipher_s2c);
     reader.set_cipher(std::move(cipher));
     if (strict) reader.reset_sequence();
+    compression_in = kex.negotiated.compression_s2c;
+    if (!start_compression(false)) return;
     kex.newkeys_received = true;
     kex.keys.s2c = DirectionKeys{};
     if (kex.newkeys_sent) complete_kex();
+  }
+
+  // (Re)starts one direction's stream after its NEWKEYS: a fresh stream or none, as OpenSSH's
+  // ssh_set_newkeys() does on every key change. False (and closed) when zlib cannot start.
+  bool start_compression(bool out) {
+    const std::string& method = out ? compression_out : compression_in;
+    const CompressionStart when = compression_start(method);
+    const bool start = when == CompressionStart::after_newkeys || (when == CompressionStart::after_auth && after_auth);
+    bool ok = true;
+    if (out) {
+      deflater.reset();
+      if (start) {
+        deflater = std::make_unique<Compressor>(kCompressionLevel);
+        ok = deflater->ok();
+      }
+    } else {
+      inflater.reset();
+      if (start) {
+        inflater = std::make_unique<Decompressor>(config.max_packet_length);
+        ok = inflater->ok();
+      }
+    }
+    if (!ok) {
+      deflater.reset();
+      inflater.reset();
+      lose(kProtocolError, "cannot start " + method + " compression");
+    }
+    return ok;
+  }
+
+  // SSH_MSG_USERAUTH_SUCCESS arrived: delayed compression starts in both directions, from our next
+  // packet and from the server's next one (PROTOCOL §2.2; OpenSSH enables it as it reads this).
+  void on_auth_success() {
+    if (after_auth) return;
+    after_auth = true;
+    if (compression_start(compression_out) == CompressionStart::after_auth && !start_compression(true)) return;
+    if (compression_start(compression_in) == CompressionStart::after_auth) start_compression(false);
+  }
+
+  // Inflates a received payload into a fresh pooled buffer; the compressed one goes back.
+  bool inflate_payload(Bytes& payload) {
+    Bytes plain = wire::acquire_buffer(kInflateBuffer);
+    const auto status = inflater->decompress(payload, plain);
+    const std::size_t compressed = payload.size();
+    wire::release_buffer(std::move(payload));
+    if (status != Decompressor::Status::ok) {
+      wire::release_buffer(std::move(plain));
+      fail(kProtocolError, status == Decompressor::Status::too_large
+                               ? "bad packet from server: decompressed payload exceeds " +
+                                     std::to_string(config.max_packet_length) + " bytes"
+                               : "bad packet from server: corrupt compressed data");
+      return false;
+    }
+    compression_stats.in_raw += plain.size();
+    compression_stats.in_compressed += compressed;
+    payload = std::move(plain);
+    return true;
   }
 
   void complete_kex() {
@@ -362,6 +464,7 @@ struct Transport::Impl {
     if (!established) {
       return fail(kProtocolError, "message " + std::to_string(type) + " before the key exchange completed");
     }
+    if (type == msg::kUserauthSuccess) on_auth_success();
     payloads.push_back(InboundPacket{seq, std::move(payload)});
   }
 
@@ -381,6 +484,7 @@ struct Transport::Impl {
       }
       bytes_in_since_kex += r.wire_size;
       ++packets_in_since_kex;
+      if (inflater && !inflate_payload(r.payload)) break;
       handle_packet(r.seq, std::move(r.payload));
     }
     maybe_rekey();
@@ -538,9 +642,13 @@ bool Transport::is_established() const {
 bool Transport::is_closed() const {
   return impl_->closed;
 }
-ByteView Transport::initial_host_key() const { return impl_->first_host_key; }
+ByteView Transport::initial_host_key() const {
+  return impl_->first_host_key;
+}
 
-ByteView Transport::initial_signature() const { return impl_->first_signature; }
+ByteView Transport::initial_signature() const {
+  return impl_->first_signature;
+}
 
 ByteView Transport::session_id() const {
   return impl_->session_id;
@@ -565,6 +673,12 @@ std::uint64_t Transport::bytes_sent() const {
 }
 std::uint64_t Transport::bytes_received() const {
   return impl_->bytes_received;
+}
+CompressionStatus Transport::compression() const {
+  CompressionStatus s = impl_->compression_stats;
+  s.out_active = impl_->deflater != nullptr;
+  s.in_active = impl_->inflater != nullptr;
+  return s;
 }
 
 }  // namespace ssh::transport

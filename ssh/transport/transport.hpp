@@ -44,6 +44,7 @@ struct NegotiatedAlgorithms {
   std::string kex, host_key;
   std::string cipher_c2s, cipher_s2c;  // client-to-server, server-to-client
   std::string mac_c2s, mac_s2c;        // empty for AEAD ciphers
+  std::string compression_c2s = "none", compression_s2c = "none";
   bool strict_kex = false;
 };
 
@@ -90,6 +91,14 @@ struct Disconnected {
 
 using TransportEvent =
     std::variant<tevent::HostKey, tevent::KexComplete, tevent::ServerVersion, tevent::Debug, tevent::Disconnected>;
+
+// Payload compression (compression.hpp) as it stands: whether a stream runs in each direction,
+// and payload bytes before and after compression over the connection's life (all streams).
+struct CompressionStatus {
+  bool out_active = false, in_active = false;
+  std::uint64_t out_raw = 0, out_compressed = 0;
+  std::uint64_t in_raw = 0, in_compressed = 0;
+};
 
 struct InboundPacket {
   std::uint32_t seq;  // sequence number, for SSH_MSG_UNIMPLEMENTED replies
@@ -147,6 +156,7 @@ class Transport {
   const NegotiatedAlgorithms& algorithms() const;
   std::uint64_t bytes_sent() const;
   std::uint64_t bytes_received() const;
+  CompressionStatus compression() const;
 
  private:
   struct Impl;
