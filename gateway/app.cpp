@@ -27,18 +27,20 @@ std::string listen_address(const config::ForwardEndpoint& listen, bool gateway_p
 
 // The listening side, the same for -L and -D.
 template <class Spec>
-void set_listen(Spec& out, const config::ForwardEndpoint& listen, bool gateway_ports) {
+void set_listen(Spec& out, const config::ForwardEndpoint& listen, const config::Options& options) {
   if (listen.is_socket()) {
     out.listen_path = listen.socket_path;
+    out.socket_mask = options.stream_local_bind_mask;
+    out.unlink_existing = options.stream_local_bind_unlink;
   } else {
-    out.listen_address = listen_address(listen, gateway_ports);
+    out.listen_address = listen_address(listen, options.gateway_ports);
     out.listen_port = listen.port;
   }
 }
 
-LocalForwardSpec local_spec(const config::ForwardSpec& spec, bool gateway_ports) {
+LocalForwardSpec local_spec(const config::ForwardSpec& spec, const config::Options& options) {
   LocalForwardSpec local;
-  set_listen(local, spec.listen, gateway_ports);
+  set_listen(local, spec.listen, options);
   if (spec.target) {
     local.target_path = spec.target->socket_path;
     local.target_host = spec.target->host;
@@ -47,9 +49,9 @@ LocalForwardSpec local_spec(const config::ForwardSpec& spec, bool gateway_ports)
   return local;
 }
 
-SocksForwardSpec socks_spec(const config::ForwardSpec& spec, bool gateway_ports) {
+SocksForwardSpec socks_spec(const config::ForwardSpec& spec, const config::Options& options) {
   SocksForwardSpec socks;
-  set_listen(socks, spec.listen, gateway_ports);
+  set_listen(socks, spec.listen, options);
   return socks;
 }
 
@@ -128,7 +130,7 @@ bool App::start() {
   if (!options_.dynamic_forwards.empty() && !load_socks_credentials()) return false;
   // An open proxy on a reachable address is refused before anything connects.
   for (const auto& spec : options_.dynamic_forwards) {
-    SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
+    SocksForwardSpec socks = socks_spec(spec, options_);
     socks.credentials = socks_credentials_.get();
     std::string error;
     if (!socks_exposure_allowed(socks, error)) {
@@ -139,6 +141,7 @@ bool App::start() {
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
   session_waits_ = std::make_unique<SessionWaits>(*upstream_);
   remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_);
+  remote_forwards_->set_permitted_opens(options_.permit_remote_open);
   forwards_ = std::make_unique<ForwardSet>(
       [this](const config::ForwardSpec& spec, std::string& error) { return make_forward(spec, error); });
   install_signals();
@@ -149,9 +152,9 @@ bool App::start() {
 std::unique_ptr<Forward> App::make_forward(const config::ForwardSpec& spec, std::string& error) {
   switch (spec.kind) {
     case config::ForwardKind::local:
-      return std::make_unique<LocalForward>(loop_, local_spec(spec, options_.gateway_ports), *upstream_, limits());
+      return std::make_unique<LocalForward>(loop_, local_spec(spec, options_), *upstream_, limits());
     case config::ForwardKind::dynamic: {
-      SocksForwardSpec socks = socks_spec(spec, options_.gateway_ports);
+      SocksForwardSpec socks = socks_spec(spec, options_);
       socks.credentials = socks_credentials_.get();
       if (!socks_exposure_allowed(socks, error)) return nullptr;
       if (socks.credentials == nullptr && socks.listen_path.empty() && !is_loopback(socks.listen_address)) {

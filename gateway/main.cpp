@@ -9,21 +9,22 @@
 #include <string>
 
 #include "gateway/app.hpp"
-#include "gateway/config/print_config.hpp"
-#include "gateway/query.hpp"
-#include "ssh/transport/algorithms.hpp"
 #include "gateway/app_control.hpp"
 #include "gateway/cli/command_line.hpp"
-#include "gateway/control/control_client.hpp"
+#include "gateway/config/print_config.hpp"
 #include "gateway/config/resolver.hpp"
-#include "gateway/util/log.hpp"
+#include "gateway/control/control_client.hpp"
 #include "gateway/demo/demo.hpp"
 #include "gateway/net/fd_limit.hpp"
+#include "gateway/query.hpp"
 #include "gateway/session/agent_forward.hpp"
 #include "gateway/session/background.hpp"
+#include "gateway/session/local_command.hpp"
 #include "gateway/session/remote_session.hpp"
 #include "gateway/session/stdio_forward.hpp"
 #include "gateway/session/x11_forward.hpp"
+#include "gateway/util/log.hpp"
+#include "ssh/transport/algorithms.hpp"
 
 namespace {
 
@@ -185,6 +186,11 @@ int run(const gateway::cli::CommandLine& cl) {
     }
     // Before -f's handler: the parent returns only once the control socket is there to use.
     if (master) app.enable_control();
+    if (options.permit_local_command && !options.local_command.empty()) {
+      app.on_ready([command = options.local_command](gateway::App& a) {
+        gateway::session::run_local_command(a.loop(), command);
+      });
+    }
     if (options.fork_after_authentication) {
       const bool keep_stderr = options.log_level >= gateway::config::LogLevel::debug1 &&
                                options.log_target == gateway::config::Options::LogTarget::standard_error;

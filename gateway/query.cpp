@@ -37,7 +37,7 @@ std::optional<std::vector<std::string>> query_list(std::string_view what) {
   }
   if (what == "key-sig" || what == "sig") return kSignatures;
   if (what == "protocol-version") return std::vector<std::string>{"2"};
-  if (what == "compression") return std::vector<std::string>{"none"};
+  if (what == "compression") return std::vector<std::string>{"none", "zlib@openssh.com", "zlib"};
   if (what == "sshplex-directives") {
     return std::vector<std::string>{"PoolSize",
                                     "PoolMaxSize",

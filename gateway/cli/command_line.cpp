@@ -363,7 +363,7 @@ class Parser {
         error = "option '-o " + value + "': " + (err.empty() ? "expected Keyword=value" : err);
         return false;
       }
-      cl_.overrides.push_back({line.keyword, line.args, "-o " + value});
+      cl_.overrides.push_back({line.keyword, line.args, "-o " + value, line.rest});
       return true;
     }
     if (value.empty()) {
@@ -432,7 +432,7 @@ std::string usage(std::string_view program) {
          "  -M            be a control master (-MM: ask before each use through SSH_ASKPASS)\n"
          "  -S path       control socket (ControlPath; \"none\": no multiplexing)\n"
          "  -O cmd        ask the master at -S: check, forward, cancel, exit, stop, status[=json]\n"
-         "  -4 / -6       IPv4 / IPv6 only                  -C  compression (not implemented yet)\n"
+         "  -4 / -6       IPv4 / IPv6 only                  -C  compression (zlib)\n"
          "  -b addr / -B iface   source address / the address of an interface\n"
          "  -c / -m list  ciphers / MACs                    -P tag  the tag Match tagged sees\n"
          "  -G            print the resolved configuration (as ssh -G) and exit\n"

@@ -61,6 +61,10 @@ bool split_config_line(std::string_view text, ConfigLine& out, std::string& erro
   out.keyword = std::string(text.substr(start, i - start));
   while (i < text.size() && is_space(text[i])) ++i;
   if (i < text.size() && text[i] == '=') ++i;
+  while (i < text.size() && is_space(text[i])) ++i;
+  std::size_t end = text.size();
+  while (end > i && is_space(text[end - 1])) --end;
+  out.rest = std::string(text.substr(i, end - i));
   return split_arguments(text.substr(i), out.args, error);
 }
 

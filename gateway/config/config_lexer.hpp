@@ -12,6 +12,10 @@ namespace gateway::config {
 struct ConfigLine {
   std::string keyword;  // as written; empty for blank and comment lines
   std::vector<std::string> args;
+  // The text after the keyword and its separator, as written (trailing space trimmed): commands
+  // (ProxyCommand, RemoteCommand, KnownHostsCommand, LocalCommand) take it whole, quotes and all, as
+  // ssh does.
+  std::string rest{};
 };
 
 // False with `error` set for malformed lines (unterminated quote, missing keyword).

@@ -20,6 +20,7 @@ struct Ctx {
   const Origin& origin;
   bool active;
   std::string_view name;
+  const std::string& rest;  // the value as written
 
   // True once per keyword, for the first active occurrence: ssh_config(5) "the first obtained value
   // for each parameter is used".
@@ -37,6 +38,15 @@ struct Keyword {
 
 std::string quoted(std::string_view s) {
   return "'" + std::string(s) + "'";
+}
+
+// A command keyword's value: the rest of the line as written (quotes kept for the shell or for ssh's
+// own word splitting), or the arguments joined when there is no such text (a programmatic line).
+std::string command_text(const Ctx& c) {
+  if (!c.rest.empty()) return c.rest;
+  std::string command;
+  for (const auto& a : c.args) command += (command.empty() ? "" : " ") + a;
+  return command;
 }
 
 std::string arg_count_error(Ctx& c, std::size_t expected) {
@@ -318,20 +328,131 @@ std::string kw_log_level(Ctx& c) {
   return "expected QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG, DEBUG1, DEBUG2 or DEBUG3, got " + quoted(c.args[0]);
 }
 
+// ProxyJump and ProxyCommand compete: whichever is obtained first wins, as in ssh.
 std::string kw_proxy_jump(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.active && c.b.seen.contains("ProxyCommand")) return {};
   if (c.first()) c.o().proxy_jump = to_lower_ascii(c.args[0]) == "none" ? std::string() : c.args[0];
   return {};
+}
+
+// The rest of the line is the command (run with $SHELL -c, tokens expanded later); "none": none.
+std::string kw_proxy_command(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  const std::string command = command_text(c);
+  if (c.active && c.b.seen.contains("ProxyJump")) return {};
+  if (c.first() && to_lower_ascii(command) != "none") c.b.proxy_command.push_back(c.pending(command));
+  return {};
+}
+
+// OpenSSH 10: text after the software version in the banner; "none" clears it.
+std::string kw_version_addendum(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  const std::string text = command_text(c);
+  if (text.find_first_of("\r\n") != std::string::npos) return "must be one line";
+  if (c.first()) c.o().version_addendum = to_lower_ascii(text) == "none" ? std::string() : text;
+  return {};
+}
+
+std::string kw_check_host_ip(Ctx& c) {
+  return bool_kw(c, &Options::check_host_ip);
+}
+
+std::string kw_visual_host_key(Ctx& c) {
+  return bool_kw(c, &Options::visual_host_key);
+}
+
+std::string kw_host_key_alias(Ctx& c) {
+  return string_kw(c, &Options::host_key_alias);
+}
+
+std::string kw_no_host_authentication_for_localhost(Ctx& c) {
+  return bool_kw(c, &Options::no_host_authentication_for_localhost);
+}
+
+// The rest of the line; "none": none. Its %-tokens: those of ssh_config(5) for KnownHostsCommand.
+std::string kw_known_hosts_command(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  const std::string command = command_text(c);
+  for (std::size_t i = 0; i + 1 < command.size(); ++i) {
+    if (command[i] != '%') continue;
+    const char t = command[++i];
+    if (std::string_view("%CdHIiKfkLlnprtu").find(t) == std::string_view::npos) {
+      return std::string("unknown token %") + t;
+    }
+  }
+  if (c.first()) c.o().known_hosts_command = to_lower_ascii(command) == "none" ? std::string() : command;
+  return {};
+}
+
+std::string kw_revoked_host_keys(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  if (c.first() && to_lower_ascii(c.args[0]) != "none") c.b.revoked_host_keys.push_back(c.pending(c.args[0]));
+  return {};
+}
+
+std::string kw_permit_remote_open(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  std::vector<std::string> list;
+  for (const auto& a : c.args) {
+    const std::string lower = to_lower_ascii(a);
+    if (lower == "any" || lower == "none") {
+      if (c.args.size() != 1) return quoted(a) + " cannot be combined with other entries";
+      list.push_back(lower);
+      continue;
+    }
+    const auto colon = a.rfind(':');
+    const std::string port = colon == std::string::npos ? std::string() : a.substr(colon + 1);
+    if (colon == std::string::npos || colon == 0 || (port != "*" && !parse_uint(port, 1, 65535))) {
+      return "expected host:port (host or port may be *), any or none, got " + quoted(a);
+    }
+    list.push_back(a);
+  }
+  if (c.first()) c.o().permit_remote_open = list == std::vector<std::string>{"any"} ? std::vector<std::string>{} : list;
+  return {};
+}
+
+// An octal mask, as ssh reads it ("0177", "177").
+std::string kw_stream_local_bind_mask(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string& v = c.args[0];
+  if (v.empty() || v.size() > 4 || v.find_first_not_of("01234567") != std::string::npos) {
+    return "expected an octal mask such as 0177, got " + quoted(v);
+  }
+  if (c.first()) c.o().stream_local_bind_mask = static_cast<std::uint32_t>(std::stoul(v, nullptr, 8)) & 0777u;
+  return {};
+}
+
+std::string kw_stream_local_bind_unlink(Ctx& c) {
+  return bool_kw(c, &Options::stream_local_bind_unlink);
+}
+
+// OpenSSH 10: a block that applies refuses the connection with the given message.
+std::string kw_refuse_connection(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  if (c.active) return command_text(c);
+  return {};
+}
+
+std::string kw_local_command(Ctx& c) {
+  if (c.args.empty()) return "missing argument";
+  if (c.first()) c.b.local_command.push_back(c.pending(command_text(c)));
+  return {};
+}
+
+std::string kw_permit_local_command(Ctx& c) {
+  return bool_kw(c, &Options::permit_local_command);
+}
+
+std::string kw_proxy_use_fdpass(Ctx& c) {
+  return bool_kw(c, &Options::proxy_use_fdpass);
 }
 
 std::string kw_compression(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
   auto v = parse_bool(c.args[0]);
   if (!v) return "expected yes or no, got " + quoted(c.args[0]);
-  if (c.first() && *v) {
-    c.b.warnings.push_back(c.origin.file + (c.origin.line > 0 ? ":" + std::to_string(c.origin.line) : std::string()) +
-                           ": Compression is not supported yet; continuing without compression");
-  }
+  if (c.first()) c.o().compression = *v;
   return {};
 }
 
@@ -489,8 +610,7 @@ std::string kw_session_type(Ctx& c) {
 // The rest of the line is the command, as ssh_config(5) takes it; "none" means no command.
 std::string kw_remote_command(Ctx& c) {
   if (c.args.empty()) return "missing argument";
-  std::string command;
-  for (const auto& a : c.args) command += (command.empty() ? "" : " ") + a;
+  const std::string command = command_text(c);
   if (c.first() && to_lower_ascii(command) != "none") c.b.remote_command.push_back(c.pending(command));
   return {};
 }
@@ -672,6 +792,21 @@ constexpr Keyword kKeywords[] = {
     {"RekeyLimit", kw_rekey_limit},
     {"LogLevel", kw_log_level},
     {"ProxyJump", kw_proxy_jump},
+    {"ProxyCommand", kw_proxy_command},
+    {"ProxyUseFdpass", kw_proxy_use_fdpass},
+    {"HostKeyAlias", kw_host_key_alias},
+    {"VisualHostKey", kw_visual_host_key},
+    {"CheckHostIP", kw_check_host_ip},
+    {"VersionAddendum", kw_version_addendum},
+    {"StreamLocalBindMask", kw_stream_local_bind_mask},
+    {"PermitRemoteOpen", kw_permit_remote_open},
+    {"LocalCommand", kw_local_command},
+    {"RefuseConnection", kw_refuse_connection},
+    {"PermitLocalCommand", kw_permit_local_command},
+    {"StreamLocalBindUnlink", kw_stream_local_bind_unlink},
+    {"NoHostAuthenticationForLocalhost", kw_no_host_authentication_for_localhost},
+    {"KnownHostsCommand", kw_known_hosts_command},
+    {"RevokedHostKeys", kw_revoked_host_keys},
     {"Compression", kw_compression},
     {"GatewayPorts", kw_gateway_ports},
     {"AddressFamily", kw_address_family},
@@ -793,7 +928,7 @@ void apply_directive(OptionsBuilder& builder, const ConfigLine& line, const Orig
     }
     return;
   }
-  Ctx ctx{builder, line.args, origin, active, k->name};
+  Ctx ctx{builder, line.args, origin, active, k->name, line.rest};
   std::string error = k->handler(ctx);
   if (!error.empty()) builder.errors.push_back({origin.file, origin.line, std::string(k->name) + ": " + error});
 }

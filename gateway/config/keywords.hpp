@@ -33,6 +33,9 @@ struct OptionsBuilder {
   std::vector<PendingValue> identity_agent;
   std::vector<PendingValue> socks_credentials_file;
   std::vector<PendingValue> remote_command;
+  std::vector<PendingValue> proxy_command;
+  std::vector<PendingValue> revoked_host_keys;
+  std::vector<PendingValue> local_command;
   std::vector<PendingValue> control_path;
   std::vector<PendingValue> forward_agent;
   std::vector<PendingValue> xauth_location;

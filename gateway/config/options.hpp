@@ -66,6 +66,13 @@ struct Options {
   std::vector<std::string> user_known_hosts_files;
   std::vector<std::string> global_known_hosts_files;
   bool hash_known_hosts = false;
+  std::string host_key_alias;                         // HostKeyAlias
+  bool visual_host_key = false;                       // VisualHostKey
+  bool check_host_ip = false;                         // CheckHostIP (ssh's default since 8.5)
+  std::string version_addendum;                       // VersionAddendum: appended to our version string
+  bool no_host_authentication_for_localhost = false;  // NoHostAuthenticationForLocalhost
+  std::string known_hosts_command;                    // KnownHostsCommand, raw: its tokens are filled in per key
+  std::vector<std::string> revoked_host_keys;         // RevokedHostKeys, expanded
   // Raw list specs ("+aes128-ctr", "-*cbc", "^ssh-ed25519"); empty keeps the default list. Applied with
   // ssh::transport::apply_algorithm_list by the caller.
   std::string ciphers;
@@ -85,11 +92,21 @@ struct Options {
   std::chrono::seconds rekey_limit_time{0};  // 0: no time-based rekeying
   LogLevel log_level = LogLevel::info;
   std::string proxy_jump;  // empty: direct connection ("none" is stored as empty)
+  // ProxyCommand with %h %n %p %r expanded (run with $SHELL -c; its stdin/stdout are the
+  // connection); empty: none. ProxyUseFdpass: the command passes back a connected socket instead.
+  std::string proxy_command;
+  std::string proxy_command_as_written;  // for -G, which shows it before expansion as ssh does
+  bool proxy_use_fdpass = false;
   // The -F file these options came from (nullopt: the default files); ProxyJump hops are
   // resolved from the same files.
   std::optional<std::string> config_file;
   bool compression = false;
   bool gateway_ports = false;
+  // PermitRemoteOpen: where reverse SOCKS (-R port without a target) may connect: "host:port"
+  // entries ("*" for any host or port), "none"; empty: anywhere.
+  std::vector<std::string> permit_remote_open;
+  std::uint32_t stream_local_bind_mask = 0177;  // StreamLocalBindMask (unix socket listeners)
+  bool stream_local_bind_unlink = false;        // StreamLocalBindUnlink
   AddressFamily address_family = AddressFamily::any;
   std::string bind_address;
   std::string bind_interface;  // BindInterface, -B
@@ -121,6 +138,10 @@ struct Options {
   std::chrono::seconds forward_x11_timeout{1200};  // ForwardX11Timeout (untrusted cookies); 0: none
   std::string xauth_location = "/usr/bin/xauth";  // XAuthLocation
   bool clear_all_forwardings = false;             // ClearAllForwardings (default for -W)
+  // LocalCommand (tokens expanded), run once connected when PermitLocalCommand is yes.
+  std::string local_command;
+  std::string local_command_as_written;  // for -G
+  bool permit_local_command = false;
 
   // The keywords given a value by the command line or a configuration file (the rest have their
   // defaults), for defaults that depend on the mode, as -W's.
@@ -136,6 +157,7 @@ struct Override {
   std::string keyword;
   std::vector<std::string> args;
   std::string origin;
+  std::string rest{};  // the value as written (ConfigLine::rest), for -o with a command
 };
 
 struct ConfigError {

@@ -127,7 +127,7 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.flag("batchmode", o.batch_mode);
   p.accepted(o, "canonicalizefallbacklocal", "yes");
   p.accepted(o, "canonicalizehostname", "false");
-  p.accepted(o, "checkhostip", "no");
+  p.flag("checkhostip", o.check_host_ip);
   p.flag("compression", o.compression);
   const std::string& cm = o.control_master;
   p.line("controlmaster", cm == "yes" ? "true" : cm == "no" ? "false" : cm);
@@ -144,10 +144,10 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.accepted(o, "hostbasedauthentication", "no");
   p.flag("identitiesonly", o.identities_only);
   p.flag("kbdinteractiveauthentication", o.kbd_interactive_authentication);
-  p.accepted(o, "nohostauthenticationforlocalhost", "no");
+  p.flag("nohostauthenticationforlocalhost", o.no_host_authentication_for_localhost);
   p.flag("passwordauthentication", o.password_authentication);
-  p.accepted(o, "permitlocalcommand", "no");
-  p.accepted(o, "proxyusefdpass", "no");
+  p.flag("permitlocalcommand", o.permit_local_command);
+  p.flag("proxyusefdpass", o.proxy_use_fdpass);
   p.truth("pubkeyauthentication", o.pubkey_authentication);
   static const char* const kTty[] = {"auto", "no", "yes", "force"};
   p.line("requesttty", kTty[static_cast<int>(o.request_tty)]);
@@ -155,13 +155,13 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.line("sessiontype", kSession[static_cast<int>(o.session_type)]);
   p.flag("stdinnull", o.stdin_null);
   p.flag("forkafterauthentication", o.fork_after_authentication);
-  p.accepted(o, "streamlocalbindunlink", "no");
+  p.flag("streamlocalbindunlink", o.stream_local_bind_unlink);
   static const char* const kStrict[] = {"true", "false", "ask", "accept-new"};
   p.line("stricthostkeychecking", kStrict[static_cast<int>(o.strict_host_key_checking)]);
   p.flag("tcpkeepalive", o.tcp_keep_alive);
   p.accepted(o, "tunnel", "false");
   p.accepted(o, "verifyhostkeydns", "false");
-  p.accepted(o, "visualhostkey", "no");
+  p.flag("visualhostkey", o.visual_host_key);
   p.flag("enableescapecommandline", o.enable_escape_commandline);
   p.number("connectionattempts", o.connection_attempts);
   p.number("forwardx11timeout", o.forward_x11_timeout.count());
@@ -173,15 +173,18 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.joined("ciphers", d.ciphers, ',');
   if (!o.control_path.empty()) p.line("controlpath", o.control_path);
   p.joined("hostkeyalgorithms", d.host_key_algorithms, ',');
-  p.accepted(o, "hostkeyalias", "");
+  if (!o.host_key_alias.empty()) p.line("hostkeyalias", o.host_key_alias);
   if (o.identity_agent != "SSH_AUTH_SOCK") p.line("identityagent", o.identity_agent);
   p.joined("kexalgorithms", d.kex_algorithms, ',');
   p.line("loglevel", level_name(o.log_level));
   p.joined("macs", d.macs, ',');
   p.joined("preferredauthentications", o.preferred_authentications, ',');
   if (!o.pubkey_accepted_algorithms.empty()) p.line("pubkeyacceptedalgorithms", o.pubkey_accepted_algorithms);
+  if (!o.local_command.empty()) p.line("localcommand", o.local_command_as_written);
   if (!o.remote_command.empty()) p.line("remotecommand", o.remote_command);
   p.line("xauthlocation", o.xauth_location);
+  if (!o.known_hosts_command.empty()) p.line("knownhostscommand", o.known_hosts_command);
+  for (const auto& f : o.revoked_host_keys) p.line("revokedhostkeys", f);
   forwards(p, "dynamicforward", o.dynamic_forwards);
   forwards(p, "localforward", o.local_forwards);
   forwards(p, "remoteforward", o.remote_forwards);
@@ -192,6 +195,8 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   for (const auto& e : o.send_env) p.line("sendenv", e);
   for (const auto& e : o.set_env) p.line("setenv", e);
   p.accepted(o, "addkeystoagent", "false");
+  p.joined("permitremoteopen", o.permit_remote_open.empty() ? std::vector<std::string>{"any"} : o.permit_remote_open,
+           ' ');
   p.line("forwardagent", o.forward_agent.empty() ? "no" : o.forward_agent == "SSH_AUTH_SOCK" ? "yes" : o.forward_agent);
   if (o.connect_timeout) p.number("connecttimeout", o.connect_timeout->count());
   // ssh shows a ControlPersist time in seconds.
@@ -202,7 +207,12 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   if (o.rekey_limit_bytes > 0 || o.rekey_limit_time.count() > 0) {
     p.line("rekeylimit", std::to_string(o.rekey_limit_bytes) + " " + seconds(o.rekey_limit_time));
   }
+  char mask[8];
+  std::snprintf(mask, sizeof mask, "%04o", o.stream_local_bind_mask & 0777u);
+  p.line("streamlocalbindmask", mask);
   p.line("syslogfacility", o.syslog_facility);
+  if (!o.version_addendum.empty()) p.line("versionaddendum", o.version_addendum);
+  if (!o.proxy_command.empty()) p.line("proxycommand", o.proxy_command_as_written);
   if (!o.proxy_jump.empty()) p.line("proxyjump", o.proxy_jump);
   // What sshplex only accepts and ssh shows elsewhere in its list.
   for (const auto& [keyword, values] : o.accepted_values) {
@@ -217,7 +227,7 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
                                               "nohostauthenticationforlocalhost",
                                               "permitlocalcommand",
                                               "proxyusefdpass",
-                                              "streamlocalbindunlink",
+
                                               "tunnel",
                                               "verifyhostkeydns",
                                               "visualhostkey",

@@ -643,6 +643,46 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
       b.errors.push_back({b.control_path.front().file, b.control_path.front().line, "ControlPath: " + err});
     }
   }
+  if (!b.local_command.empty()) {
+    // ssh_config(5): LocalCommand takes %C %d %h %i %k %L %l %n %p %r %T %u. %k is the host key
+    // alias or the host name; %T the tun device, which sshplex does not open ("NONE" as in ssh).
+    std::string raw;
+    const std::string& in = b.local_command.front().raw;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (in[i] == '%' && i + 1 < in.size() && (in[i + 1] == 'k' || in[i + 1] == 'T')) {
+        std::string value = in[i + 1] == 'T' ? "NONE" : (o.host_key_alias.empty() ? o.hostname : o.host_key_alias);
+        for (char ch : value) raw += ch == '%' ? std::string("%%") : std::string(1, ch);
+        ++i;
+      } else if (in[i] == '%' && i + 1 < in.size()) {
+        raw += in.substr(i, 2);
+        ++i;
+      } else {
+        raw += in[i];
+      }
+    }
+    std::string err;
+    auto v = expand_value(raw, tokens, "CdhilLnpru", false, err);
+    o.local_command_as_written = in;
+    if (v) {
+      o.local_command = *v;
+    } else {
+      b.errors.push_back({b.local_command.front().file, b.local_command.front().line, "LocalCommand: " + err});
+    }
+  }
+  if (!b.revoked_host_keys.empty()) {
+    expand_list(b, b.revoked_host_keys, tokens, "RevokedHostKeys", o.revoked_host_keys);
+  }
+  if (!b.proxy_command.empty()) {
+    // ssh_config(5): ProxyCommand takes %%, %h, %n, %p and %r (the shell sees the rest).
+    std::string err;
+    auto v = expand_value(b.proxy_command.front().raw, tokens, "hnpr", false, err);
+    o.proxy_command_as_written = b.proxy_command.front().raw;
+    if (v) {
+      o.proxy_command = *v;
+    } else {
+      b.errors.push_back({b.proxy_command.front().file, b.proxy_command.front().line, "ProxyCommand: " + err});
+    }
+  }
   if (!b.remote_command.empty()) {
     // ssh_config(5): RemoteCommand takes the TOKENS and ${VAR}.
     std::string err;
@@ -771,7 +811,7 @@ ResolveResult resolve(const ResolveInput& input, const Environment& env, const F
       apply_tag(b, state, ov.args, file, 0, true);
       continue;
     }
-    apply_directive(b, ConfigLine{ov.keyword, ov.args}, Origin{file, 0}, true);
+    apply_directive(b, ConfigLine{ov.keyword, ov.args, ov.rest}, Origin{file, 0}, true);
   }
 
   FileWalker walker(b, fs, env, input, state, false, input.host);

@@ -42,6 +42,9 @@ class Link {
   virtual void close(ssh::ByteView farewell) = 0;
   // True when failure reasons already say where along a jump chain they happened.
   virtual bool names_hop() const { return false; }
+  // The server's numeric address when the link is a direct TCP connection (for CheckHostIP);
+  // empty for any other kind of link.
+  virtual std::string peer_address() const { return {}; }
 };
 
 }  // namespace gateway

@@ -198,6 +198,7 @@ void TcpLink::on_connected(int status) {
   }
   log::verbose("Connection established.");
   connected_ = true;
+  if (next_address_ > 0) peer_address_ = address_string(addresses_[next_address_ - 1].addr);
   uv_os_fd_t fd = -1;
   if (uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd) == 0) {
     if (options_.keep_alive) {

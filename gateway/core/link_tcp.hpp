@@ -40,6 +40,7 @@ class TcpLink final : public Link {
   void resume_reading() override;
   void established() override;
   void close(ssh::ByteView farewell) override;
+  std::string peer_address() const override { return peer_address_; }
 
  private:
   struct WriteReq;
@@ -66,6 +67,7 @@ class TcpLink final : public Link {
   std::vector<net::ResolvedAddress> addresses_;
   std::size_t next_address_ = 0;
   std::string last_error_;
+  std::string peer_address_;  // of the connect that succeeded
   std::size_t queued_ = 0;
   bool connected_ = false;
   bool established_ = false;

@@ -176,14 +176,18 @@ void SshSession::dispatch(ssh::Event& event) {
           log::verbose("Remote protocol version: %s", e.version.c_str());
         } else if constexpr (std::is_same_v<T, ssh::event::KexComplete>) {
           const auto& a = e.algorithms;
-          log::verbose("%s: kex %s, host key %s, cipher %s/%s, mac %s/%s%s", e.initial ? "Key exchange" : "Re-key",
-                       a.kex.c_str(), a.host_key.c_str(), a.cipher_c2s.c_str(), a.cipher_s2c.c_str(),
-                       a.mac_c2s.empty() ? "<implicit>" : a.mac_c2s.c_str(),
-                       a.mac_s2c.empty() ? "<implicit>" : a.mac_s2c.c_str(), a.strict_kex ? ", strict kex" : "");
+          log::verbose("%s: kex %s, host key %s, cipher %s/%s, mac %s/%s, compression %s/%s%s",
+                       e.initial ? "Key exchange" : "Re-key", a.kex.c_str(), a.host_key.c_str(), a.cipher_c2s.c_str(),
+                       a.cipher_s2c.c_str(), a.mac_c2s.empty() ? "<implicit>" : a.mac_c2s.c_str(),
+                       a.mac_s2c.empty() ? "<implicit>" : a.mac_s2c.c_str(), a.compression_c2s.c_str(),
+                       a.compression_s2c.c_str(), a.strict_kex ? ", strict kex" : "");
+          if (client_->transport().compression().out_active) log::verbose("Enabling compression at level 6.");
         } else if constexpr (std::is_same_v<T, ssh::event::Debug>) {
           log::info("Remote: %s", e.message.c_str());
         } else if constexpr (std::is_same_v<T, ssh::event::Authenticated>) {
           authenticated_ = true;
+          // zlib@openssh.com starts here (plain zlib at the key exchange).
+          if (client_->transport().compression().out_active) log::verbose("Enabling compression at level 6.");
           delegate_.on_authenticated(*this, e.method);
         } else if constexpr (std::is_same_v<T, ssh::event::AuthBanner> || std::is_same_v<T, ssh::event::AuthMethods> ||
                              std::is_same_v<T, ssh::event::AuthPublicKeyOk> ||

@@ -70,6 +70,8 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
   void start();
 
   ssh::Client& client() { return *client_; }
+  // The server's address on a direct TCP link (CheckHostIP); empty otherwise.
+  std::string peer_address() const { return link_ ? link_->peer_address() : std::string(); }
   const SessionTarget& target() const { return target_; }
   bool authenticated() const { return authenticated_; }
   // The connection is gone (on_disconnected was called or is being called).

@@ -20,6 +20,8 @@ namespace gateway {
 struct LocalForwardSpec {
   // Listen side: a path for a unix socket, else address and port.
   std::string listen_path;
+  unsigned socket_mask = 0177;   // StreamLocalBindMask
+  bool unlink_existing = false;  // StreamLocalBindUnlink
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 0;
   // Target as seen from the server: a path for a unix socket, else host and port.

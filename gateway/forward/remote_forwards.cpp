@@ -393,7 +393,8 @@ void RemoteForwards::on_channel_open(SshSession& session, const ssh::event::Chan
   log::debug("%s: connection", label.c_str());
   if (!f->spec.target) {
     // Reverse SOCKS: the destination is only known from the client's request on the channel.
-    pumps_.create(session, std::make_unique<RemoteSocks>(loop_, resolver_, label), label)->accept(request.id);
+    pumps_.create(session, std::make_unique<RemoteSocks>(loop_, resolver_, label, permitted_opens_), label)
+        ->accept(request.id);
     return;
   }
   connect_then_accept(session, *f, request.id, std::move(label));

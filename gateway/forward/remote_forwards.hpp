@@ -52,6 +52,8 @@ class RemoteForwards {
   // or removes one (cancelled on the server; connections already made run on until they end).
   // false when it already exists / does not exist.
   bool add(const config::ForwardSpec& spec);
+  // PermitRemoteOpen: where reverse SOCKS clients may connect ("host:port" entries; empty: anywhere).
+  void set_permitted_opens(std::vector<std::string> permitted) { permitted_opens_ = std::move(permitted); }
   bool remove(const config::ForwardSpec& spec);
   // `answered(ok, port)` once the server has given a forward its final answer (at once when it
   // already has; after the next attach when no connection holds the forwards): `port` is where the
@@ -97,6 +99,7 @@ class RemoteForwards {
 
   uv_loop_t* loop_;
   net::Resolver& resolver_;
+  std::vector<std::string> permitted_opens_;
   std::vector<std::unique_ptr<Entry>> forwards_;
   // Removed by remove(): kept (inert) because replies and timers may still point at them.
   std::vector<std::unique_ptr<Entry>> retired_;

@@ -12,8 +12,30 @@ constexpr std::chrono::milliseconds kHandshakeTimeout{30000};
 
 }  // namespace
 
-RemoteSocks::RemoteSocks(uv_loop_t* loop, net::Resolver& resolver, std::string label)
-    : HandshakeEnd(loop, kHandshakeTimeout, std::move(label)), resolver_(resolver) {}
+RemoteSocks::RemoteSocks(uv_loop_t* loop, net::Resolver& resolver, std::string label,
+                         std::vector<std::string> permitted)
+    : HandshakeEnd(loop, kHandshakeTimeout, std::move(label)), resolver_(resolver), permitted_(std::move(permitted)) {}
+
+// PermitRemoteOpen, as ssh matches it: the host exactly as the client named it (or "*"), the port
+// (or "*"); "any" allows everything, "none" nothing.
+bool RemoteSocks::permitted(const std::string& host, std::uint16_t port) const {
+  if (permitted_.empty()) return true;
+  for (const auto& entry : permitted_) {
+    if (entry == "any") return true;
+    const auto colon = entry.rfind(':');
+    if (colon == std::string::npos) continue;
+    std::string allowed_host = entry.substr(0, colon);
+    if (allowed_host.size() > 2 && allowed_host.front() == '[' && allowed_host.back() == ']') {
+      allowed_host = allowed_host.substr(1, allowed_host.size() - 2);
+    }
+    const std::string allowed_port = entry.substr(colon + 1);
+    if ((allowed_host == "*" || allowed_host == host) &&
+        (allowed_port == "*" || allowed_port == std::to_string(port))) {
+      return true;
+    }
+  }
+  return false;
+}
 
 RemoteSocks::~RemoteSocks() { cancel(); }
 
@@ -68,6 +90,12 @@ std::size_t RemoteSocks::handshake_data(ssh::ByteView data) {
   const std::size_t early = codec_.take_remaining().size();
   const std::string host = socks::host_string(request_.destination);
   label_ += " -> " + host + ":" + std::to_string(request_.port);
+  if (!permitted(host, request_.port)) {
+    log::info("%s: refused by PermitRemoteOpen", label_.c_str());
+    reply(socks::encode_failure(request_, socks::ReplyCode::not_allowed));
+    fail("not permitted");
+    return data.size() - early;
+  }
   log::debug("%s: connecting", label_.c_str());
   attempt_ = net::connect_tcp(loop_, resolver_, host, request_.port,
                               [this](net::ConnectResult result) { on_connected(std::move(result)); });

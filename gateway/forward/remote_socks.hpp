@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gateway/channel/handshake_end.hpp"
 #include "gateway/net/connector.hpp"
@@ -19,7 +20,8 @@ namespace gateway {
 
 class RemoteSocks final : public HandshakeEnd {
  public:
-  RemoteSocks(uv_loop_t* loop, net::Resolver& resolver, std::string label);
+  // `permitted`: PermitRemoteOpen's "host:port" entries ("*" for any host or port); empty: any.
+  RemoteSocks(uv_loop_t* loop, net::Resolver& resolver, std::string label, std::vector<std::string> permitted = {});
   ~RemoteSocks() override;
 
   // The SOCKS5 reply code for a failed local connect (libuv status, UV_EAI_NONAME for a name that
@@ -31,8 +33,10 @@ class RemoteSocks final : public HandshakeEnd {
   void handshake_eof() override { fail("client closed during the SOCKS handshake"); }
   void cancel() override;
   void on_connected(net::ConnectResult result);
+  bool permitted(const std::string& host, std::uint16_t port) const;
 
   net::Resolver& resolver_;
+  std::vector<std::string> permitted_;
   socks::ServerCodec codec_;
   socks::ConnectRequest request_;
   std::shared_ptr<net::ConnectAttempt> attempt_;

@@ -137,11 +137,12 @@ SocksForward::~SocksForward() { close(); }
 
 bool SocksForward::start(std::string& error) {
   std::string why;
-  listener_ = net::listen(loop_, net::ListenSpec{spec_.listen_path, spec_.listen_address, spec_.listen_port}, this,
-                          [](uv_stream_t* server, int status) {
-                            static_cast<SocksForward*>(server->data)->on_connection(status);
-                          },
-                          why);
+  listener_ = net::listen(
+      loop_,
+      net::ListenSpec{spec_.listen_path, spec_.socket_mask, spec_.unlink_existing, spec_.listen_address,
+                      spec_.listen_port},
+      this, [](uv_stream_t* server, int status) { static_cast<SocksForward*>(server->data)->on_connection(status); },
+      why);
   if (listener_.stream == nullptr) {
     error = "cannot listen for dynamic forward " + spec_.describe() + ": " + why;
     return false;

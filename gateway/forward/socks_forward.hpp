@@ -23,6 +23,8 @@ namespace gateway {
 
 struct SocksForwardSpec {
   std::string listen_path;
+  unsigned socket_mask = 0177;   // StreamLocalBindMask
+  bool unlink_existing = false;  // StreamLocalBindUnlink
   std::string listen_address = "127.0.0.1";
   std::uint16_t listen_port = 0;
   // When set, clients must authenticate with username/password (RFC 1929); must outlive the forward.

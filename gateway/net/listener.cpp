@@ -84,7 +84,7 @@ int open_tcp_socket(const sockaddr_storage& addr, std::string& error) {
   return fd;
 }
 
-int open_unix_socket(const std::string& path, std::string& error) {
+int open_unix_socket(const std::string& path, unsigned mask, bool unlink_existing, std::string& error) {
   sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) {
     error = "socket path is too long";
@@ -97,8 +97,14 @@ int open_unix_socket(const std::string& path, std::string& error) {
     error = errno_text(errno);
     return -1;
   }
-  // Like ssh's StreamLocalBindMask 0177: the socket is created owner-only.
-  const mode_t old_mask = ::umask(0177);
+  // StreamLocalBindUnlink: a socket left behind would make bind fail with "Address already in use".
+  if (unlink_existing && ::unlink(path.c_str()) != 0 && errno != ENOENT) {
+    error = "cannot remove " + path + ": " + errno_text(errno);
+    ::close(fd);
+    return -1;
+  }
+  // StreamLocalBindMask (0177 by default: the socket is created owner-only).
+  const mode_t old_mask = ::umask(static_cast<mode_t>(mask & 0777));
   const int rc = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
   const int bind_errno = errno;
   ::umask(old_mask);
@@ -210,7 +216,7 @@ Listener listen(uv_loop_t* loop, const ListenSpec& spec, void* data, uv_connecti
   out.unix_socket = !spec.path.empty();
   int fd = -1;
   if (out.unix_socket) {
-    fd = open_unix_socket(spec.path, error);
+    fd = open_unix_socket(spec.path, spec.socket_mask, spec.unlink_existing, error);
   } else {
     sockaddr_storage addr{};
     if (!make_sockaddr(spec.address, spec.port, addr)) {

@@ -17,6 +17,10 @@ namespace gateway::net {
 
 struct ListenSpec {
   std::string path;  // a unix socket when non-empty
+  // For a unix socket (StreamLocalBindMask, StreamLocalBindUnlink): the umask it is created with,
+  // and whether a file already at the path is removed first.
+  unsigned socket_mask = 0177;
+  bool unlink_existing = false;
   std::string address = "127.0.0.1";
   std::uint16_t port = 0;
 };

@@ -57,10 +57,8 @@ void close_timer(uv_timer_t* t) {
 }  // namespace
 
 void route_through(SessionTarget& target, std::vector<std::shared_ptr<const HopSettings>> hops) {
-  if (hops.empty()) {
-    target.make_link = nullptr;
-    return;
-  }
+  // No hops: the target keeps its own link (TCP, or ProxyCommand's process).
+  if (hops.empty()) return;
   target.make_link = [hops = std::move(hops)](uv_loop_t* loop, net::Resolver& resolver, const SessionTarget& t,
                                               LinkObserver& observer) -> std::unique_ptr<Link> {
     // The last hop carries us; it is reached through the hops before it (each its own session).
@@ -276,8 +274,8 @@ void JumpLink::on_timeout() {
   }
 }
 
-bool JumpLink::verify_host_key(SshSession&, const ssh::event::HostKey& key) {
-  return auth::verify_host_key(hop_->host_keys, key);
+bool JumpLink::verify_host_key(SshSession& session, const ssh::event::HostKey& key) {
+  return auth::verify_host_key(hop_->host_keys, key, session.peer_address());
 }
 
 void JumpLink::on_auth_event(SshSession& session, const ssh::Event& event) {

@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <string>
 
+#include "gateway/config/resolver.hpp"
+#include "gateway/core/link_process.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/transport/algorithms.hpp"
 
@@ -20,6 +24,22 @@ auth::StrictHostKeyChecking to_policy(config::StrictHostKeyChecking s) {
     case config::StrictHostKeyChecking::ask: break;
   }
   return auth::StrictHostKeyChecking::ask;
+}
+
+// KnownHostsCommand's tokens that are known before the key exchange.
+std::map<char, std::string> known_hosts_command_tokens(const config::Options& options) {
+  const config::Environment env = config::current_environment();
+  const std::string port = std::to_string(options.port);
+  return {{'C', config::connection_hash(env.local_hostname, options.hostname, port, options.user)},
+          {'d', env.home},
+          {'h', options.hostname},
+          {'i', env.uid},
+          {'L', env.local_hostname.substr(0, env.local_hostname.find('.'))},
+          {'l', env.local_hostname},
+          {'n', options.host},
+          {'p', port},
+          {'r', options.user},
+          {'u', env.local_user}};
 }
 
 // Moves the host key algorithms that match key types already in known_hosts to the front,
@@ -90,12 +110,21 @@ std::optional<HopSettings> hop_settings(const config::Options& options, std::str
   hk.strict = to_policy(options.strict_host_key_checking);
   hk.hash_known_hosts = options.hash_known_hosts;
   hk.prompt.batch_mode = options.batch_mode;
+  hk.host_key_alias = options.host_key_alias;
+  hk.trust_loopback = options.no_host_authentication_for_localhost;
+  hk.visual = options.visual_host_key;
+  hk.check_host_ip = options.check_host_ip;
+  hk.revoked_files = options.revoked_host_keys;
+  hk.known_hosts_command = options.known_hosts_command;
+  if (!hk.known_hosts_command.empty()) hk.command_tokens = known_hosts_command_tokens(options);
 
   auto& client = hop.client;
   if (!apply_algorithms(options, hk, client, error)) return std::nullopt;
   if (options.rekey_limit_bytes != 0) client.transport.rekey.max_bytes = options.rekey_limit_bytes;
   if (options.rekey_limit_time.count() != 0) client.transport.rekey.max_time = options.rekey_limit_time;
+  client.transport.algorithms.compression = ssh::transport::compression_algorithm_list(options.compression);
   client.user = options.user;
+  if (!options.version_addendum.empty()) client.transport.client_version += " " + options.version_addendum;
   client.server_alive_interval = options.server_alive_interval;
   client.server_alive_count_max = options.server_alive_count_max;
 
@@ -141,6 +170,15 @@ std::optional<HopSettings> hop_settings(const config::Options& options, std::str
                          (options.request_tty == config::RequestTty::automatic && options.remote_command.empty() &&
                           isatty(STDIN_FILENO) != 0));
   t.socket.ip_tos = terminal ? options.ip_qos_interactive : options.ip_qos_bulk;
+  if (!options.proxy_command.empty()) {
+    // ProxyCommand (resolution leaves it empty when ProxyJump won): each connection, and each
+    // reconnect, runs the command again; ConnectTimeout covers it up to the server's banner.
+    ProcessLinkOptions proxy{options.proxy_command, options.proxy_use_fdpass, t.socket.connect_timeout};
+    t.make_link = [proxy](uv_loop_t* loop, net::Resolver&, const SessionTarget&,
+                          LinkObserver& observer) -> std::unique_ptr<Link> {
+      return std::make_unique<ProcessLink>(loop, proxy, observer);
+    };
+  }
   return hop;
 }
 

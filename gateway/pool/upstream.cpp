@@ -112,8 +112,8 @@ Upstream::Slot* Upstream::slot_of(SshSession& session) {
   return nullptr;
 }
 
-bool Upstream::verify_host_key(SshSession&, const ssh::event::HostKey& key) {
-  return auth::verify_host_key(settings_.hop.host_keys, key);
+bool Upstream::verify_host_key(SshSession& session, const ssh::event::HostKey& key) {
+  return auth::verify_host_key(settings_.hop.host_keys, key, session.peer_address());
 }
 
 void Upstream::on_auth_event(SshSession& session, const ssh::Event& event) {

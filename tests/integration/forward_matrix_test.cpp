@@ -2,7 +2,12 @@
 // with one algorithm forced at a time, data pushed through a -L forward to an echo server and checked
 // by SHA-256. The sshd debug log confirms the forced algorithm was the one negotiated.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <string>
 #include <thread>
 #include <vector>
@@ -279,6 +284,47 @@ TEST_F(ForwardForms, ConcurrentConnectionsThroughOneForward) {
   }
   EXPECT_GE(echo.connections_accepted(), static_cast<std::size_t>(kConnections));
   EXPECT_TRUE(client.running()) << "client died while serving concurrent connections";
+}
+
+}  // namespace
+
+namespace {
+
+// StreamLocalBindUnlink / StreamLocalBindMask on a unix-socket listener: a socket file left at the
+// path makes the forward fail unless unlinking is asked for; the mask sets the new socket's mode.
+TEST_F(ForwardForms, LocalUnixSocketUnlinkAndMask) {
+  EchoServer echo;
+  ASSERT_TRUE(echo.start_tcp());
+  const std::string path = tmp_.file("stale.sock");
+  {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    ::close(fd);  // the file stays, nobody listens: what a killed process leaves behind
+  }
+  const ForwardTarget fwd = unix_forward_to(path, echo.endpoint());
+  ClientOptions o = options();
+  o.local_forwards.push_back(fwd.spec);
+  o.options.push_back("ExitOnForwardFailure=yes");
+  {
+    ClientRun refused(o);
+    ASSERT_TRUE(refused.start());
+    const ProcessResult r = refused.wait_exit(std::chrono::seconds(20));
+    EXPECT_EQ(r.exit_code, 255) << refused.stderr_text();
+  }
+  o.options.push_back("StreamLocalBindUnlink=yes");
+  o.options.push_back("StreamLocalBindMask=0117");
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(fwd.listen)) << client.stderr_text();
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  const TransferResult t = echo_transfer(fwd.listen, 64 * 1024, 9, std::chrono::seconds(20));
+  EXPECT_TRUE(t.ok) << t.error;
+  client.stop();
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "support/client_run.hpp"
 #include "support/files.hpp"
@@ -194,6 +195,111 @@ TEST_F(HostKey, KnownKeyTypeIsTheOneNegotiated) {
   ASSERT_TRUE(write_file(known_hosts, line, 0644));
   EXPECT_TRUE(forward_and_verify(options(sshd, known_hosts), tcp_forward_to(echo_.endpoint()), kBytes));
   EXPECT_NE(sshd.log().find("kex: host key algorithm: ecdsa-sha2-nistp384"), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// HostKeyAlias: the key is looked up, and recorded, under the alias (without the port).
+TEST_F(HostKey, HostKeyAliasIsTheNameLookedUpAndRecorded) {
+  SshdOptions so;
+  so.host_key = KeyType::Ed25519;
+  SshdServer sshd(so);
+  sshd.authorize_key(user_key().public_line);
+  ASSERT_TRUE(sshd.start());
+  const std::string known_hosts = tmp_.file("known_hosts");
+  ASSERT_TRUE(write_file(known_hosts, "db-primary " + sshd.host_keys().at(0).public_line + "\n", 0644));
+  // Without the alias the file does not know [127.0.0.1]:PORT (refusals first: expect_refused reads
+  // the server's whole log).
+  expect_refused(sshd, options(sshd, known_hosts));
+  ClientOptions o = options(sshd, known_hosts);
+  o.options.push_back("HostKeyAlias=db-primary");
+  EXPECT_TRUE(forward_and_verify(o, tcp_forward_to(echo_.endpoint()), kBytes));
+
+  const std::string fresh = tmp_.file("known_hosts.new");
+  o = options(sshd, fresh);
+  o.strict_host_key_checking = "accept-new";
+  o.options.push_back("HostKeyAlias=db-replica");
+  EXPECT_TRUE(forward_and_verify(o, tcp_forward_to(echo_.endpoint()), kBytes, 2));
+  EXPECT_EQ(read_file(fresh).rfind("db-replica ssh-ed25519 ", 0), 0u) << read_file(fresh);
+}
+
+// KnownHostsCommand: its output is one more known_hosts file, and it is told what is asked.
+TEST_F(HostKey, KnownHostsCommandSuppliesTheKey) {
+  SshdOptions so;
+  so.host_key = KeyType::Ed25519;
+  SshdServer sshd(so);
+  sshd.authorize_key(user_key().public_line);
+  ASSERT_TRUE(sshd.start());
+  const std::string lines = tmp_.file("from-command");
+  ASSERT_TRUE(sshd.write_known_hosts(lines));
+  // A command that fails gives nothing: the host stays unknown (refusals first: expect_refused
+  // reads the server's whole log).
+  ClientOptions o = options(sshd, tmp_.file("empty_known_hosts"));
+  o.options.push_back("KnownHostsCommand=/bin/sh -c 'cat " + lines + "; exit 1'");
+  const std::string err = expect_refused(sshd, o);
+  if (client_binary().find("sshplex") != std::string::npos) {
+    EXPECT_NE(err.find("KnownHostsCommand /bin/sh failed (status 1)"), std::string::npos) << err;
+  }
+
+  const std::string asked = tmp_.file("asked");
+  o = options(sshd, tmp_.file("empty_known_hosts"));
+  // As ssh: an absolute path and its arguments, no shell; tokens expanded in each argument.
+  o.options.push_back("KnownHostsCommand=/bin/sh -c 'echo \"$0\" >> " + asked + "; cat " + lines + "' '%H %I %t %f'");
+  EXPECT_TRUE(forward_and_verify(o, tcp_forward_to(echo_.endpoint()), kBytes));
+  const std::string log = read_file(asked);
+  EXPECT_NE(log.find(sshd.host_pattern() + " HOSTNAME ssh-ed25519 " + sshd.host_keys().at(0).fingerprint),
+            std::string::npos)
+      << log;
+}
+
+// RevokedHostKeys refuses a key that known_hosts accepts; NoHostAuthenticationForLocalhost skips the
+// check for a loopback host.
+TEST_F(HostKey, RevokedHostKeysFileAndLoopbackExemption) {
+  SshdOptions so;
+  so.host_key = KeyType::Ed25519;
+  SshdServer sshd(so);
+  sshd.authorize_key(user_key().public_line);
+  ASSERT_TRUE(sshd.start());
+  const std::string known_hosts = tmp_.file("known_hosts");
+  ASSERT_TRUE(sshd.write_known_hosts(known_hosts));
+  const std::string revoked = tmp_.file("revoked_keys");
+  ASSERT_TRUE(write_file(revoked, "# revoked\n" + sshd.host_keys().at(0).public_line + " old server\n", 0644));
+  ClientOptions o = options(sshd, known_hosts);
+  o.options.push_back("RevokedHostKeys=" + revoked);
+  const std::string err = expect_refused(sshd, o);
+  if (client_binary().find("sshplex") != std::string::npos) {
+    EXPECT_NE(err.find("revoked by RevokedHostKeys " + revoked + ":2"), std::string::npos) << err;
+  }
+
+  o = options(sshd, tmp_.file("nothing_known"));
+  o.options.push_back("NoHostAuthenticationForLocalhost=yes");
+  EXPECT_TRUE(forward_and_verify(o, tcp_forward_to(echo_.endpoint()), kBytes, 3));
+  EXPECT_FALSE(std::filesystem::exists(tmp_.file("nothing_known"))) << "nothing is recorded";
+}
+
+}  // namespace
+
+namespace {
+
+// CheckHostIP does nothing for a loopback address, as in ssh (the address logic itself is unit-tested
+// in tests/unit/auth/host_key_policy_test.cpp with a routable address).
+TEST_F(HostKey, CheckHostIpLeavesLoopbackAlone) {
+  SshdOptions so;
+  so.host_key = KeyType::Ed25519;
+  SshdServer sshd(so);
+  sshd.authorize_key(user_key().public_line);
+  ASSERT_TRUE(sshd.start());
+  const std::string port = std::to_string(sshd.port());
+  const std::string known = tmp_.file("known_hosts");
+  const std::string content = "[localhost]:" + port + " " + sshd.host_keys().at(0).public_line + "\n";
+  ASSERT_TRUE(write_file(known, content, 0644));
+  ClientOptions o = options(sshd, known);
+  o.host = "localhost";
+  o.options.push_back("CheckHostIP=yes");
+  EXPECT_TRUE(forward_and_verify(o, tcp_forward_to(echo_.endpoint()), kBytes));
+  EXPECT_EQ(read_file(known), content);
 }
 
 }  // namespace

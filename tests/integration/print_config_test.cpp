@@ -29,7 +29,6 @@ const std::map<std::string, std::string> kDifferent = {
     {"certificatefile", "printed expanded"},
     {"serveraliveinterval", "dead-peer detection is on by default (15 s)"},
     {"forwardx11trusted", "upstream's default (no); Debian's ssh defaults to yes"},
-    {"compression", "not implemented yet"},
     {"sendenv", "ssh lists patterns again when a Match final pass applies them again; sshplex keeps one each"},
 };
 

@@ -496,9 +496,11 @@ class RemoteForwardCliTest : public RemoteDynamicTest {
     RemoteDynamicTest::SetUp();
   }
 
-  ::testing::AssertionResult run_client(const std::vector<std::string>& specs) {
+  ::testing::AssertionResult run_client(const std::vector<std::string>& specs,
+                                        const std::vector<std::string>& extra_options = {}) {
     ClientOptions options = client_options_for(sshd_.port(), tmp_.file("known_hosts"),
                                                cached_key(KeyType::Ed25519, "user"));
+    options.options = extra_options;
     for (const auto& spec : specs) {
       options.extra_args.push_back("-R");
       options.extra_args.push_back(spec);
@@ -558,6 +560,47 @@ TEST_F(RemoteForwardCliTest, DynamicPortZeroIsReportedAsSsh) {
   const int allocated = allocated_port("socks:0");
   ASSERT_NE(allocated, 0) << client_->stderr_text();
   EXPECT_EQ(fetch(allocated, "socks5h", "localhost"), content_);
+}
+
+// PermitRemoteOpen limits where reverse SOCKS clients may go; the rest get reply 2 ("not allowed
+// by ruleset") and the proxy keeps serving.
+TEST_F(RemoteForwardCliTest, PermitRemoteOpenLimitsReverseSocks) {
+  const int port = free_tcp_port();
+  ASSERT_TRUE(run_client({"127.0.0.1:" + std::to_string(port)},
+                         {"PermitRemoteOpen=127.0.0.1:" + std::to_string(web_port_) + " example.invalid:*"}));
+  ASSERT_TRUE(wait_for_port(port, 20s)) << client_->stderr_text();
+  EXPECT_EQ(fetch(port, "socks5", "127.0.0.1"), content_);
+  auto reply_code = [&](const std::vector<std::uint8_t>& request) {
+    const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
+    if (fd < 0) return -1;
+    const std::uint8_t hello[] = {5, 1, 0};
+    std::array<std::uint8_t, 2> choice{};
+    std::array<std::uint8_t, 4> head{};
+    int code = -1;
+    if (::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == 3 && recv_exact(fd, choice.data(), 2) && choice[1] == 0 &&
+        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()) &&
+        recv_exact(fd, head.data(), head.size())) {
+      code = head[1];
+    }
+    ::close(fd);
+    return code;
+  };
+  // sshplex answers "not allowed by ruleset"; ssh closes the client without a reply.
+  const int refused = client_binary().find("sshplex") != std::string::npos ? 2 : -1;
+  // Same address, another port: not allowed.
+  const int other = web_port_ == 65535 ? web_port_ - 1 : web_port_ + 1;
+  EXPECT_EQ(reply_code({5, 1, 0, 1, 127, 0, 0, 1, static_cast<std::uint8_t>(other >> 8),
+                        static_cast<std::uint8_t>(other & 0xff)}),
+            refused);
+  // By name ("localhost" is not the "127.0.0.1" that is listed): not allowed either.
+  const std::string name = "localhost";
+  std::vector<std::uint8_t> by_name = {5, 1, 0, 3, static_cast<std::uint8_t>(name.size())};
+  by_name.insert(by_name.end(), name.begin(), name.end());
+  by_name.push_back(static_cast<std::uint8_t>(web_port_ >> 8));
+  by_name.push_back(static_cast<std::uint8_t>(web_port_ & 0xff));
+  EXPECT_EQ(reply_code(by_name), refused);
+  EXPECT_EQ(fetch(port, "socks5", "127.0.0.1"), content_);
+  EXPECT_TRUE(client_->running());
 }
 
 }  // namespace

@@ -51,13 +51,14 @@ TEST(SshConfigCorpus, SettingsWithoutEffectAreWarnedOnceAndNamed) {
   auto r = resolve_file("laptop.config", "bastion");
   ASSERT_TRUE(r.options.has_value());
   EXPECT_TRUE(has_warning(r, "laptop.config:3: AddKeysToAgent is not supported by sshplex")) << r.warnings.size();
-  EXPECT_TRUE(has_warning(r, "VisualHostKey is not supported by sshplex"));
+  EXPECT_FALSE(has_warning(r, "VisualHostKey"));  // implemented
   // Off values say nothing: CheckHostIP no, VerifyHostKeyDNS no, GSSAPIDelegateCredentials no.
   EXPECT_FALSE(has_warning(r, "CheckHostIP"));
   EXPECT_FALSE(has_warning(r, "VerifyHostKeyDNS"));
   EXPECT_FALSE(has_warning(r, "GSSAPI"));
   // The first value wins for accepted keywords too, and is kept for -G.
-  EXPECT_EQ(r.options->accepted_values.at("visualhostkey"), std::vector<std::string>{"yes"});
+  EXPECT_EQ(r.options->accepted_values.at("addkeystoagent"), std::vector<std::string>{"yes"});
+  EXPECT_TRUE(r.options->visual_host_key);
 
   r = resolve_file("debian-default.config", "anything");
   ASSERT_TRUE(r.options.has_value());
@@ -73,6 +74,16 @@ TEST(SshConfigCorpus, SettingsWithoutEffectAreWarnedOnceAndNamed) {
   EXPECT_FALSE(has_warning(r, "PKCS11Provider"));
   EXPECT_FALSE(has_warning(r, "SecurityKeyProvider"));
   EXPECT_FALSE(has_warning(r, "Tunnel"));
+}
+
+TEST(SshConfigCorpus, RefuseConnectionStopsWithItsMessage) {
+  const auto r = resolve_file("newer-keywords.config", "retired-host");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].to_string().find("newer-keywords.config:13: RefuseConnection: this host was retired; use "
+                                         "new-host"),
+            std::string::npos)
+      << r.errors[0].to_string();
+  EXPECT_FALSE(r.options.has_value());
 }
 
 TEST(SshConfigCorpus, AliasesActAsTheKeywordTheyName) {
