@@ -397,7 +397,7 @@ TEST(ResolverMatch, FinalPassDoesNotRepeatEntries) {
       "LocalForward 8080 db:5432\n"
       "DynamicForward 1080\n"
       "SendEnv LANG\n"
-      "Compression yes\n"
+      "GSSAPIAuthentication yes\n"
       "Match final\n"
       "  IdentityFile ~/.ssh/b\n"
       "  RemoteForward 9000 localhost:22\n");
