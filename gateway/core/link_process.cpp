@@ -11,7 +11,6 @@
 #include <cstring>
 
 #include "gateway/net/read_buffer.hpp"
-#include "gateway/net/write_now.hpp"
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
 #include "ssh/wire/buffer_pool.hpp"
@@ -106,15 +105,6 @@ struct ProcessLink::Child {
     uv_close(reinterpret_cast<uv_handle_t*>(&kill_timer), done);
     uv_close(reinterpret_cast<uv_handle_t*>(&process), done);
   }
-};
-
-struct ProcessLink::WriteReq {
-  ~WriteReq() { ssh::wire::release_buffer(std::move(bytes)); }
-  uv_write_t req{};
-  ssh::Bytes bytes;
-  std::weak_ptr<bool> alive;
-  ProcessLink* link;
-  std::size_t queued = 0;  // the part of `bytes` left to libuv (the rest was written at once)
 };
 
 ProcessLink::ProcessLink(uv_loop_t* loop, ProcessLinkOptions options, LinkObserver& observer)
@@ -380,30 +370,10 @@ bool ProcessLink::write(ssh::Bytes bytes, std::string& error) {
     ssh::wire::release_buffer(std::move(bytes));
     return true;
   }
-  uv_stream_t* stream = write_stream();
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-  if (queued_ == 0 && net::write_now(stream, &b, 1) == 1) {
-    ssh::wire::release_buffer(std::move(bytes));
-    return true;
-  }
-  auto* w = new WriteReq{{}, std::move(bytes), alive_, this};
-  w->queued = b.len;
-  const int rc = uv_write(&w->req, stream, &b, 1, [](uv_write_t* req, int status) {
-    std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
-    if (!util::still_alive(wr->alive)) return;
-    wr->link->on_write_done(wr->queued, status);
-  });
-  if (rc != 0) {
-    delete w;
-    error = uv_strerror(rc);
-    return false;
-  }
-  queued_ += b.len;
-  return true;
+  return writes_.write(write_stream(), std::move(bytes), error);
 }
 
-void ProcessLink::on_write_done(std::size_t bytes, int status) {
-  queued_ -= bytes;
+void ProcessLink::on_write_done(std::size_t, int status) {
   if (finished_) return;
   if (status < 0) {
     // A command that went away: its output's end (or its exit) tells the story better.

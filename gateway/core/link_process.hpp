@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gateway/core/link.hpp"
+#include "gateway/core/link_writes.hpp"
 
 namespace gateway {
 
@@ -44,7 +45,7 @@ class ProcessLink final : public Link {
 
   void start() override;
   bool write(ssh::Bytes bytes, std::string& error) override;
-  std::size_t queued() const override { return queued_; }
+  std::size_t queued() const override { return writes_.queued(); }
   void pause_reading() override;
   void resume_reading() override;
   void established() override;
@@ -52,7 +53,6 @@ class ProcessLink final : public Link {
 
  private:
   struct Child;
-  struct WriteReq;
   void spawn();
   void on_child_exit();
   void on_fdpass_readable(int status);
@@ -82,7 +82,9 @@ class ProcessLink final : public Link {
   uv_timer_t* soon_timer_ = nullptr;     // reports start-up outcomes on a later turn; waits for the exit status
   std::string spawn_error_;
   std::string ended_;  // the output ended: what to report once the exit status is known
-  std::size_t queued_ = 0;
+  LinkWrites writes_{this, [](void* self, std::size_t bytes, int status) {
+                       static_cast<ProcessLink*>(self)->on_write_done(bytes, status);
+                     }};
   bool connected_ = false;
   bool established_ = false;
   bool paused_ = false;

@@ -9,11 +9,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gateway/net/read_buffer.hpp"
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
-#include "gateway/net/read_buffer.hpp"
-#include "gateway/net/write_now.hpp"
-#include "ssh/wire/buffer_pool.hpp"
 
 namespace gateway {
 namespace {
@@ -29,16 +27,6 @@ std::string address_string(const sockaddr_storage& ss) {
 }
 
 }  // namespace
-
-struct TcpLink::WriteReq {
-  // The transmit buffer goes back to the pool for the next batch of packets.
-  ~WriteReq() { ssh::wire::release_buffer(std::move(bytes)); }
-  uv_write_t req{};
-  ssh::Bytes bytes;
-  std::weak_ptr<bool> alive;
-  TcpLink* link;
-  std::size_t queued = 0;  // the part of `bytes` left to libuv (the rest was written at once)
-};
 
 TcpLink::TcpLink(uv_loop_t* loop, net::Resolver& resolver, std::string host, std::uint16_t port,
                  TcpLinkOptions options, LinkObserver& observer)
@@ -249,30 +237,10 @@ bool TcpLink::write(ssh::Bytes bytes, std::string& error) {
     error = "not connected";
     return false;
   }
-  uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
-  if (queued_ == 0 && net::write_now(reinterpret_cast<uv_stream_t*>(tcp_), &b, 1) == 1) {
-    ssh::wire::release_buffer(std::move(bytes));
-    return true;
-  }
-  // The rest (`b`) still points into the buffer, which the request now owns.
-  auto* w = new WriteReq{{}, std::move(bytes), alive_, this};
-  w->queued = b.len;
-  const int rc = uv_write(&w->req, reinterpret_cast<uv_stream_t*>(tcp_), &b, 1, [](uv_write_t* req, int status) {
-    std::unique_ptr<WriteReq> wr(reinterpret_cast<WriteReq*>(req));
-    if (!util::still_alive(wr->alive)) return;
-    wr->link->on_write_done(wr->queued, status);
-  });
-  if (rc != 0) {
-    delete w;
-    error = uv_strerror(rc);
-    return false;
-  }
-  queued_ += b.len;
-  return true;
+  return writes_.write(reinterpret_cast<uv_stream_t*>(tcp_), std::move(bytes), error);
 }
 
-void TcpLink::on_write_done(std::size_t bytes, int status) {
-  queued_ -= bytes;
+void TcpLink::on_write_done(std::size_t, int status) {
   if (finished_) return;
   if (status < 0) {
     fail(std::string("write failed: ") + uv_strerror(status));

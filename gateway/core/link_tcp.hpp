@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "gateway/core/link.hpp"
+#include "gateway/core/link_writes.hpp"
 #include "gateway/net/resolver.hpp"
 
 namespace gateway {
@@ -35,7 +36,7 @@ class TcpLink final : public Link {
 
   void start() override;
   bool write(ssh::Bytes bytes, std::string& error) override;
-  std::size_t queued() const override { return queued_; }
+  std::size_t queued() const override { return writes_.queued(); }
   void pause_reading() override;
   void resume_reading() override;
   void established() override;
@@ -43,7 +44,6 @@ class TcpLink final : public Link {
   std::string peer_address() const override { return peer_address_; }
 
  private:
-  struct WriteReq;
   void connect_next();
   void on_connected(int status);
   void on_timeout();
@@ -68,7 +68,9 @@ class TcpLink final : public Link {
   std::size_t next_address_ = 0;
   std::string last_error_;
   std::string peer_address_;  // of the connect that succeeded
-  std::size_t queued_ = 0;
+  LinkWrites writes_{this, [](void* self, std::size_t bytes, int status) {
+                       static_cast<TcpLink*>(self)->on_write_done(bytes, status);
+                     }};
   bool connected_ = false;
   bool established_ = false;
   bool paused_ = false;
