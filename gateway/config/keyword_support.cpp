@@ -80,11 +80,6 @@ const std::vector<AcceptedKeyword> kTable = {
     {"warnweakcrypto", Kind::no_effect, "sshplex offers no weak algorithms unless they are named explicitly"},
 
     // The connection.
-    {"canonicalizehostname", Kind::warn_if_enabled, kNotYet},
-    {"canonicaldomains", Kind::no_effect, kNotYet},
-    {"canonicalizefallbacklocal", Kind::no_effect, kNotYet, {}, true},
-    {"canonicalizemaxdots", Kind::no_effect, kNotYet},
-    {"canonicalizepermittedcnames", Kind::no_effect, kNotYet},
 
     // Sessions and forwards.
     {"addkeystoagent", Kind::warn_if_enabled, kNotYet},

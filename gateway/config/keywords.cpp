@@ -5,6 +5,7 @@
 #include <limits>
 #include <optional>
 
+#include "gateway/config/canonicalize.hpp"
 #include "gateway/config/keyword_support.hpp"
 #include "gateway/config/values.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
@@ -434,6 +435,46 @@ std::string kw_refuse_connection(Ctx& c) {
   return {};
 }
 
+// The canonicalization keywords: checked as ssh checks them on every line, the first value kept
+// where canonicalize.cpp reads it (Options::accepted_values).
+std::string keep_canonical(Ctx& c, std::string error, bool valid) {
+  if (!valid) return error;
+  if (c.first()) c.o().accepted_values[to_lower_ascii(c.name)] = c.args;
+  return {};
+}
+
+std::string kw_canonicalize_hostname(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  std::string error;
+  const bool valid = parse_canonicalize_hostname(c.args[0], error).has_value();
+  return keep_canonical(c, error, valid);
+}
+
+std::string kw_canonicalize_max_dots(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  std::string error;
+  const bool valid = parse_canonicalize_max_dots(c.args[0], error).has_value();
+  return keep_canonical(c, error, valid);
+}
+
+std::string kw_canonical_domains(Ctx& c) {
+  std::string error;
+  const bool valid = parse_canonical_domains(c.args, error).has_value();
+  return keep_canonical(c, error, valid);
+}
+
+std::string kw_canonicalize_permitted_cnames(Ctx& c) {
+  std::string error;
+  const bool valid = parse_permitted_cnames(c.args, error).has_value();
+  return keep_canonical(c, error, valid);
+}
+
+std::string kw_canonicalize_fallback_local(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const bool valid = parse_bool(c.args[0]).has_value();
+  return keep_canonical(c, "expected yes or no, got " + quoted(c.args[0]), valid);
+}
+
 std::string kw_local_command(Ctx& c) {
   if (c.args.empty()) return "missing argument";
   if (c.first()) c.b.local_command.push_back(c.pending(command_text(c)));
@@ -801,6 +842,11 @@ constexpr Keyword kKeywords[] = {
     {"StreamLocalBindMask", kw_stream_local_bind_mask},
     {"PermitRemoteOpen", kw_permit_remote_open},
     {"LocalCommand", kw_local_command},
+    {"CanonicalizeHostname", kw_canonicalize_hostname},
+    {"CanonicalDomains", kw_canonical_domains},
+    {"CanonicalizeFallbackLocal", kw_canonicalize_fallback_local},
+    {"CanonicalizeMaxDots", kw_canonicalize_max_dots},
+    {"CanonicalizePermittedCNAMEs", kw_canonicalize_permitted_cnames},
     {"RefuseConnection", kw_refuse_connection},
     {"PermitLocalCommand", kw_permit_local_command},
     {"StreamLocalBindUnlink", kw_stream_local_bind_unlink},

@@ -24,6 +24,7 @@
 #include <set>
 #include <sstream>
 
+#include "gateway/config/canonicalize.hpp"
 #include "gateway/config/config_lexer.hpp"
 #include "gateway/config/keywords.hpp"
 #include "ssh/crypto/hash.hpp"
@@ -193,6 +194,9 @@ bool takes_equals_form(std::string_view name) {
 struct PassState {
   std::optional<std::string> tag;  // Tag, -o Tag= (and -P): the first value wins
   bool want_final_pass = false;    // a "Match final" was met in the first pass
+  // The host name fixed for the final pass (canonicalised, or HostName lower-cased); it is the
+  // resolved HostName.
+  std::optional<std::string> final_host;
 };
 
 // Tag (ssh_config(5)): the name Match tagged compares against. Structural like Host and Match: it
@@ -528,23 +532,30 @@ void drop_repeats(std::vector<T>& list, std::size_t from, Key key) {
   list = std::move(kept);
 }
 
-// ssh.c's final pass, after a first pass that met "Match final": the host name is fixed first (HostName
-// with %h expanded, lower-cased unless an address; ssh sets its HostName to it, so a HostName in the
-// final pass has no effect), then the files are read again with Match canonical / final matching.
-// First values stay; the pass only fills what is unset and adds to accumulating keywords.
-void final_pass(OptionsBuilder& b, const ResolveInput& input, const Environment& env, const FileSystem& fs,
-                PassState& state) {
+// The host name after the first pass as ssh.c takes it before canonicalisation and the final pass:
+// HostName with %h expanded, lower-cased unless an address. nullopt for a bad HostName (finish()
+// reports it).
+std::optional<std::string> first_pass_host_name(const OptionsBuilder& b, const ResolveInput& input) {
   std::string name = input.host;
   if (!b.hostname.empty()) {
     TokenValues t;
     t.hostname = input.host;
     std::string err;
     auto v = expand_value(b.hostname.front().raw, t, "h", false, err);
-    if (!v || v->empty()) return;  // finish() reports the bad HostName
+    if (!v || v->empty()) return std::nullopt;
     name = *v;
   }
   if (!is_address(name)) name = to_lower_ascii(name);
+  return name;
+}
 
+// ssh.c's final pass, after a first pass that met "Match final" or with hostname canonicalisation on:
+// the host name `name` is fixed first (ssh sets its HostName to it, so a HostName in the final pass has
+// no effect), then the files are read again with Match canonical / final matching. First values stay;
+// the pass only fills what is unset and adds to accumulating keywords.
+void final_pass(OptionsBuilder& b, const ResolveInput& input, const Environment& env, const FileSystem& fs,
+                PassState& state, const std::string& name) {
+  state.final_host = name;
   const bool hostname_given = !b.seen.insert("HostName").second;
   const std::size_t warnings = b.warnings.size();
   const std::size_t identity_files = b.identity_files.size();
@@ -568,6 +579,34 @@ void final_pass(OptionsBuilder& b, const ResolveInput& input, const Environment&
   drop_repeats(b.warnings, warnings, [](const std::string& s) { return s; });
 }
 
+// What ssh.c does between the two passes: hostname canonicalisation (canonicalize.hpp) when
+// CanonicalizeHostname is yes or always, then the final pass when a "Match final" asked for it or
+// canonicalisation is on (whether or not it changed the name).
+void canonicalize_and_final_pass(OptionsBuilder& b, const ResolveInput& input, const Environment& env,
+                                 const FileSystem& fs, PassState& state) {
+  std::string err;
+  const auto settings = canonical_settings(b.options, err);
+  if (!settings) {
+    b.errors.push_back({{}, 0, err});
+    return;
+  }
+  auto name = first_pass_host_name(b, input);
+  if (!name) return;  // finish() reports the bad HostName
+  const bool canonicalize = settings->mode != CanonicalizeMode::no;
+  if (canonicalize) {
+    // ProxyCommand none and ProxyJump none are kept as nothing.
+    const bool direct = b.proxy_command.empty() && b.options.proxy_jump.empty();
+    auto result = canonicalize_host(*name, *settings, direct, b.options.address_family, input.lookup_host);
+    for (auto& w : result.warnings) b.warnings.push_back(std::move(w));
+    if (result.error) {
+      b.errors.push_back({{}, 0, *result.error});
+      return;
+    }
+    name = std::move(result.host);
+  }
+  if (state.want_final_pass || canonicalize) final_pass(b, input, env, fs, state, *name);
+}
+
 void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const TokenValues& tokens,
                  std::string_view what, std::vector<std::string>& out) {
   for (const auto& p : raw) {
@@ -581,13 +620,15 @@ void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const 
   }
 }
 
-void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env) {
+void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env, const PassState& state) {
   Options& o = b.options;
   o.set_keywords = b.seen;
   o.host = input.host;
   o.config_file = input.config_file;
   o.hostname = input.host;
-  if (!b.hostname.empty()) {
+  if (state.final_host) {
+    o.hostname = *state.final_host;
+  } else if (!b.hostname.empty()) {
     std::string err;
     TokenValues t;
     t.hostname = input.host;
@@ -723,6 +764,7 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
 }  // namespace
 
 std::string ConfigError::to_string() const {
+  if (file.empty()) return message;
   if (line == 0) return file + ": " + message;
   return file + ":" + std::to_string(line) + ": " + message;
 }
@@ -817,8 +859,8 @@ ResolveResult resolve(const ResolveInput& input, const Environment& env, const F
   FileWalker walker(b, fs, env, input, state, false, input.host);
   read_files(walker, b, input, env);
   // ssh stops at the first pass's errors; a second pass would only repeat them.
-  if (state.want_final_pass && b.errors.empty()) final_pass(b, input, env, fs, state);
-  finish(b, input, env);
+  if (b.errors.empty()) canonicalize_and_final_pass(b, input, env, fs, state);
+  finish(b, input, env, state);
 
   ResolveResult result;
   result.errors = std::move(b.errors);

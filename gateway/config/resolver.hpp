@@ -15,14 +15,23 @@
 // address) and is fixed from then on; in that pass Host lines and Match host compare against it, and
 // Match canonical and Match final match (in the first pass neither does). Values from the first pass
 // stay: the final pass only fills keywords still unset and adds to the accumulating ones (IdentityFile,
-// CertificateFile, the forwards, SendEnv), without repeating an entry. Hostname canonicalisation, the
-// other trigger of that pass in ssh, is not implemented.
+// CertificateFile, the forwards, SendEnv), without repeating an entry. The resolved HostName is that
+// host name.
+//
+// Hostname canonicalisation (canonicalize.hpp), the other trigger of the final pass: after the first
+// pass, with CanonicalizeHostname yes or always, the host name (HostName with %h expanded, lower-cased
+// unless an address) is canonicalised through ResolveInput::lookup_host (blocking DNS lookups, as ssh
+// makes them before it connects) and the final pass always runs, with that name, even when nothing was
+// changed (so Match canonical applies under yes with a ProxyJump too, as in ssh). A name that cannot be
+// canonicalised with CanonicalizeFallbackLocal no is an error ("Could not resolve host ..."; the error's
+// file is empty, it has no place in a file).
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "gateway/config/canonicalize.hpp"
 #include "gateway/config/options.hpp"
 
 namespace gateway::config {
@@ -53,6 +62,9 @@ struct ResolveInput {
   // Match localnetwork: the numeric addresses of the local interfaces that are up ("fe80::1%eth0" for
   // a scoped one). Tests inject their own; an empty function means no addresses.
   std::function<std::vector<std::string>()> local_addresses{local_interface_addresses};
+  // Hostname canonicalisation's lookups (getaddrinfo with AI_CANONNAME). Tests inject their own; an
+  // empty function finds nothing.
+  LookupHost lookup_host{system_lookup_host};
 };
 
 struct ResolveResult {

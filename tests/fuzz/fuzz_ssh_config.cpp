@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/cli/command_line.hpp"
+#include "gateway/config/canonicalize.hpp"
 #include "gateway/config/resolver.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -40,6 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ResolveInput input{"fuzz.example", {}, std::string("/fuzz/config")};
   // Never run a mutated `Match exec` command, nor read this machine's interfaces.
   input.run_command = [](const std::string&) { return 1; };
+  // Nor make DNS lookups for CanonicalizeHostname.
+  input.lookup_host = [](const std::string&, gateway::config::AddressFamily) { return gateway::config::HostLookup{}; };
   input.local_addresses = [] { return std::vector<std::string>{"192.0.2.1", "2001:db8::1"}; };
   if (cli.command_line) {
     if (!cli.command_line->host.empty()) input.host = cli.command_line->host;
