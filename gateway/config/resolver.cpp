@@ -607,11 +607,12 @@ void canonicalize_and_final_pass(OptionsBuilder& b, const ResolveInput& input, c
   if (state.want_final_pass || canonicalize) final_pass(b, input, env, fs, state, *name);
 }
 
+// `allowed`: the tokens ssh_config(5) TOKENS lists for that keyword.
 void expand_list(OptionsBuilder& b, const std::vector<PendingValue>& raw, const TokenValues& tokens,
-                 std::string_view what, std::vector<std::string>& out) {
+                 std::string_view what, std::vector<std::string>& out, std::string_view allowed = "CdhikLlnpru") {
   for (const auto& p : raw) {
     std::string err;
-    auto v = expand_value(p.raw, tokens, "dhnrpu", true, err);
+    auto v = expand_value(p.raw, tokens, allowed, true, err);
     if (v) {
       out.push_back(std::move(*v));
     } else {
@@ -650,9 +651,11 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
                            std::to_string(o.port),
                            env.local_hostname,
                            env.uid,
-                           connection_hash(env.local_hostname, o.hostname, std::to_string(o.port), o.user)};
-  expand_list(b, b.identity_files, tokens, "IdentityFile", o.identity_files);
-  expand_list(b, b.certificate_files, tokens, "CertificateFile", o.certificate_files);
+                           connection_hash(env.local_hostname, o.hostname, std::to_string(o.port), o.user),
+                           o.host_key_alias.empty() ? o.hostname : o.host_key_alias,
+                           o.proxy_jump};
+  expand_list(b, b.identity_files, tokens, "IdentityFile", o.identity_files, "CdhijkLlnpru");
+  expand_list(b, b.certificate_files, tokens, "CertificateFile", o.certificate_files, "CdhijkLlnpru");
   if (b.identity_files.empty()) {
     // Only the key types we implement (no DSA, no security keys).
     for (const char* name : {"id_rsa", "id_ecdsa", "id_ed25519"})
@@ -727,7 +730,7 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
   if (!b.remote_command.empty()) {
     // ssh_config(5): RemoteCommand takes the TOKENS and ${VAR}.
     std::string err;
-    auto v = expand_value(b.remote_command.front().raw, tokens, "dhnrpu", false, err);
+    auto v = expand_value(b.remote_command.front().raw, tokens, "CdhikLlnpru", false, err);
     if (v) {
       o.remote_command = *v;
     } else {
@@ -831,6 +834,9 @@ std::optional<std::string> expand_value(std::string_view raw, const TokenValues&
         break;
       case 'k':
         out += values.host_key_alias;
+        break;
+      case 'j':
+        out += values.proxy_jump;
         break;
       default:
         break;

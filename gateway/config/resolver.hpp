@@ -86,7 +86,8 @@ struct TokenValues {
   std::string local_hostname;    // %l, and %L up to its first dot
   std::string uid;               // %i
   std::string connection_hash;   // %C
-  std::string host_key_alias{};  // %k (Match exec): HostKeyAlias is not implemented, so the host name
+  std::string host_key_alias{};  // %k: HostKeyAlias, else the host name
+  std::string proxy_jump{};      // %j: ProxyJump as given (empty: none)
 };
 
 // ssh's %C: the hex SHA-1 of local hostname, remote host (after HostName), port and remote user

@@ -362,3 +362,34 @@ TEST(Resolver, RealFileSystem) {
 }
 
 }  // namespace
+
+namespace {
+
+// The tokens each keyword takes, as ssh_config(5) TOKENS lists them: IdentityFile has %j and %k,
+// the known_hosts files %k but not %j, ProxyCommand only %h %n %p %r.
+TEST(Resolver, TokensPerKeywordAsSsh) {
+  FakeFs fs;
+  fs.files["/home/al/.ssh/config"] =
+      "Host x\n"
+      "  HostKeyAlias alias\n"
+      "  ProxyJump bastion\n"
+      "  IdentityFile ~/.ssh/%k-%j-%r\n"
+      "  UserKnownHostsFile ~/.ssh/kh-%k\n"
+      "  RemoteCommand echo %k %L\n";
+  const Options o = ok(run(fs, "x"));
+  EXPECT_EQ(o.identity_files, std::vector<std::string>{"/home/al/.ssh/alias-bastion-" + o.user});
+  EXPECT_EQ(o.user_known_hosts_files, std::vector<std::string>{"/home/al/.ssh/kh-alias"});
+  EXPECT_EQ(o.remote_command.rfind("echo alias ", 0), 0u) << o.remote_command;
+
+  FakeFs bad;
+  bad.files["/home/al/.ssh/config"] = "UserKnownHostsFile ~/.ssh/kh-%j\n";
+  auto r = run(bad, "x");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].to_string().find("UserKnownHostsFile"), std::string::npos) << r.errors[0].to_string();
+  bad.files["/home/al/.ssh/config"] = "ProxyCommand nc %h %p %C\n";
+  r = run(bad, "x");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].to_string().find("ProxyCommand"), std::string::npos) << r.errors[0].to_string();
+}
+
+}  // namespace
