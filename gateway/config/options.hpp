@@ -28,6 +28,8 @@ struct Options {
   std::uint16_t port = 22;
   std::string user;  // default: the local login name
   std::vector<std::string> identity_files;
+  std::vector<std::string> identity_files_as_written;     // for -G, which shows them unexpanded as ssh
+  std::vector<std::string> certificate_files_as_written;  // the same for CertificateFile
   bool identity_files_defaulted = false;       // ssh's default list: missing files are not an error
   std::vector<std::string> certificate_files;  // stored only: certificates are not supported yet
   bool identities_only = false;

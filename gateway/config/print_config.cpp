@@ -188,8 +188,8 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   forwards(p, "dynamicforward", o.dynamic_forwards);
   forwards(p, "localforward", o.local_forwards);
   forwards(p, "remoteforward", o.remote_forwards);
-  for (const auto& f : o.identity_files) p.line("identityfile", f);
-  for (const auto& f : o.certificate_files) p.line("certificatefile", f);
+  for (const auto& f : o.identity_files_as_written) p.line("identityfile", f);
+  for (const auto& f : o.certificate_files_as_written) p.line("certificatefile", f);
   p.joined("globalknownhostsfile", o.global_known_hosts_files, ' ');
   p.joined("userknownhostsfile", o.user_known_hosts_files, ' ');
   for (const auto& e : o.send_env) p.line("sendenv", e);

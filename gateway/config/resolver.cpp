@@ -656,10 +656,14 @@ void finish(OptionsBuilder& b, const ResolveInput& input, const Environment& env
                            o.proxy_jump};
   expand_list(b, b.identity_files, tokens, "IdentityFile", o.identity_files, "CdhijkLlnpru");
   expand_list(b, b.certificate_files, tokens, "CertificateFile", o.certificate_files, "CdhijkLlnpru");
+  for (const auto& p : b.identity_files) o.identity_files_as_written.push_back(p.raw);
+  for (const auto& p : b.certificate_files) o.certificate_files_as_written.push_back(p.raw);
   if (b.identity_files.empty()) {
     // Only the key types we implement (no DSA, no security keys).
-    for (const char* name : {"id_rsa", "id_ecdsa", "id_ed25519"})
+    for (const char* name : {"id_rsa", "id_ecdsa", "id_ed25519"}) {
       o.identity_files.push_back(env.home + "/.ssh/" + name);
+      o.identity_files_as_written.push_back(std::string("~/.ssh/") + name);
+    }
     o.identity_files_defaulted = true;
   }
   if (b.seen.contains("UserKnownHostsFile")) {
