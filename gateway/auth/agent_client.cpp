@@ -45,9 +45,11 @@ std::unique_ptr<AgentClient> AgentClient::connect(const std::string& socket_path
   return std::unique_ptr<AgentClient>(new AgentClient(fd));
 }
 
-AgentClient::~AgentClient() { ::close(fd_); }
+AgentClient::~AgentClient() {
+  ::close(fd_);
+}
 
-std::optional<ssh::agent::Response> AgentClient::round_trip(const ssh::Bytes& request, std::string& error) {
+std::optional<ssh::agent::Response> AgentClient::round_trip(ssh::ByteView request, std::string& error) {
   std::size_t sent = 0;
   while (sent < request.size()) {
     if (!wait_for(fd_, POLLOUT)) {
@@ -108,6 +110,16 @@ std::optional<ssh::Bytes> AgentClient::sign(ssh::ByteView key_blob, ssh::ByteVie
   if (auto* signed_ = std::get_if<ssh::agent::SignResponse>(&*response)) return std::move(signed_->signature);
   error = "agent refused to sign";
   return std::nullopt;
+}
+
+bool AgentClient::add_identity(ssh::ByteView private_key, std::string_view comment,
+                               const ssh::agent::KeyConstraints& constraints, std::string& error) {
+  const ssh::SecretBytes request = ssh::agent::encode_add_identity(private_key, comment, constraints);
+  auto response = round_trip(request, error);
+  if (!response) return false;
+  if (std::holds_alternative<ssh::agent::Success>(*response)) return true;
+  error = "agent refused the key";
+  return false;
 }
 
 }  // namespace gateway::auth

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ssh/agent/agent_codec.hpp"
@@ -23,10 +24,14 @@ class AgentClient {
   // The SSH signature blob for `data`, signed by the agent's key `key_blob` with `algorithm`.
   std::optional<ssh::Bytes> sign(ssh::ByteView key_blob, ssh::ByteView data, const std::string& algorithm,
                                  std::string& error);
+  // Adds a private key (in the agent's encoding) with `comment`; false with `error` set when the
+  // agent refused it or could not be reached.
+  bool add_identity(ssh::ByteView private_key, std::string_view comment, const ssh::agent::KeyConstraints& constraints,
+                    std::string& error);
 
  private:
   explicit AgentClient(int fd) : fd_(fd) {}
-  std::optional<ssh::agent::Response> round_trip(const ssh::Bytes& request, std::string& error);
+  std::optional<ssh::agent::Response> round_trip(ssh::ByteView request, std::string& error);
 
   int fd_;
 };

@@ -1,10 +1,12 @@
 #include "gateway/auth/authenticator.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
+#include "gateway/core/ssh_session.hpp"
 #include "gateway/util/log.hpp"
 #include "gateway/util/read_file.hpp"
-#include "gateway/core/ssh_session.hpp"
 #include "ssh/crypto/host_key.hpp"
 #include "ssh/keys/private_key.hpp"
 #include "ssh/keys/public_key.hpp"
@@ -37,6 +39,8 @@ struct Authenticator::Identity {
   std::string key_type;
   bool from_agent = false;
   std::unique_ptr<ssh::keys::Signer> signer;  // file keys, loaded when first needed
+  bool decrypted_up_front = false;            // no .pub file: a passphrase was asked before offering
+  bool agent_add_considered = false;          // AddKeysToAgent was applied to this key (once)
 };
 
 Authenticator::Authenticator(AuthSettings settings) : settings_(std::move(settings)) {}
@@ -78,6 +82,7 @@ void Authenticator::load_identities() {
       if (ssh::keys::private_key_is_encrypted(*contents)) {
         // Without a .pub file the key must be decrypted before it can even be offered.
         if (!ensure_private_key(*id)) continue;
+        id->decrypted_up_front = true;
       } else {
         auto loaded = ssh::keys::load_private_key(*contents, "");
         if (loaded.status != ssh::keys::LoadStatus::ok) {
@@ -100,8 +105,8 @@ void Authenticator::load_identities() {
       log::verbose("ssh-agent not available: %s", error.c_str());
     } else if (auto keys = agent_->identities(error)) {
       for (auto& key : *keys) {
-        const bool listed = std::any_of(files.begin(), files.end(),
-                                        [&](const auto& f) { return f->public_blob == key.key_blob; });
+        const bool listed =
+            std::any_of(files.begin(), files.end(), [&](const auto& f) { return f->public_blob == key.key_blob; });
         if (settings_.identities_only && !listed) continue;
         auto id = std::make_unique<Identity>();
         id->source = "agent key " + key.comment;
@@ -119,7 +124,46 @@ void Authenticator::load_identities() {
       log::verbose("ssh-agent: %s", error.c_str());
     }
   }
-  for (auto& f : files) identities_.push_back(std::move(f));
+  // A key decrypted to be offered at all is added now, as ssh adds a key when it loads it (the
+  // agent does not hold it: those went above); the others when they are first used to sign.
+  for (auto& f : files) {
+    if (f->decrypted_up_front) maybe_add_to_agent(*f);
+    identities_.push_back(std::move(f));
+  }
+}
+
+void Authenticator::maybe_add_to_agent(Identity& id) {
+  // ssh's maybe_add_key_to_agent(): only keys loaded from a file, each once, to the agent of
+  // SSH_AUTH_SOCK / IdentityAgent over a connection of its own.
+  if (settings_.add_keys_to_agent == AddKeysToAgent::no || id.from_agent || !id.signer || id.agent_add_considered) {
+    return;
+  }
+  id.agent_add_considered = true;
+  std::string error;
+  auto agent = settings_.agent_socket.empty() ? nullptr : AgentClient::connect(settings_.agent_socket, error);
+  if (!agent) {
+    log::debug2("no authentication agent, not adding key");
+    return;
+  }
+  // The key file's own comment, or its path when the file has none (PEM).
+  const std::string comment = id.signer->comment().empty() ? id.path : id.signer->comment();
+  if (settings_.add_keys_to_agent == AddKeysToAgent::ask &&
+      !confirm("Add key " + id.path + " (" + comment + ") to agent?")) {
+    log::debug2("user denied adding this key");
+    return;
+  }
+  const std::optional<ssh::SecretBytes> key = id.signer->agent_private_key();
+  ssh::agent::KeyConstraints constraints;
+  constraints.lifetime_seconds = static_cast<std::uint32_t>(std::clamp<std::chrono::seconds::rep>(
+      settings_.add_keys_to_agent_lifetime.count(), 0, std::numeric_limits<std::uint32_t>::max()));
+  constraints.confirm = settings_.add_keys_to_agent == AddKeysToAgent::confirm;
+  if (!key) {
+    log::verbose("could not add identity to agent: %s (key cannot be encoded)", id.path.c_str());
+  } else if (agent->add_identity(*key, comment, constraints, error)) {
+    log::verbose("identity added to agent: %s", id.path.c_str());
+  } else {
+    log::verbose("could not add identity to agent: %s (%s)", id.path.c_str(), error.c_str());
+  }
 }
 
 void Authenticator::handle(SshSession& session, const ssh::Event& event) {
@@ -221,8 +265,9 @@ bool Authenticator::ensure_private_key(Identity& id) {
   ssh::wipe(contents->data(), contents->size());
   if (result.status != ssh::keys::LoadStatus::ok) {
     log::info("Load key \"%s\": %s", id.path.c_str(),
-              result.status == ssh::keys::LoadStatus::bad_passphrase ? "incorrect passphrase supplied to decrypt private key"
-                                                                     : result.message.c_str());
+              result.status == ssh::keys::LoadStatus::bad_passphrase
+                  ? "incorrect passphrase supplied to decrypt private key"
+                  : result.message.c_str());
     return false;
   }
   id.signer = std::move(result.signer);
@@ -251,6 +296,7 @@ void Authenticator::on_pk_ok(SshSession& session, const ssh::event::AuthPublicKe
       try_next(session);
       return;
     }
+    maybe_add_to_agent(*id);
     session.client().auth_publickey_sign(current_algorithm_, *id->signer);
   }
   session.pump();

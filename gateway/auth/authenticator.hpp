@@ -3,6 +3,7 @@
 // then PreferredAuthentications in order — publickey (agent keys, then identity files; each key is
 // offered before anything is signed or a passphrase asked), keyboard-interactive, password —
 // following partial success (AuthenticationMethods with several steps).
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <set>
@@ -20,6 +21,15 @@ class SshSession;
 
 namespace gateway::auth {
 
+// AddKeysToAgent (ssh_config(5)): what to do with a key loaded from an identity file whose key the
+// agent does not hold yet.
+enum class AddKeysToAgent {
+  no,       // leave the agent alone
+  yes,      // add it
+  ask,      // add it when the user agrees ("Add key PATH (COMMENT) to agent?" through SSH_ASKPASS)
+  confirm,  // add it with the confirm constraint (the agent asks before each use)
+};
+
 struct AuthSettings {
   std::string user;
   std::string host;  // for prompts: "user@host's password: "
@@ -34,6 +44,9 @@ struct AuthSettings {
   bool password = true;
   int password_prompts = 3;
   PromptOptions prompt;
+  AddKeysToAgent add_keys_to_agent = AddKeysToAgent::no;
+  // The added key's lifetime in the agent; zero: until it is removed.
+  std::chrono::seconds add_keys_to_agent_lifetime{0};
 };
 
 class Authenticator {
@@ -61,6 +74,7 @@ class Authenticator {
   void on_prompts(SshSession& session, const ssh::event::AuthPrompts& prompts);
   std::string signature_algorithm(const Identity& id, const ssh::Client& client) const;
   bool ensure_private_key(Identity& id);
+  void maybe_add_to_agent(Identity& id);
 
   AuthSettings settings_;
   std::unique_ptr<AgentClient> agent_;

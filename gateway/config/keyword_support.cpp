@@ -82,7 +82,6 @@ const std::vector<AcceptedKeyword> kTable = {
     // The connection.
 
     // Sessions and forwards.
-    {"addkeystoagent", Kind::warn_if_enabled, kNotYet},
     {"channeltimeout", Kind::warn_if_enabled, kNotYet, {}, false, "none"},
     {"obscurekeystroketiming", Kind::no_effect, "keystroke timing is not obscured"},
     {"logverbose", Kind::no_effect, "sshplex's log has no per-function verbosity; use -v"},

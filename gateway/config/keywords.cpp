@@ -475,6 +475,38 @@ std::string kw_canonicalize_fallback_local(Ctx& c) {
   return keep_canonical(c, "expected yes or no, got " + quoted(c.args[0]), valid);
 }
 
+// yes | no | ask | confirm [TIME] | TIME (a lifetime: yes with it), as readconf.c reads it.
+std::string kw_add_keys_to_agent(Ctx& c) {
+  if (c.args.empty() || c.args.size() > 2) return c.args.empty() ? "missing argument" : "expected 1 or 2 values";
+  const std::string v = to_lower_ascii(c.args[0]);
+  AddKeysToAgent mode;
+  std::chrono::seconds lifetime{0};
+  if (v == "yes" || v == "true") {
+    mode = AddKeysToAgent::yes;
+  } else if (v == "no" || v == "false") {
+    mode = AddKeysToAgent::no;
+  } else if (v == "ask") {
+    mode = AddKeysToAgent::ask;
+  } else if (v == "confirm") {
+    mode = AddKeysToAgent::confirm;
+  } else if (auto t = parse_time(c.args[0]); t && c.args.size() == 1) {
+    mode = AddKeysToAgent::yes;
+    lifetime = *t;
+  } else {
+    return "expected yes, no, ask, confirm [time] or a time, got " + quoted(c.args[0]);
+  }
+  if (c.args.size() == 2) {
+    const auto t = mode == AddKeysToAgent::confirm ? parse_time(c.args[1]) : std::nullopt;
+    if (!t) return "expected confirm followed by a time, got " + quoted(c.args[0] + " " + c.args[1]);
+    lifetime = *t;
+  }
+  if (c.first()) {
+    c.o().add_keys_to_agent = mode;
+    c.o().add_keys_to_agent_lifetime = lifetime;
+  }
+  return {};
+}
+
 std::string kw_local_command(Ctx& c) {
   if (c.args.empty()) return "missing argument";
   if (c.first()) c.b.local_command.push_back(c.pending(command_text(c)));
@@ -842,6 +874,7 @@ constexpr Keyword kKeywords[] = {
     {"StreamLocalBindMask", kw_stream_local_bind_mask},
     {"PermitRemoteOpen", kw_permit_remote_open},
     {"LocalCommand", kw_local_command},
+    {"AddKeysToAgent", kw_add_keys_to_agent},
     {"CanonicalizeHostname", kw_canonicalize_hostname},
     {"CanonicalDomains", kw_canonical_domains},
     {"CanonicalizeFallbackLocal", kw_canonicalize_fallback_local},

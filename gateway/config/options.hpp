@@ -16,6 +16,7 @@ namespace gateway::config {
 
 enum class StrictHostKeyChecking { yes, no, ask, accept_new };
 enum class AddressFamily { any, inet, inet6 };
+enum class AddKeysToAgent { no, yes, ask, confirm };
 enum class LogLevel { quiet, fatal, error, info, verbose, debug1, debug2, debug3 };
 // RequestTTY: automatic asks for a pty for an interactive login (no command) on a terminal.
 enum class RequestTty { automatic, no, yes, force };
@@ -33,6 +34,9 @@ struct Options {
   bool identity_files_defaulted = false;       // ssh's default list: missing files are not an error
   std::vector<std::string> certificate_files;  // stored only: certificates are not supported yet
   bool identities_only = false;
+  // AddKeysToAgent: keys loaded from files go to the agent (with a lifetime when not 0).
+  AddKeysToAgent add_keys_to_agent = AddKeysToAgent::no;
+  std::chrono::seconds add_keys_to_agent_lifetime{0};
   // "SSH_AUTH_SOCK" (use that environment variable), "none", "$VAR" or an expanded socket path.
   std::string identity_agent = "SSH_AUTH_SOCK";
   std::vector<ForwardSpec> local_forwards;

@@ -194,7 +194,18 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.joined("userknownhostsfile", o.user_known_hosts_files, ' ');
   for (const auto& e : o.send_env) p.line("sendenv", e);
   for (const auto& e : o.set_env) p.line("setenv", e);
-  p.accepted(o, "addkeystoagent", "false");
+  {
+    // As ssh -G: the mode by its multi-state name, or the lifetime in seconds (after "confirm").
+    static const char* const kModes[] = {"false", "true", "ask", "confirm"};
+    const auto mode = static_cast<int>(o.add_keys_to_agent);
+    const auto life = o.add_keys_to_agent_lifetime.count();
+    if (life == 0) {
+      p.line("addkeystoagent", kModes[mode]);
+    } else {
+      p.line("addkeystoagent",
+             (o.add_keys_to_agent == AddKeysToAgent::confirm ? "confirm " : "") + std::to_string(life));
+    }
+  }
   p.joined("permitremoteopen", o.permit_remote_open.empty() ? std::vector<std::string>{"any"} : o.permit_remote_open,
            ' ');
   p.line("forwardagent", o.forward_agent.empty() ? "no" : o.forward_agent == "SSH_AUTH_SOCK" ? "yes" : o.forward_agent);

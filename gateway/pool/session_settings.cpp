@@ -134,6 +134,21 @@ std::optional<HopSettings> hop_settings(const config::Options& options, std::str
   a.identity_files = options.identity_files;
   a.identities_only = options.identities_only;
   a.agent_socket = agent_socket(options);
+  switch (options.add_keys_to_agent) {
+    case config::AddKeysToAgent::no:
+      a.add_keys_to_agent = auth::AddKeysToAgent::no;
+      break;
+    case config::AddKeysToAgent::yes:
+      a.add_keys_to_agent = auth::AddKeysToAgent::yes;
+      break;
+    case config::AddKeysToAgent::ask:
+      a.add_keys_to_agent = auth::AddKeysToAgent::ask;
+      break;
+    case config::AddKeysToAgent::confirm:
+      a.add_keys_to_agent = auth::AddKeysToAgent::confirm;
+      break;
+  }
+  a.add_keys_to_agent_lifetime = options.add_keys_to_agent_lifetime;
   if (!options.preferred_authentications.empty()) a.preferred = options.preferred_authentications;
   if (!options.pubkey_accepted_algorithms.empty()) {
     auto accepted = ssh::transport::apply_algorithm_list(

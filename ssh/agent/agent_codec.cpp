@@ -64,6 +64,17 @@ Bytes encode_sign_request(ByteView key_blob, ByteView data, std::uint32_t flags)
   return frame(body.data());
 }
 
+SecretBytes encode_add_identity(ByteView private_key, std::string_view comment, const KeyConstraints& constraints) {
+  const bool constrained = constraints.lifetime_seconds != 0 || constraints.confirm;
+  wire::SecretWriter body(constrained ? kAddIdConstrained : kAddIdentity);
+  body.raw(private_key).string(comment);
+  if (constraints.lifetime_seconds != 0) body.u8(kConstrainLifetime).u32(constraints.lifetime_seconds);
+  if (constraints.confirm) body.u8(kConstrainConfirm);
+  wire::SecretWriter framed;
+  framed.string(ByteView(body.data()));
+  return framed.take();
+}
+
 std::uint32_t sign_flags_for_algorithm(std::string_view algorithm) {
   if (algorithm == "rsa-sha2-256") return kRsaSha2_256;
   if (algorithm == "rsa-sha2-512") return kRsaSha2_512;

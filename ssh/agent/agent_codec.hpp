@@ -21,6 +21,8 @@ inline constexpr std::uint8_t kRequestIdentities = 11;
 inline constexpr std::uint8_t kIdentitiesAnswer = 12;
 inline constexpr std::uint8_t kSignRequest = 13;
 inline constexpr std::uint8_t kSignResponse = 14;
+inline constexpr std::uint8_t kAddIdentity = 17;
+inline constexpr std::uint8_t kAddIdConstrained = 25;
 inline constexpr std::uint8_t kExtension = 27;
 inline constexpr std::uint8_t kExtensionFailure = 28;
 
@@ -28,12 +30,30 @@ inline constexpr std::uint8_t kExtensionFailure = 28;
 inline constexpr std::uint32_t kRsaSha2_256 = 2;
 inline constexpr std::uint32_t kRsaSha2_512 = 4;
 
+// Key constraints of SSH2_AGENTC_ADD_ID_CONSTRAINED (draft-miller-ssh-agent §4.2.6.1/2).
+inline constexpr std::uint8_t kConstrainLifetime = 1;
+inline constexpr std::uint8_t kConstrainConfirm = 2;
+
 // OpenSSH's agent refuses messages above 256 KiB; an answer larger than that is not credible.
 inline constexpr std::size_t kDefaultMaxFrame = 256 * 1024;
 
 // Encoded frames (length prefix included), ready to write to the agent socket.
 Bytes encode_request_identities();
 Bytes encode_sign_request(ByteView key_blob, ByteView data, std::uint32_t flags);
+
+// What an added key is constrained by: a lifetime in seconds (0: none) and whether each use needs
+// the user's confirmation.
+struct KeyConstraints {
+  std::uint32_t lifetime_seconds = 0;
+  bool confirm = false;
+};
+
+// SSH2_AGENTC_ADD_IDENTITY (byte 17 | key | string comment) when `constraints` asks for nothing,
+// otherwise SSH2_AGENTC_ADD_ID_CONSTRAINED (byte 25 | key | string comment | constraints), the
+// lifetime (byte 1 | uint32 seconds) before confirm (byte 2), as ssh and ssh-add send them.
+// `private_key` is the key in the agent's encoding (ssh/keys/agent_key_encoding.hpp); the frame
+// holds it too, so it comes back as SecretBytes. The agent answers SSH_AGENT_SUCCESS or FAILURE.
+SecretBytes encode_add_identity(ByteView private_key, std::string_view comment, const KeyConstraints& constraints);
 
 // The flags for a signature algorithm: rsa-sha2-256 -> kRsaSha2_256, rsa-sha2-512 -> kRsaSha2_512,
 // anything else 0.

@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
+#include "ssh/keys/agent_key_encoding.hpp"
 #include "ssh/keys/key_blob.hpp"
 #include "ssh/keys/key_internal.hpp"
 #include "ssh/wire/writer.hpp"
@@ -62,6 +63,7 @@ class EvpSigner final : public Signer {
   std::string key_type() const override { return type_; }
   Bytes public_blob() const override { return blob_; }
   std::string comment() const override { return comment_; }
+  std::optional<SecretBytes> agent_private_key() const override { return encode_agent_private_key(pkey_.get()); }
 
   std::vector<std::string> signature_algorithms() const override {
     if (type_ == "ssh-rsa") return {"rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"};

@@ -23,6 +23,9 @@ class Signer {
   virtual std::optional<Bytes> sign(std::string_view algorithm, ByteView data) const = 0;
   // Comment from the key file, if any (for log lines).
   virtual std::string comment() const = 0;
+  // The private key as ssh-agent takes it (ssh/keys/agent_key_encoding.hpp), for AddKeysToAgent;
+  // nullopt when this signer cannot hand its key out.
+  virtual std::optional<SecretBytes> agent_private_key() const { return std::nullopt; }
 };
 
 }  // namespace ssh::keys

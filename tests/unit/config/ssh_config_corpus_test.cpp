@@ -50,14 +50,15 @@ TEST(SshConfigCorpus, EveryFileLoadsForEveryHost) {
 TEST(SshConfigCorpus, SettingsWithoutEffectAreWarnedOnceAndNamed) {
   auto r = resolve_file("laptop.config", "bastion");
   ASSERT_TRUE(r.options.has_value());
-  EXPECT_TRUE(has_warning(r, "laptop.config:3: AddKeysToAgent is not supported by sshplex")) << r.warnings.size();
+  EXPECT_FALSE(has_warning(r, "AddKeysToAgent"));  // implemented
+  EXPECT_EQ(r.options->add_keys_to_agent, AddKeysToAgent::yes);
   EXPECT_FALSE(has_warning(r, "VisualHostKey"));  // implemented
   // Off values say nothing: CheckHostIP no, VerifyHostKeyDNS no, GSSAPIDelegateCredentials no.
   EXPECT_FALSE(has_warning(r, "CheckHostIP"));
   EXPECT_FALSE(has_warning(r, "VerifyHostKeyDNS"));
   EXPECT_FALSE(has_warning(r, "GSSAPI"));
   // The first value wins for accepted keywords too, and is kept for -G.
-  EXPECT_EQ(r.options->accepted_values.at("addkeystoagent"), std::vector<std::string>{"yes"});
+  EXPECT_EQ(r.options->accepted_values.at("gssapidelegatecredentials"), std::vector<std::string>{"no"});
   EXPECT_TRUE(r.options->visual_host_key);
 
   r = resolve_file("debian-default.config", "anything");
