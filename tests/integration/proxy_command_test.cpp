@@ -49,16 +49,14 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 // The state letter of /proc/<pid>/stat ('R', 'S', 'Z'...); 0 when there is no such process.
 char proc_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   const auto close = stat.rfind(") ");
   if (close == std::string::npos || close + 2 >= stat.size()) return 0;
   return stat[close + 2];
 }
 
 pid_t parent_of(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
   const auto close = stat.rfind(") ");
   if (close == std::string::npos) return -1;
   std::istringstream rest(stat.substr(close + 2));

@@ -5,6 +5,7 @@
 #include <initializer_list>
 
 #include "ssh/agent/agent_codec.hpp"
+#include "ssh/wire/writer.hpp"
 
 namespace {
 
@@ -19,9 +20,11 @@ Bytes frame(std::uint8_t type, const Bytes& tail) {
   // string comment "c"
   for (std::uint8_t b : std::initializer_list<std::uint8_t>{0x00, 0x00, 0x00, 0x01, 'c'}) body.push_back(b);
   body.insert(body.end(), tail.begin(), tail.end());
-  Bytes out = {0, 0, 0, static_cast<std::uint8_t>(body.size())};
-  out.insert(out.end(), body.begin(), body.end());
-  return out;
+  // The length prefix through the wire writer (GCC 12's -O2 array-bounds check misreads a
+  // hand-built one).
+  ssh::wire::Writer w;
+  w.string(ssh::ByteView(body.data(), body.size()));
+  return w.take();
 }
 
 Bytes encode(const ssh::agent::KeyConstraints& constraints) {
