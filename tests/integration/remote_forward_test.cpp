@@ -359,6 +359,24 @@ TEST_F(RemoteForwardTest, ReconnectRetriesWhileTheOldConnectionHoldsThePort) {
   EXPECT_TRUE(r.ok) << r.error;
 }
 
+// A SOCKS5 client at `port` that sends `request` after a no-auth greeting: the reply code, or -1
+// when the connection ends without one.
+int socks5_reply_code(int port, const std::vector<std::uint8_t>& request) {
+  const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
+  if (fd < 0) return -1;
+  const std::uint8_t hello[] = {5, 1, 0};
+  std::array<std::uint8_t, 2> choice{};
+  std::array<std::uint8_t, 4> head{};
+  int code = -1;
+  if (::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == 3 && recv_exact(fd, choice.data(), 2) && choice[1] == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()) &&
+      recv_exact(fd, head.data(), head.size())) {
+    code = head[1];
+  }
+  ::close(fd);
+  return code;
+}
+
 // -R [bind:]port with no target: connections arriving at the server are SOCKS clients.
 class RemoteDynamicTest : public RemoteForwardTest {
  protected:
@@ -420,21 +438,7 @@ TEST_F(RemoteDynamicTest, PortZeroAndFailureReplies) {
 
   // A refused destination is answered with SOCKS5 "connection refused" (5), an unresolvable name
   // with "host unreachable" (4); the proxy keeps serving.
-  auto reply_code = [&](const std::vector<std::uint8_t>& request) {
-    const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
-    if (fd < 0) return -1;
-    const std::uint8_t hello[] = {5, 1, 0};
-    std::array<std::uint8_t, 2> choice{};
-    std::array<std::uint8_t, 4> head{};
-    int code = -1;
-    if (::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == 3 && recv_exact(fd, choice.data(), 2) && choice[1] == 0 &&
-        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()) &&
-        recv_exact(fd, head.data(), head.size())) {
-      code = head[1];
-    }
-    ::close(fd);
-    return code;
-  };
+  auto reply_code = [&](const std::vector<std::uint8_t>& request) { return socks5_reply_code(port, request); };
   const int closed = free_tcp_port();
   EXPECT_EQ(reply_code({5, 1, 0, 1, 127, 0, 0, 1, static_cast<std::uint8_t>(closed >> 8),
                         static_cast<std::uint8_t>(closed & 0xff)}),
@@ -570,21 +574,7 @@ TEST_F(RemoteForwardCliTest, PermitRemoteOpenLimitsReverseSocks) {
                          {"PermitRemoteOpen=127.0.0.1:" + std::to_string(web_port_) + " example.invalid:*"}));
   ASSERT_TRUE(wait_for_port(port, 20s)) << client_->stderr_text();
   EXPECT_EQ(fetch(port, "socks5", "127.0.0.1"), content_);
-  auto reply_code = [&](const std::vector<std::uint8_t>& request) {
-    const int fd = connect_endpoint(Endpoint::tcp(port), std::chrono::seconds(10));
-    if (fd < 0) return -1;
-    const std::uint8_t hello[] = {5, 1, 0};
-    std::array<std::uint8_t, 2> choice{};
-    std::array<std::uint8_t, 4> head{};
-    int code = -1;
-    if (::send(fd, hello, sizeof hello, MSG_NOSIGNAL) == 3 && recv_exact(fd, choice.data(), 2) && choice[1] == 0 &&
-        ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()) &&
-        recv_exact(fd, head.data(), head.size())) {
-      code = head[1];
-    }
-    ::close(fd);
-    return code;
-  };
+  auto reply_code = [&](const std::vector<std::uint8_t>& request) { return socks5_reply_code(port, request); };
   // sshplex answers "not allowed by ruleset"; ssh closes the client without a reply.
   const int refused = client_binary().find("sshplex") != std::string::npos ? 2 : -1;
   // Same address, another port: not allowed.

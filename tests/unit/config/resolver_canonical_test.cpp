@@ -8,6 +8,7 @@
 
 #include "gateway/config/resolver.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
+#include "unit/config/fake_file_system.hpp"
 
 namespace {
 
@@ -16,25 +17,7 @@ using namespace gateway::config;
 const Environment kEnv{"/home/al", "al", "ws.corp.example", "1000"};
 constexpr const char* kConfig = "/home/al/.ssh/config";
 
-struct FakeFs {
-  std::map<std::string, std::string> files;
-  FileSystem fs() const {
-    FileSystem f;
-    f.read_file = [this](const std::string& p) -> std::optional<std::string> {
-      auto it = files.find(p);
-      if (it == files.end()) return std::nullopt;
-      return it->second;
-    };
-    f.glob = [this](const std::string& pattern) {
-      std::vector<std::string> out;
-      for (const auto& [name, text] : files) {
-        if (ssh::known_hosts::match_wildcard(pattern, name)) out.push_back(name);
-      }
-      return out;
-    };
-    return f;
-  }
-};
+using configtest::FakeFs;
 
 // A resolution against a fake DNS: `dns` maps a name (as looked up, trailing dot included) to its
 // canonical name ("" for none); anything else does not exist. Every lookup is recorded.
