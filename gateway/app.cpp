@@ -60,6 +60,7 @@ SocksForwardSpec socks_spec(const config::ForwardSpec& spec, const config::Optio
 App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::move(options)), resolver_(loop) {}
 
 App::~App() {
+  notifier_.reset();
   control_.reset();
   foreground_.reset();
   session_waits_.reset();
@@ -138,6 +139,7 @@ bool App::start() {
       return false;
     }
   }
+  notifier_ = std::make_unique<service::SystemdNotifier>(loop_, [this] { return status_summary(); });
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
   session_waits_ = std::make_unique<SessionWaits>(*upstream_);
   remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_);
@@ -197,11 +199,14 @@ void App::install_signals() {
       return;
     }
     log::info("Received SIGHUP; reloading the configuration.");
+    self->notifier_->reloading();
     if (auto options = self->config_source_()) {
       self->reload(std::move(*options));
     } else {
       log::error("Configuration not reloaded: keeping the running one.");
     }
+    // Ready again whatever the outcome: the running configuration serves on.
+    self->notifier_->ready();
   });
   add(SIGUSR1, [](uv_signal_t* handle, int) {
     for (const auto& line : static_cast<App*>(handle->data)->status_lines()) log::info("status: %s", line.c_str());
@@ -232,6 +237,7 @@ bool App::load_socks_credentials() {
 }
 
 void App::on_session_up(SshSession& session) {
+  notifier_->status_changed();
   if (!forwards_open_) {
     forwards_open_ = true;
     open_forwards();
@@ -271,6 +277,8 @@ void App::attach_remote_forwards() {
 }
 
 void App::became_ready() {
+  // Called again when remote forwards move to another connection; systemd ignores a repeated READY=1.
+  if (!stopping_) notifier_->ready();
   auto callbacks = std::move(ready_callbacks_);
   ready_callbacks_.clear();
   for (auto& callback : callbacks) {
@@ -308,6 +316,7 @@ void App::exit_hold_released() {
 }
 
 void App::on_session_down(SshSession& session) {
+  notifier_->status_changed();
   if (&session != remote_session_) return;
   remote_forwards_->detach(session);
   remote_session_ = nullptr;
@@ -385,6 +394,7 @@ void App::drain(const std::string& why) {
     return;
   }
   draining_ = true;
+  notifier_->stopping();
   // Remote forwards are cancelled on the server too; connections already made carry on.
   if (forwards_) forwards_->stop_listening();
   const std::size_t open = active_connections();
@@ -471,6 +481,10 @@ void App::stop(int exit_code, const std::string& why) {
   stopping_ = true;
   exit_code_ = exit_code;
   log::debug("stopping: %s", why.c_str());
+  if (notifier_) {
+    notifier_->stopping();
+    notifier_->close();
+  }
   if (drain_timer_ != nullptr) uv_timer_stop(drain_timer_);
   for (auto& callback : std::exchange(stop_callbacks_, {})) callback();
   if (foreground_) foreground_->abort();
@@ -480,6 +494,11 @@ void App::stop(int exit_code, const std::string& why) {
   if (upstream_) upstream_->shutdown(why);
   close_signals();
   resolver_.close();
+}
+
+std::string App::status_summary() const {
+  auto lines = status_lines();
+  return lines.empty() ? std::string() : lines.front();
 }
 
 }  // namespace gateway

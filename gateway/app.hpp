@@ -20,6 +20,7 @@
 #include "gateway/forward/socks_forward.hpp"
 #include "gateway/net/resolver.hpp"
 #include "gateway/pool/upstream.hpp"
+#include "gateway/service/systemd_notifier.hpp"
 #include "gateway/session/foreground.hpp"
 
 namespace gateway {
@@ -100,6 +101,8 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   void open_forwards();
   void attach_remote_forwards();
   void became_ready();
+  // The first status line, for systemd's STATUS=.
+  std::string status_summary() const;
   void start_foreground(SshSession& session);
   void check_drained();
   void install_signals();
@@ -118,6 +121,7 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   std::unique_ptr<session::Foreground> foreground_;
   std::unique_ptr<AppControl> control_;  // the control socket, when a master
   std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
+  std::unique_ptr<service::SystemdNotifier> notifier_;  // READY=1 and the rest, under systemd
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;
   std::uint64_t drain_deadline_ms_ = 0;

@@ -53,6 +53,9 @@ gateway::log::TargetSpec log_target_of(const gateway::config::Options& options) 
     case LogTarget::standard_error: spec.target = gateway::log::Target::standard_error; break;
     case LogTarget::syslog: spec.target = gateway::log::Target::syslog; break;
     case LogTarget::file: spec.target = gateway::log::Target::file; break;
+    case LogTarget::journal:
+      spec.target = gateway::log::Target::journal;
+      break;
   }
   spec.syslog_facility = options.syslog_facility;
   spec.file = options.log_file;

@@ -799,8 +799,10 @@ std::string kw_log_target(Ctx& c) {
     target = Options::LogTarget::standard_error;
   } else if (v == "syslog") {
     target = Options::LogTarget::syslog;
+  } else if (v == "journal") {
+    target = Options::LogTarget::journal;
   } else {
-    return "expected stderr or syslog, got " + quoted(c.args[0]);
+    return "expected stderr, syslog or journal, got " + quoted(c.args[0]);
   }
   if (c.first()) c.o().log_target = target;
   return {};

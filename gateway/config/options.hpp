@@ -61,8 +61,8 @@ struct Options {
   std::uint32_t max_clients = 16384;     // MaxClients: concurrent clients per listener
   std::uint32_t max_pending_opens = 256;  // MaxPendingOpens: channel opens in flight per listener
   std::chrono::seconds drain_timeout{10};  // DrainTimeout: SIGTERM/SIGINT grace for open channels
-  enum class LogTarget { standard_error, syslog, file };
-  LogTarget log_target = LogTarget::standard_error;  // LogTarget stderr|syslog, -y, -E file
+  enum class LogTarget { standard_error, syslog, file, journal };
+  LogTarget log_target = LogTarget::standard_error;  // LogTarget stderr|syslog|journal, -y, -E file
   std::string log_file;                              // for LogTarget::file (-E)
   std::string syslog_facility = "USER";              // SyslogFacility
   // Dead-peer detection is on by default, unlike ssh (ServerAliveInterval 0 turns it off).

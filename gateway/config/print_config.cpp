@@ -258,7 +258,9 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.number("maxclients", o.max_clients);
   p.number("maxpendingopens", o.max_pending_opens);
   p.number("draintimeout", o.drain_timeout.count());
-  p.line("logtarget", o.log_target == Options::LogTarget::syslog ? "syslog" : "stderr");
+  p.line("logtarget", o.log_target == Options::LogTarget::syslog    ? "syslog"
+                      : o.log_target == Options::LogTarget::journal ? "journal"
+                                                                    : "stderr");
   if (!o.socks_credentials_file.empty()) p.line("sockscredentialsfile", o.socks_credentials_file);
   p.flag("socksallowopenproxy", o.socks_allow_open_proxy);
   return p.take();

@@ -59,6 +59,7 @@ void SshSession::start() {
 }
 
 void SshSession::on_link_connected() {
+  log::Scope scope(log::kConnectionField, log_connection_);
   if (finished_) return;
   link_up_ = true;
   client_ = std::make_unique<ssh::Client>(config_, now_of(loop_));
@@ -66,12 +67,14 @@ void SshSession::on_link_connected() {
 }
 
 void SshSession::on_link_data(ssh::ByteView data) {
+  log::Scope scope(log::kConnectionField, log_connection_);
   if (!client_ || finished_) return;
   client_->handle_bytes(data, now_of(loop_));
   pump();
 }
 
 void SshSession::on_link_failed(const std::string& reason) {
+  log::Scope scope(log::kConnectionField, log_connection_);
   failure_names_hop_ = link_ && link_->names_hop();
   fail(reason);
 }
@@ -146,12 +149,14 @@ void SshSession::flush_received_data() {
 }
 
 void SshSession::on_timer() {
+  log::Scope scope(log::kConnectionField, log_connection_);
   if (!client_ || finished_) return;
   client_->handle_timeout(now_of(loop_));
   pump();
 }
 
 void SshSession::on_link_drained() {
+  log::Scope scope(log::kConnectionField, log_connection_);
   if (finished_) return;
   if (link_->queued() <= kOutputLowWatermark) {
     router_.wake_writable();

@@ -68,6 +68,9 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
 
   // Resolves (c-ares) and connects; progress arrives through the delegate.
   void start();
+  // The pool's number for this connection: every line logged while it handles its events carries
+  // it as the journal field SSHPLEX_CONNECTION.
+  void set_log_connection(std::string number) { log_connection_ = std::move(number); }
 
   ssh::Client& client() { return *client_; }
   // The server's address on a direct TCP link (CheckHostIP); empty otherwise.
@@ -156,6 +159,7 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
   bool link_up_ = false;
   bool authenticated_ = false;
   bool finished_ = false;
+  std::string log_connection_;
   bool failure_names_hop_ = false;
   bool in_pump_ = false;
   ChannelRouter router_{static_cast<ChannelRouter::Answers&>(*this)};

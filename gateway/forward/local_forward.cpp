@@ -35,6 +35,8 @@ bool LocalForward::start(std::string& error) {
 }
 
 void LocalForward::on_connection(int status) {
+  const std::string forward = spec_.describe();
+  log::Scope scope(log::kForwardField, forward);
   if (status < 0) {
     log::error("local forward %s: accept failed: %s", spec_.describe().c_str(), uv_strerror(status));
     return;
@@ -57,6 +59,8 @@ void LocalForward::on_connection(int status) {
 }
 
 void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
+  const std::string forward = spec_.describe();
+  log::Scope forward_scope(log::kForwardField, forward);
   if (session == nullptr) {
     log::info("local forward %s: no connection to the server; refusing client", spec_.describe().c_str());
     net::close_stream(client);
@@ -64,6 +68,8 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   }
   std::uint16_t origin_port = 0;
   const std::string origin = net::peer_address(client, listener_.unix_socket, origin_port);
+  const std::string peer = origin + ":" + std::to_string(origin_port);
+  log::Scope peer_scope(log::kPeerField, peer);
   namespace ct = ssh::connection::channel_type;
   log::debug("%s: connection from %s:%u", spec_.describe().c_str(), origin.c_str(), origin_port);
   ChannelPump* pump = pumps_.create(*session, std::make_unique<StreamEnd>(client), "forward " + spec_.describe());

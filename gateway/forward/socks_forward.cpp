@@ -152,6 +152,8 @@ bool SocksForward::start(std::string& error) {
 }
 
 void SocksForward::on_connection(int status) {
+  const std::string forward = spec_.describe();
+  log::Scope scope(log::kForwardField, forward);
   if (status < 0) {
     log::error("%s: accept failed: %s", spec_.describe().c_str(), uv_strerror(status));
     return;
@@ -167,6 +169,8 @@ void SocksForward::on_connection(int status) {
 }
 
 void SocksForward::start_channel(Handshake* handshake) {
+  const std::string forward = spec_.describe();
+  log::Scope scope(log::kForwardField, forward);
   const socks::ConnectRequest request = handshake->request();
   ssh::Bytes early = handshake->take_early_data();
   uv_stream_t* client = handshake->release_stream();
@@ -207,6 +211,8 @@ void SocksForward::open_channel(SshSession* session, const socks::ConnectRequest
                                 ssh::Bytes early) {
   const std::string host = socks::host_string(request.destination);
   const std::string label = spec_.describe() + " -> " + host + ":" + std::to_string(request.port);
+  const std::string forward = spec_.describe();
+  log::Scope scope(log::kForwardField, forward);
   if (session == nullptr) {
     log::info("%s: no connection to the server; refusing client", label.c_str());
     struct Req {

@@ -100,6 +100,9 @@ void Upstream::connect_slot(Slot& slot) {
   auth_stale_ = false;
   authenticator_->restart();
   slot.session = std::make_unique<SshSession>(loop_, resolver_, settings_.hop.target, settings_.hop.client, *this);
+  const std::string number = std::to_string(slot.index + 1);
+  slot.session->set_log_connection(number);
+  log::Scope scope(log::kConnectionField, number);
   log::verbose("Connecting to %s (connection %zu of %zu).", settings_.hop.target.host.c_str(), slot.index + 1,
                slots_.size());
   slot.session->start();
@@ -228,6 +231,8 @@ void Upstream::schedule_retry(Slot& slot, const std::string& why) {
   ++slot.failures;
   const auto delay = backoff(slot.failures);
   slot.state = SlotState::waiting_to_connect;
+  const std::string number = std::to_string(slot.index + 1);
+  log::Scope scope(log::kConnectionField, number);
   log::info("Reconnecting to %s (connection %zu) in %s s: %s", settings_.hop.target.connect_host.c_str(),
             slot.index + 1, seconds_text(delay).c_str(), why.c_str());
   uv_timer_start(slot.retry_timer, [](uv_timer_t* timer) {
@@ -334,6 +339,8 @@ void Upstream::close_idle_extras() {
     slot.empty_since_ms = 0;
     uv_timer_stop(slot.retry_timer);
     if (up) {
+      const std::string number = std::to_string(slot.index + 1);
+      log::Scope scope(log::kConnectionField, number);
       log::verbose("Closing connection %zu to %s: not needed any more (empty for %s s).", slot.index + 1,
                    settings_.hop.target.host.c_str(), seconds_text(settings_.pool_idle_timeout).c_str());
       slot.session->shutdown("not needed any more");

@@ -1,13 +1,19 @@
 #include "gateway/util/log.hpp"
 
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
 
 namespace gateway::log {
 namespace {
@@ -16,6 +22,7 @@ Level g_level = Level::info;
 Target g_target = Target::standard_error;
 bool g_raw_terminal = false;
 std::FILE* g_file = nullptr;  // open while g_target is Target::file
+std::vector<Field> g_fields;  // of the live Scopes, outermost first
 
 [[gnu::format(printf, 1, 0)]] std::string format_message(const char* fmt, va_list args) {
   char buf[2048];
@@ -79,6 +86,40 @@ std::string timestamp() {
   return std::string(buf, n) + ms;
 }
 
+// systemd sets JOURNAL_STREAM to "<device>:<inode>" of the stream it connected to standard error;
+// a descriptor 2 redirected since (2>file in a unit's shell) no longer matches.
+bool standard_error_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long device = 0;
+  unsigned long long inode = 0;
+  if (std::sscanf(stream, "%llu:%llu", &device, &inode) != 2) return false;
+  struct stat st {};
+  if (::fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == device && static_cast<unsigned long long>(st.st_ino) == inode;
+}
+
+// One journal entry: the message, its priority and the fields of the live scopes. False when the
+// journal cannot be reached (then the line goes to standard error instead).
+bool send_to_journal(Level lvl, const std::string& line) {
+  std::vector<std::string> entries;
+  entries.reserve(3 + g_fields.size());
+  entries.push_back("MESSAGE=" + line);
+  entries.push_back("PRIORITY=" + std::to_string(syslog_priority(lvl)));
+  entries.emplace_back("SYSLOG_IDENTIFIER=sshplex");
+  for (const auto& field : g_fields) {
+    if (field.value.empty()) continue;
+    std::string entry = field.name;
+    entry += '=';
+    entry.append(field.value);
+    entries.push_back(std::move(entry));
+  }
+  std::vector<iovec> iov;
+  iov.reserve(entries.size());
+  for (auto& entry : entries) iov.push_back({entry.data(), entry.size()});
+  return ::sd_journal_sendv(iov.data(), static_cast<int>(iov.size())) == 0;
+}
+
 void close_current() {
   if (g_target == Target::file && g_file != nullptr) {
     std::fclose(g_file);
@@ -97,6 +138,7 @@ bool enabled(Level lvl) { return static_cast<int>(lvl) <= static_cast<int>(g_lev
 bool set_target(const TargetSpec& spec, std::string& error) {
   switch (spec.target) {
     case Target::standard_error:
+    case Target::journal:
       close_current();
       break;
     case Target::syslog: {
@@ -124,7 +166,18 @@ bool set_target(const TargetSpec& spec, std::string& error) {
     }
   }
   g_target = spec.target;
+  if (g_target == Target::standard_error && standard_error_is_journal()) g_target = Target::journal;
   return true;
+}
+
+Scope::Scope(const char* name, std::string_view value) {
+  g_fields.push_back({name, value});
+}
+Scope::~Scope() {
+  g_fields.pop_back();
+}
+const std::vector<Field>& current_fields() {
+  return g_fields;
 }
 
 Target target() { return g_target; }
@@ -149,6 +202,9 @@ void write(Level lvl, std::string_view message) {
         std::fwrite(line.data(), 1, line.size(), g_file);
         return;
       }
+      break;
+    case Target::journal:
+      if (send_to_journal(lvl, line)) return;
       break;
     case Target::standard_error:
       break;

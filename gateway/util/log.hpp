@@ -1,6 +1,8 @@
 #pragma once
 // Leveled logging for the gateway. One line per event a user cares about, to standard error (the
-// default), syslog(3) (-y, LogTarget syslog) or an appended file with timestamps (-E file).
+// default), syslog(3) (-y, LogTarget syslog), an appended file with timestamps (-E file) or the
+// systemd journal (LogTarget journal; automatic when standard error is connected to the journal),
+// where each line also carries its priority and the structured fields of the scopes around it.
 // Levels follow ssh: -q quiet (errors only), default, -v verbose, -vv / -vvv debug.
 // Single-threaded: called from the event loop thread only.
 #include <chrono>
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace gateway::log {
 
@@ -17,7 +20,7 @@ void set_level(Level level);
 Level level();
 bool enabled(Level level);
 
-enum class Target { standard_error, syslog, file };
+enum class Target { standard_error, syslog, file, journal };
 
 struct TargetSpec {
   Target target = Target::standard_error;
@@ -28,13 +31,38 @@ struct TargetSpec {
 };
 
 // Switches where lines go. On failure (file cannot be opened, unknown facility) returns false with
-// `error` set and keeps the previous target.
+// `error` set and keeps the previous target. Target::standard_error becomes Target::journal when
+// standard error is the journal's stream (systemd's JOURNAL_STREAM names its device and inode), so
+// a service's lines keep their priorities and fields.
 bool set_target(const TargetSpec& spec, std::string& error);
 Target target();
 
 void write(Level level, std::string_view message);
 // Lines on standard error end with \r\n while the terminal is in raw mode (an interactive session).
 void set_raw_terminal(bool raw);
+
+// A structured field of the journal (an upper-case name such as SSHPLEX_CONNECTION, and its value)
+// for every line written while a Scope holding it is alive; inner scopes add to outer ones. Other
+// targets ignore fields: the message text says the same for people. A scope copies nothing (it
+// sits on hot paths such as each read of a connection): the value must outlive it.
+struct Field {
+  const char* name;
+  std::string_view value;
+};
+class Scope {
+ public:
+  Scope(const char* name, std::string_view value);
+  ~Scope();
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+};
+// The fields of the scopes alive now, outermost first.
+const std::vector<Field>& current_fields();
+
+// Well-known field names.
+inline constexpr const char* kConnectionField = "SSHPLEX_CONNECTION";  // pool slot, 1-based
+inline constexpr const char* kForwardField = "SSHPLEX_FORWARD";        // the forward as -G would print it
+inline constexpr const char* kPeerField = "SSHPLEX_PEER";              // the client's address:port
 
 [[gnu::format(printf, 1, 2)]] void error(const char* fmt, ...);
 [[gnu::format(printf, 1, 2)]] void info(const char* fmt, ...);

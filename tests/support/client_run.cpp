@@ -118,7 +118,9 @@ std::string ClientRun::command_line() const {
     env.push_back("SSH_ASKPASS_REQUIRE=force");
   }
   env.insert(env.end(), options_.extra_env.begin(), options_.extra_env.end());
-  if (!process_.start(argv_, env, home_.file("client.out"), home_.file("client.err"), options_.stdin_path)) {
+  std::vector<std::string> command = options_.wrapper;
+  command.insert(command.end(), argv_.begin(), argv_.end());
+  if (!process_.start(command, env, home_.file("client.out"), home_.file("client.err"), options_.stdin_path)) {
     return ::testing::AssertionFailure() << "cannot start client: " << process_.error();
   }
   return ::testing::AssertionSuccess();

@@ -43,6 +43,8 @@ struct ClientOptions {
   Env extra_env;
   std::vector<std::string> command;  // after the destination (set no_command = false to run it)
   std::string stdin_path = "/dev/null";
+  // Runs the client through this command (e.g. unshare), which must exec it in the same process.
+  std::vector<std::string> wrapper;
 };
 
 class ClientRun {

@@ -93,7 +93,9 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"ChannelsPerConnection", {"-1"}, "cfg:7: ChannelsPerConnection: expected a number 0..1000000, got '-1'"},
       {"PoolIdleTimeout", {"0"}, "cfg:7: PoolIdleTimeout: expected a time interval greater than 0"},
       {"Reconnect", {"always"}, "cfg:7: Reconnect: expected yes or no, got 'always'"},
-      {"ReconnectMaxDelay", {"0"}, "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0 (e.g. 30, 5m), got '0'"},
+      {"ReconnectMaxDelay",
+       {"0"},
+       "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0 (e.g. 30, 5m), got '0'"},
       {"ReconnectMaxDelay", {"1x"}, "cfg:7: ReconnectMaxDelay: expected a time interval greater than 0"},
       {"TransportWaitTimeout", {"-1"}, "cfg:7: TransportWaitTimeout: expected a time interval (e.g. 30, 5m), got '-1'"},
       {"TransportWaitTimeout", {"1", "2"}, "cfg:7: TransportWaitTimeout: expected 1 argument, got 2"},
@@ -103,9 +105,11 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"MaxPendingOpens", {"lots"}, "cfg:7: MaxPendingOpens: expected a number 1..1000000, got 'lots'"},
       {"DrainTimeout", {"10 s"}, "cfg:7: DrainTimeout: expected a time interval (e.g. 30, 5m), got '10 s'"},
       {"DrainTimeout", {}, "cfg:7: DrainTimeout: missing argument"},
-      {"LogTarget", {"file"}, "cfg:7: LogTarget: expected stderr or syslog, got 'file'"},
+      {"LogTarget", {"file"}, "cfg:7: LogTarget: expected stderr, syslog or journal, got 'file'"},
       {"LogTarget", {}, "cfg:7: LogTarget: missing argument"},
-      {"SyslogFacility", {"LOCAL8"}, "cfg:7: SyslogFacility: expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got 'LOCAL8'"},
+      {"SyslogFacility",
+       {"LOCAL8"},
+       "cfg:7: SyslogFacility: expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got 'LOCAL8'"},
       {"SyslogFacility", {"KERN"}, "cfg:7: SyslogFacility: expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got 'KERN'"},
       {"SyslogFacility", {"LOCAL"}, "got 'LOCAL'"},
       {"ServerAliveInterval", {"-5"}, "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got '-5'"},
@@ -265,6 +269,11 @@ TEST(Keywords, HeadlessDirectives) {
   EXPECT_EQ(other.options.syslog_facility, "DAEMON");
   EXPECT_EQ(other.options.log_target, Options::LogTarget::standard_error);
   EXPECT_EQ(other.options.server_alive_interval.count(), 120);
+
+  OptionsBuilder journal;
+  apply_directive(journal, ConfigLine{"LogTarget", {"Journal"}}, Origin{"f", 1}, true);
+  ASSERT_TRUE(journal.errors.empty());
+  EXPECT_EQ(journal.options.log_target, Options::LogTarget::journal);
 
   // A bad value in a block that does not apply is still an error; a good one is not applied.
   auto inactive = apply("MaxClients", {"10"}, false);

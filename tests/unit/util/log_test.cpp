@@ -1,7 +1,7 @@
 #include "gateway/util/log.hpp"
-#include "support/log_stamp.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/log_stamp.hpp"
 
 namespace {
 
@@ -324,6 +326,50 @@ TEST_F(LogTest, RateLimitedLogIgnoresLinesBelowTheLevel) {
   EXPECT_TRUE(limit.log(Level::error, "refused client"));
   EXPECT_EQ(limit.suppressed(), 0u);
   EXPECT_EQ(file_messages(), (std::vector<std::string>{"refused client"}));
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(LogTest, ScopesAddFieldsInnermostLastAndRemoveThemOnExit) {
+  EXPECT_TRUE(log::current_fields().empty());
+  {
+    const std::string number = "2";
+    log::Scope connection(log::kConnectionField, number);
+    {
+      const std::string peer = "127.0.0.1:5000";
+      log::Scope client(log::kPeerField, peer);
+      ASSERT_EQ(log::current_fields().size(), 2u);
+      EXPECT_STREQ(log::current_fields()[0].name, "SSHPLEX_CONNECTION");
+      EXPECT_EQ(log::current_fields()[0].value, "2");
+      EXPECT_STREQ(log::current_fields()[1].name, "SSHPLEX_PEER");
+      EXPECT_EQ(log::current_fields()[1].value, "127.0.0.1:5000");
+    }
+    ASSERT_EQ(log::current_fields().size(), 1u);
+  }
+  EXPECT_TRUE(log::current_fields().empty());
+}
+
+// systemd's JOURNAL_STREAM names the device and inode of the stream it gave as standard error;
+// only when descriptor 2 is still that stream do lines go to the journal.
+TEST_F(LogTest, StandardErrorBecomesTheJournalOnlyWhenJournalStreamNamesIt) {
+  struct stat st {};
+  ASSERT_EQ(::fstat(STDERR_FILENO, &st), 0);
+  const std::string own = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  std::string error;
+  for (const auto& [value, expected] : std::vector<std::pair<std::string, log::Target>>{
+           {own, log::Target::journal},
+           {std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1), log::Target::standard_error},
+           {"garbage", log::Target::standard_error},
+           {"", log::Target::standard_error}}) {
+    ::setenv("JOURNAL_STREAM", value.c_str(), 1);
+    ASSERT_TRUE(log::set_target({}, error)) << error;
+    EXPECT_EQ(log::target(), expected) << "JOURNAL_STREAM=" << value;
+  }
+  ::unsetenv("JOURNAL_STREAM");
+  ASSERT_TRUE(log::set_target({}, error));
+  EXPECT_EQ(log::target(), log::Target::standard_error);
 }
 
 }  // namespace
