@@ -72,4 +72,15 @@ for page in "${pages[@]}"; do
   echo "ok: $page installed as $installed, where man -w finds it"
 done
 
+# Where the configured prefix would put them, and whether man searches there by default (a note:
+# a prefix of one's own, such as /opt/sshplex, needs MANPATH).
+configured=$(sed -n 's/^CMAKE_INSTALL_PREFIX:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+mandir=$(sed -n 's/^CMAKE_INSTALL_MANDIR:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+mandir=${mandir:-share/man}
+case $mandir in /*) ;; *) mandir="$configured/$mandir" ;; esac
+case ":$(manpath 2>/dev/null):" in
+  *":$mandir:"*) echo "note: $mandir (this build's install location) is on man's search path" ;;
+  *) echo "note: $mandir (this build's install location) is not on man's search path; set MANPATH" ;;
+esac
+
 exit "$failed"
