@@ -44,12 +44,14 @@ void LocalForward::on_connection(int status) {
   if (active_connections() >= limits_.max_clients) {
     log::info("local forward %s: MaxClients (%u) reached; refusing client", spec_.describe().c_str(),
               limits_.max_clients);
+    pumps_.counters().failed(OpenFailure::limit);
     net::close_stream(client);
     return;
   }
   if (pending_opens_at_limit()) {
     log::info("local forward %s: MaxPendingOpens (%u) opens already pending; refusing client",
               spec_.describe().c_str(), limits_.max_pending_opens);
+    pumps_.counters().failed(OpenFailure::limit);
     net::close_stream(client);
     return;
   }
@@ -59,6 +61,7 @@ void LocalForward::on_connection(int status) {
 void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   if (session == nullptr) {
     log::info("local forward %s: no connection to the server; refusing client", spec_.describe().c_str());
+    pumps_.counters().failed(OpenFailure::no_connection);
     net::close_stream(client);
     return;
   }
