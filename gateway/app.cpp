@@ -4,6 +4,7 @@
 
 #include "gateway/app_control.hpp"
 #include "gateway/forward/local_forward.hpp"
+#include "gateway/metrics/metrics_server.hpp"
 
 #include "gateway/pool/jump_hops.hpp"
 #include "gateway/pool/link_jump.hpp"
@@ -60,6 +61,7 @@ SocksForwardSpec socks_spec(const config::ForwardSpec& spec, const config::Optio
 App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::move(options)), resolver_(loop) {}
 
 App::~App() {
+  metrics_.reset();
   control_.reset();
   foreground_.reset();
   session_waits_.reset();
@@ -138,6 +140,7 @@ bool App::start() {
       return false;
     }
   }
+  if (!start_metrics()) return false;
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
   session_waits_ = std::make_unique<SessionWaits>(*upstream_);
   remote_forwards_ = std::make_unique<RemoteForwards>(loop_, resolver_);
@@ -428,6 +431,9 @@ void App::reload(config::Options options) {
     log::error("Configuration not reloaded: keeping the running one.");
     return;
   }
+  if (options.metrics_listen != options_.metrics_listen) {
+    log::error("Reload: MetricsListen changed; restart sshplex to apply it (the endpoint stays as it is).");
+  }
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));
 
@@ -478,6 +484,7 @@ void App::stop(int exit_code, const std::string& why) {
   if (forwards_) forwards_->close();
   if (remote_forwards_) remote_forwards_->close();
   if (upstream_) upstream_->shutdown(why);
+  if (metrics_) metrics_->stop();
   close_signals();
   resolver_.close();
 }
