@@ -66,6 +66,9 @@ class RemoteForwards {
   // Forwarded connections being set up or carrying data.
   std::size_t active_connections() const;
 
+  // What the channels of one forward did (opens: channels accepted; a failed local connect is
+  // connect_failed); nullptr when there is no such forward.
+  const PumpCounters* counters(const config::ForwardSpec& spec) const;
   std::size_t size() const { return forwards_.size(); }
   // The port the server listens on for forward i (the allocated one for port 0); nullopt for a
   // socket path or while unknown.
@@ -127,6 +130,7 @@ class RemoteForward final : public Forward {
   void stop_listening() override;
   void close() override { stop_listening(); }
   std::size_t active_connections() const override { return 0; }
+  const PumpCounters* counters() const override { return registry_.counters(spec_); }
 
  private:
   RemoteForwards& registry_;

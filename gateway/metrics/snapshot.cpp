@@ -40,9 +40,10 @@ std::vector<Family> families(const Snapshot& s) {
   out.push_back(per_item(cs, "sshplex_connection_reconnects_total",
                          "Connection attempts of the pool slot after its first", counter, connection_labels,
                          [](const C& c) { return std::optional(c.reconnects); }));
-  out.push_back(per_item(cs, "sshplex_connection_rtt_seconds",
-                         "Shortest channel-open round trip seen on the slot's current connection", gauge,
-                         connection_labels, [](const C& c) { return c.rtt_seconds; }));
+  out.push_back(
+      per_item(cs, "sshplex_connection_rtt_seconds",
+               "Shortest channel-open round trip seen on the slot's current connection (millisecond resolution)", gauge,
+               connection_labels, [](const C& c) { return c.rtt_seconds; }));
   out.push_back(per_item(cs, "sshplex_connection_sent_bytes_total",
                          "Bytes written to the server, SSH framing and encryption included", counter, connection_labels,
                          [](const C& c) { return std::optional(c.sent_bytes); }));

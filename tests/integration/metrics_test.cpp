@@ -161,7 +161,9 @@ TEST_F(MetricsTest, CountersMoveByWhatWasSent) {
   const int socks_port = free_tcp_port();
   ClientOptions o = options();
   o.local_forwards.push_back(dead.spec);
-  o.extra_args = {"-D", "127.0.0.1:" + std::to_string(socks_port)};
+  const int remote_port = free_tcp_port();  // sshd listens there for -R
+  o.extra_args = {"-D", "127.0.0.1:" + std::to_string(socks_port), "-R",
+                  "127.0.0.1:" + std::to_string(remote_port) + ":" + echo_.endpoint().describe()};
   ClientRun client(o);
   ASSERT_TRUE(client.start());
   ASSERT_TRUE(client.wait_forward(good_.listen));
@@ -201,7 +203,28 @@ TEST_F(MetricsTest, CountersMoveByWhatWasSent) {
   EXPECT_GE(metric(after, "sshplex_connection_received_bytes_total") -
                 metric(before, "sshplex_connection_received_bytes_total"),
             3.0 * kBytes);
-  EXPECT_GT(metric(after, "sshplex_connection_rtt_seconds", {"connection=\"1\""}), 0) << after;
+  // Measured on the loop's millisecond clock: present once a channel opened, 0 on loopback.
+  EXPECT_GE(metric(after, "sshplex_connection_rtt_seconds", {"connection=\"1\""}), 0) << after;
+
+  // A remote forward: channels the server opened and we accepted, payload as above.
+  ASSERT_TRUE(wait_for_port(remote_port, 10s));
+  const std::vector<std::string> remote = {"kind=\"remote\""};
+  // The readiness probe's connection is one channel too: counted once it reached sshplex.
+  std::string probed = scrape(metrics_port_);
+  for (int i = 0; i < 100 && metric(probed, "sshplex_forward_opens_total", remote) < 1; ++i) {
+    std::this_thread::sleep_for(50ms);
+    probed = scrape(metrics_port_);
+  }
+  const double remote_opens = metric(probed, "sshplex_forward_opens_total", remote);
+  ASSERT_EQ(remote_opens, 1) << probed;
+  const double remote_sent = metric(probed, "sshplex_forward_sent_bytes_total", remote);
+  const double remote_received = metric(probed, "sshplex_forward_received_bytes_total", remote);
+  const TransferResult through_server = echo_transfer(Endpoint::tcp(remote_port), kBytes, 50);
+  ASSERT_TRUE(through_server.ok) << through_server.error;
+  const std::string after_remote = scrape(metrics_port_);
+  EXPECT_EQ(metric(after_remote, "sshplex_forward_opens_total", remote) - remote_opens, 1) << after_remote;
+  EXPECT_EQ(metric(after_remote, "sshplex_forward_sent_bytes_total", remote) - remote_sent, 1.0 * kBytes);
+  EXPECT_EQ(metric(after_remote, "sshplex_forward_received_bytes_total", remote) - remote_received, 1.0 * kBytes);
 
   // A forward to a closed port: the server's refusal is counted as connect_failed.
   const std::vector<std::string> refused = {forward_label(dead), "reason=\"connect_failed\""};
