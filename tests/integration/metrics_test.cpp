@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "support/client_run.hpp"
+#include "support/files.hpp"
 #include "support/forward_check.hpp"
 #include "support/keys.hpp"
 #include "support/net.hpp"
@@ -308,6 +310,32 @@ TEST_F(MetricsTest, OffUnlessSet) {
   ASSERT_TRUE(with.start());
   ASSERT_TRUE(with.wait_forward(good_.listen));
   EXPECT_EQ(listening_sockets(with.pid()), 2u) << "the -L listener and the endpoint";
+}
+
+// The endpoint applies at start: a reload that changes MetricsListen says a restart is needed and
+// the endpoint stays where it was.
+TEST_F(MetricsTest, ReloadKeepsTheEndpointAndSaysARestartIsNeeded) {
+  good_ = tcp_forward_to(echo_.endpoint());
+  const std::string config = tmp_.file("metrics.conf");
+  write_file(config, "Host *\n  MetricsListen " + std::to_string(metrics_port_) + "\n");
+  ClientOptions o = options(false);
+  o.extra_args = {"-F", config};
+  ClientRun client(o);
+  ASSERT_TRUE(client.start());
+  ASSERT_TRUE(client.wait_forward(good_.listen));
+  ASSERT_TRUE(wait_for_port(metrics_port_, 10s));
+  const int other_port = free_tcp_port();
+  write_file(config, "Host *\n  MetricsListen " + std::to_string(other_port) + "\n");
+  ::kill(client.pid(), SIGHUP);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (client.stderr_text().find("Configuration reloaded") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_NE(client.stderr_text().find("MetricsListen changed; restart sshplex to apply it"), std::string::npos)
+      << client.stderr_text();
+  EXPECT_EQ(metric(scrape(metrics_port_), "sshplex_connection_up", {"connection=\"1\""}), 1);
+  EXPECT_FALSE(wait_for_port(other_port, 200ms));
 }
 
 TEST_F(MetricsTest, PortInUseFailsTheStart) {
