@@ -433,6 +433,7 @@ void App::reload(config::Options options) {
   }
   if (options.metrics_listen != options_.metrics_listen) {
     log::error("Reload: MetricsListen changed; restart sshplex to apply it (the endpoint stays as it is).");
+    options.metrics_listen = options_.metrics_listen;  // what runs, so a later reload compares with it
   }
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));
