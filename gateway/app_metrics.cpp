@@ -75,8 +75,12 @@ metrics::Snapshot App::metrics_snapshot() const {
     s.pool_grown = upstream_->grown();
   }
   if (forwards_) {
-    forwards_->for_each([&s](const config::ForwardSpec& spec, Forward& forward) {
+    forwards_->for_each([this, &s](const config::ForwardSpec& spec, Forward& forward) {
       s.forwards.push_back(forward_sample(spec, forward));
+      // A remote forward's connections are counted by the registry its channels live in.
+      if (spec.kind == config::ForwardKind::remote && remote_forwards_) {
+        s.forwards.back().clients = remote_forwards_->clients(spec);
+      }
     });
   }
   s.process = metrics::read_process_sample();

@@ -217,8 +217,28 @@ TEST_F(MetricsTest, CountersMoveByWhatWasSent) {
     std::this_thread::sleep_for(50ms);
     probed = scrape(metrics_port_);
   }
+  ASSERT_EQ(metric(probed, "sshplex_forward_opens_total", remote), 1) << probed;
+  EXPECT_EQ(metric(probed, "sshplex_forward_clients", remote), 0) << "the probe's channel is gone";
+  {
+    // A client held open through the server counts as one until it leaves.
+    const int held = connect_endpoint(Endpoint::tcp(remote_port), 10s);
+    ASSERT_GE(held, 0);
+    std::string seen = scrape(metrics_port_);
+    for (int i = 0; i < 100 && metric(seen, "sshplex_forward_clients", remote) < 1; ++i) {
+      std::this_thread::sleep_for(50ms);
+      seen = scrape(metrics_port_);
+    }
+    EXPECT_EQ(metric(seen, "sshplex_forward_clients", remote), 1) << seen;
+    ::close(held);
+    for (int i = 0; i < 100 && metric(seen, "sshplex_forward_clients", remote) > 0; ++i) {
+      std::this_thread::sleep_for(50ms);
+      seen = scrape(metrics_port_);
+    }
+    EXPECT_EQ(metric(seen, "sshplex_forward_clients", remote), 0) << seen;
+    probed = seen;
+  }
   const double remote_opens = metric(probed, "sshplex_forward_opens_total", remote);
-  ASSERT_EQ(remote_opens, 1) << probed;
+  ASSERT_EQ(remote_opens, 2) << probed;
   const double remote_sent = metric(probed, "sshplex_forward_sent_bytes_total", remote);
   const double remote_received = metric(probed, "sshplex_forward_received_bytes_total", remote);
   const TransferResult through_server = echo_transfer(Endpoint::tcp(remote_port), kBytes, 50);
