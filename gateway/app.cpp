@@ -4,6 +4,7 @@
 
 #include "gateway/app_control.hpp"
 #include "gateway/forward/local_forward.hpp"
+#include "gateway/metrics/metrics_server.hpp"
 
 #include "gateway/pool/jump_hops.hpp"
 #include "gateway/pool/link_jump.hpp"
@@ -61,6 +62,7 @@ App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::
 
 App::~App() {
   notifier_.reset();
+  metrics_.reset();
   control_.reset();
   foreground_.reset();
   session_waits_.reset();
@@ -139,6 +141,7 @@ bool App::start() {
       return false;
     }
   }
+  if (!start_metrics()) return false;
   notifier_ = std::make_unique<service::SystemdNotifier>(loop_, [this] { return status_summary(); });
   upstream_ = std::make_unique<Upstream>(loop_, resolver_, std::move(*settings), *this);
   session_waits_ = std::make_unique<SessionWaits>(*upstream_);
@@ -438,6 +441,10 @@ void App::reload(config::Options options) {
     log::error("Configuration not reloaded: keeping the running one.");
     return;
   }
+  if (options.metrics_listen != options_.metrics_listen) {
+    log::error("Reload: MetricsListen changed; restart sshplex to apply it (the endpoint stays as it is).");
+    options.metrics_listen = options_.metrics_listen;  // what runs, so a later reload compares with it
+  }
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));
 
@@ -492,6 +499,7 @@ void App::stop(int exit_code, const std::string& why) {
   if (forwards_) forwards_->close();
   if (remote_forwards_) remote_forwards_->close();
   if (upstream_) upstream_->shutdown(why);
+  if (metrics_) metrics_->stop();
   close_signals();
   resolver_.close();
 }

@@ -27,6 +27,10 @@ namespace gateway {
 
 inline constexpr int kExitFailure = 255;
 class AppControl;
+namespace metrics {
+class MetricsServer;
+struct Snapshot;
+}  // namespace metrics
 
 class App final : public UpstreamObserver, public session::ConnectionSource {
  public:
@@ -81,6 +85,8 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   std::vector<std::string> status_lines() const;
   // The same as a JSON document: destination, pool connections, forwards, foreground.
   std::string status_json() const;
+  // What the metrics endpoint shows (app_metrics.cpp): pool connections, forwards, the process.
+  metrics::Snapshot metrics_snapshot() const;
 
   void on_session_up(SshSession& session) override;
   void on_session_down(SshSession& session) override;
@@ -108,6 +114,8 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   void install_signals();
   void close_signals();
   std::size_t active_connections() const;
+  // The endpoint MetricsListen names, if any; false (logged) when it cannot listen.
+  bool start_metrics();
 
   uv_loop_t* loop_;
   config::Options options_;
@@ -120,6 +128,7 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   std::unique_ptr<auth::SocksCredentials> socks_credentials_;
   std::unique_ptr<session::Foreground> foreground_;
   std::unique_ptr<AppControl> control_;  // the control socket, when a master
+  std::unique_ptr<metrics::MetricsServer> metrics_;  // MetricsListen
   std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
   std::unique_ptr<service::SystemdNotifier> notifier_;  // READY=1 and the rest, under systemd
   std::vector<uv_signal_t*> signals_;

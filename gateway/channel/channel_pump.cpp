@@ -21,6 +21,42 @@ std::size_t credit_of(std::vector<ssh::Bytes>& parts) {
 
 }  // namespace
 
+const char* open_failure_name(OpenFailure failure) {
+  switch (failure) {
+    case OpenFailure::administratively_prohibited:
+      return "administratively_prohibited";
+    case OpenFailure::connect_failed:
+      return "connect_failed";
+    case OpenFailure::unknown_channel_type:
+      return "unknown_channel_type";
+    case OpenFailure::resource_shortage:
+      return "resource_shortage";
+    case OpenFailure::no_connection:
+      return "no_connection";
+    case OpenFailure::limit:
+      return "limit";
+    case OpenFailure::other:
+      return "other";
+  }
+  return "other";
+}
+
+OpenFailure open_failure_of_reason(std::uint32_t reason) {
+  namespace msg = ssh::connection::msg;
+  switch (reason) {
+    case msg::kOpenAdministrativelyProhibited:
+      return OpenFailure::administratively_prohibited;
+    case msg::kOpenConnectFailed:
+      return OpenFailure::connect_failed;
+    case msg::kOpenUnknownChannelType:
+      return OpenFailure::unknown_channel_type;
+    case msg::kOpenResourceShortage:
+      return OpenFailure::resource_shortage;
+    default:
+      return OpenFailure::other;
+  }
+}
+
 ChannelPump::ChannelPump(ChannelHost& session, std::unique_ptr<LocalEnd> end, std::string label, OnFinished on_finished)
     : session_(session), end_(std::move(end)), label_(std::move(label)), on_finished_(std::move(on_finished)) {
   end_->bind(*this);
@@ -33,6 +69,16 @@ ChannelPump::~ChannelPump() {
 void ChannelPump::own_observer(std::unique_ptr<ChannelObserver> observer) {
   owned_observer_ = std::move(observer);
   observer_ = owned_observer_.get();
+}
+
+void ChannelPump::count_open_failure(OpenFailure failure) {
+  if (counters_) counters_->failed(failure);
+}
+
+std::size_t ChannelPump::send_counted(ssh::ByteView data) {
+  const std::size_t taken = session_.send(id_, data);
+  if (counters_) counters_->sent_bytes += taken;
+  return taken;
 }
 
 void ChannelPump::count_while_opening(std::shared_ptr<std::size_t> counter) {
@@ -83,6 +129,7 @@ void ChannelPump::open(std::string_view type, ssh::ByteView type_data) {
     channel_ = ChannelState::gone;
     open_settled();
     log::info("%s: cannot open a channel: no usable connection", label_.c_str());
+    count_open_failure(OpenFailure::resource_shortage);
     if (observer_ != nullptr)
       observer_->on_open_failed(*this, ssh::connection::msg::kOpenResourceShortage, "cannot open channel");
   });
@@ -151,6 +198,7 @@ void ChannelPump::on_open_confirmed() {
     channel_ = ChannelState::open;
     open_settled();
     log::debug("%s: channel %u open", label_.c_str(), id_);
+    if (counters_) ++counters_->opens;
     if (observer_ != nullptr && !close_requested_) observer_->on_open_confirmed(*this);
   });
 }
@@ -161,12 +209,14 @@ void ChannelPump::on_open_failed(std::uint32_t reason, const std::string& descri
     channel_ = ChannelState::gone;
     open_settled();
     log::info("%s: channel open failed: %s (reason %u)", label_.c_str(), description.c_str(), reason);
+    count_open_failure(open_failure_of_reason(reason));
     if (observer_ != nullptr) observer_->on_open_failed(*this, reason, description);
   });
 }
 
 void ChannelPump::on_data(ssh::Bytes data, std::uint32_t extended_type) {
   // Held until the session has delivered everything of this read (on_data_flush).
+  if (counters_) counters_->received_bytes += data.size();
   (extended_type == 0 ? held_ : held_ext_).push_back(std::move(data));
 }
 
@@ -202,6 +252,7 @@ void ChannelPump::on_closed() {
       // The connection died while the open was pending: the client still deserves an answer.
       channel_ = ChannelState::gone;
       open_settled();
+      count_open_failure(OpenFailure::no_connection);
       if (observer_ != nullptr) {
         observer_->on_open_failed(*this, ssh::connection::msg::kOpenConnectFailed, "connection to the server lost");
       }
@@ -219,7 +270,7 @@ void ChannelPump::on_local_data(ssh::ByteView data) {
     // Straight from the read buffer into packets when nothing older waits; only what the channel
     // cannot take now is kept (and reading pauses until it can).
     if (channel_ == ChannelState::open && !close_requested_ && !eof_sent_ && pending_offset_ == pending_.size()) {
-      data = data.subspan(session_.send(id_, data));
+      data = data.subspan(send_counted(data));
     }
     if (data.empty()) return;
     if (pending_offset_ > 0) {
@@ -315,7 +366,7 @@ void ChannelPump::step_input() {
     // What was read before the local side broke still goes out, as far as the window allows.
     const ssh::ByteView rest(pending_.data() + pending_offset_, pending_.size() - pending_offset_);
     pending_offset_ = pending_.size();
-    session_.send(id_, rest);
+    send_counted(rest);
     if (again_) return;
   }
   if (channel_ == ChannelState::gone || local_broken_ || close_requested_) {
@@ -330,7 +381,7 @@ void ChannelPump::step_input() {
   if (channel_ != ChannelState::open || eof_sent_) return;
   if (pending_offset_ < pending_.size()) {
     const ssh::ByteView rest(pending_.data() + pending_offset_, pending_.size() - pending_offset_);
-    pending_offset_ += session_.send(id_, rest);
+    pending_offset_ += send_counted(rest);
     if (again_) return;
   }
   if (pending_offset_ < pending_.size()) {
@@ -383,6 +434,7 @@ ChannelPump* PumpSet::create(ChannelHost& session, std::unique_ptr<LocalEnd> end
   });
   pumps_.insert(pump);
   pump->count_while_opening(opening_);
+  pump->count_into(counters_);
   return pump;
 }
 

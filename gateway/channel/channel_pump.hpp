@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "gateway/channel/local_end.hpp"
+#include "gateway/channel/pump_counters.hpp"
 #include "gateway/core/channel_handler.hpp"
 #include "gateway/core/channel_host.hpp"
 
@@ -91,6 +92,9 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   // removed once its open is answered (or the pump goes), so the owner knows the number without
   // scanning.
   void count_while_opening(std::shared_ptr<std::size_t> counter);
+  // Opens, open failures and payload bytes of this pump are added to `counters` (shared by the
+  // pumps of one owner, and kept alive by each in case the owner goes first).
+  void count_into(std::shared_ptr<PumpCounters> counters) { counters_ = std::move(counters); }
   ssh::ChannelId channel_id() const { return id_; }
   // Bytes read locally that the channel has not taken yet.
   std::size_t pending_input() const { return pending_.size() - pending_offset_; }
@@ -129,6 +133,9 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   void step_input();
   void step_teardown();
   void open_settled();
+  void count_open_failure(OpenFailure failure);
+  // session_.send(), with the bytes taken counted.
+  std::size_t send_counted(ssh::ByteView data);
 
   ChannelHost& session_;
   std::unique_ptr<LocalEnd> end_;
@@ -137,6 +144,7 @@ class ChannelPump final : public ChannelHandler, private LocalEndOwner {
   ChannelObserver* observer_ = nullptr;
   std::unique_ptr<ChannelObserver> owned_observer_;
   std::shared_ptr<std::size_t> opening_counter_;
+  std::shared_ptr<PumpCounters> counters_;
   ssh::ChannelId id_ = 0;
   ChannelState channel_ = ChannelState::none;
   bool close_requested_ = false;  // we asked the session to close the channel
@@ -183,11 +191,15 @@ class PumpSet {
   std::size_t size() const { return pumps_.size(); }
   // Pumps whose channel open is still unanswered.
   std::size_t opening() const { return *opening_; }
+  // What every pump of the set did, including those already finished.
+  const PumpCounters& counters() const { return *counters_; }
+  PumpCounters& counters() { return *counters_; }
   void abort_all();
 
  private:
   std::unordered_set<ChannelPump*> pumps_;
   std::shared_ptr<std::size_t> opening_ = std::make_shared<std::size_t>(0);
+  std::shared_ptr<PumpCounters> counters_ = std::make_shared<PumpCounters>();
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

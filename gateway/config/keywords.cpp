@@ -1,5 +1,7 @@
 #include "gateway/config/keywords.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -790,6 +792,49 @@ std::string kw_drain_timeout(Ctx& c) {
   return time_kw(c, &Options::drain_timeout, false);
 }
 
+// MetricsListen [address:]port or none. A bare port binds loopback (never exposed by accident);
+// the address is numeric, as it is bound without a lookup: IPv4, [IPv6], "*" (every IPv4
+// address) or "localhost".
+std::optional<Options::MetricsListen> parse_metrics_listen(std::string_view v) {
+  Options::MetricsListen out;
+  std::string_view port = v;
+  if (const auto colon = v.rfind(':'); colon != std::string_view::npos) {
+    std::string address(v.substr(0, colon));
+    port = v.substr(colon + 1);
+    if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
+      address = address.substr(1, address.size() - 2);
+      in6_addr a6{};
+      if (inet_pton(AF_INET6, address.c_str(), &a6) != 1) return std::nullopt;
+    } else if (address == "*") {
+      address = "0.0.0.0";
+    } else if (address == "localhost") {
+      address = "127.0.0.1";
+    } else {
+      in_addr a4{};
+      if (inet_pton(AF_INET, address.c_str(), &a4) != 1) return std::nullopt;
+    }
+    out.address = address;
+  }
+  const auto number = parse_uint(port, 1, 65535);
+  if (!number) return std::nullopt;
+  out.port = static_cast<std::uint16_t>(*number);
+  return out;
+}
+
+std::string kw_metrics_listen(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  std::optional<Options::MetricsListen> listen;
+  if (to_lower_ascii(c.args[0]) != "none") {
+    listen = parse_metrics_listen(c.args[0]);
+    if (!listen) {
+      return "expected [address:]port (a numeric IPv4 address, [IPv6], * or localhost; port 1..65535) or none, got " +
+             quoted(c.args[0]);
+    }
+  }
+  if (c.first()) c.o().metrics_listen = listen;
+  return {};
+}
+
 // "file" is not a value here: a log file is given with -E on the command line, as with ssh.
 std::string kw_log_target(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -926,6 +971,7 @@ constexpr Keyword kKeywords[] = {
     {"MaxClients", kw_max_clients},
     {"MaxPendingOpens", kw_max_pending_opens},
     {"DrainTimeout", kw_drain_timeout},
+    {"MetricsListen", kw_metrics_listen},
     {"LogTarget", kw_log_target},
     {"SyslogFacility", kw_syslog_facility},
 };

@@ -61,6 +61,13 @@ struct Options {
   std::uint32_t max_clients = 16384;     // MaxClients: concurrent clients per listener
   std::uint32_t max_pending_opens = 256;  // MaxPendingOpens: channel opens in flight per listener
   std::chrono::seconds drain_timeout{10};  // DrainTimeout: SIGTERM/SIGINT grace for open channels
+  // MetricsListen [address:]port: the Prometheus endpoint, off unless set; a bare port is loopback.
+  struct MetricsListen {
+    std::string address = "127.0.0.1";  // numeric IPv4 or IPv6 (without brackets)
+    std::uint16_t port = 0;
+    bool operator==(const MetricsListen&) const = default;
+  };
+  std::optional<MetricsListen> metrics_listen;
   enum class LogTarget { standard_error, syslog, file, journal };
   LogTarget log_target = LogTarget::standard_error;  // LogTarget stderr|syslog|journal, -y, -E file
   std::string log_file;                              // for LogTarget::file (-E)

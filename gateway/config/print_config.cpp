@@ -258,6 +258,11 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   p.number("maxclients", o.max_clients);
   p.number("maxpendingopens", o.max_pending_opens);
   p.number("draintimeout", o.drain_timeout.count());
+  if (o.metrics_listen) {
+    const auto& m = *o.metrics_listen;
+    const bool v6 = m.address.find(':') != std::string::npos;
+    p.line("metricslisten", (v6 ? "[" + m.address + "]" : m.address) + ":" + std::to_string(m.port));
+  }
   p.line("logtarget", o.log_target == Options::LogTarget::syslog    ? "syslog"
                       : o.log_target == Options::LogTarget::journal ? "journal"
                                                                     : "stderr");

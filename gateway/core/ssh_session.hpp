@@ -73,6 +73,8 @@ class SshSession final : public ChannelHost, private LinkObserver, private Chann
   void set_log_connection(std::string number) { log_connection_ = std::move(number); }
 
   ssh::Client& client() { return *client_; }
+  // nullptr until the link is up (for counters read at any time: bytes, round trip).
+  const ssh::Client* connected_client() const { return client_.get(); }
   // The server's address on a direct TCP link (CheckHostIP); empty otherwise.
   std::string peer_address() const { return link_ ? link_->peer_address() : std::string(); }
   const SessionTarget& target() const { return target_; }

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <string>
 
+#include "gateway/channel/pump_counters.hpp"
+
 namespace gateway {
 
 class Forward {
@@ -18,6 +20,11 @@ class Forward {
   // Stops everything now, connections included.
   virtual void close() = 0;
   virtual std::size_t active_connections() const = 0;
+  // Clients waiting for a pooled connection (counted in active_connections() too).
+  virtual std::size_t clients_waiting() const { return 0; }
+  // What the forward's channels did (the metrics endpoint); nullptr for a kind that does not count
+  // per forward (remote forwards share one registry of channels).
+  virtual const PumpCounters* counters() const { return nullptr; }
 };
 
 }  // namespace gateway

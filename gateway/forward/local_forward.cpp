@@ -46,12 +46,14 @@ void LocalForward::on_connection(int status) {
   if (active_connections() >= limits_.max_clients) {
     log::info("local forward %s: MaxClients (%u) reached; refusing client", spec_.describe().c_str(),
               limits_.max_clients);
+    pumps_.counters().failed(OpenFailure::limit);
     net::close_stream(client);
     return;
   }
   if (pending_opens_at_limit()) {
     log::info("local forward %s: MaxPendingOpens (%u) opens already pending; refusing client",
               spec_.describe().c_str(), limits_.max_pending_opens);
+    pumps_.counters().failed(OpenFailure::limit);
     net::close_stream(client);
     return;
   }
@@ -63,6 +65,7 @@ void LocalForward::start_channel(SshSession* session, uv_stream_t* client) {
   log::Scope forward_scope(log::kForwardField, forward);
   if (session == nullptr) {
     log::info("local forward %s: no connection to the server; refusing client", spec_.describe().c_str());
+    pumps_.counters().failed(OpenFailure::no_connection);
     net::close_stream(client);
     return;
   }

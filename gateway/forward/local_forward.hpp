@@ -45,6 +45,8 @@ class LocalForward final : public Forward {
   // The bound port (useful when the spec asked for port 0).
   std::uint16_t bound_port() const { return listener_.bound_port; }
   const LocalForwardSpec& spec() const { return spec_; }
+  std::size_t clients_waiting() const override { return waits_.waiting(); }
+  const PumpCounters* counters() const override { return &pumps_.counters(); }
   std::size_t active_connections() const override { return pumps_.size() + waits_.waiting(); }
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening() override;

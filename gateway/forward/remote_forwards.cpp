@@ -54,6 +54,9 @@ struct RemoteForwards::Entry {
   uv_timer_t* retry_timer = nullptr;
   bool asking = false;  // a request is out (or being retried) and has no final answer yet
   std::vector<RemoteForwards::Answered> answered;
+  // Shared with its pumps, which may outlive the entry.
+  std::shared_ptr<PumpCounters> counters = std::make_shared<PumpCounters>();
+  std::shared_ptr<std::size_t> clients = std::make_shared<std::size_t>(0);
 
   std::uint32_t asked_port() const { return spec.listen.port != 0 ? spec.listen.port : allocated; }
   std::string target() const {
@@ -112,6 +115,49 @@ RemoteForwards::~RemoteForwards() {
 }
 
 std::size_t RemoteForwards::active_connections() const { return pending_.size() + pumps_.size(); }
+
+const RemoteForwards::Entry* RemoteForwards::find(const config::ForwardSpec& spec) const {
+  const std::string key = config::to_string(spec);
+  for (const auto& f : forwards_) {
+    if (config::to_string(f->spec) == key) return f.get();
+  }
+  return nullptr;
+}
+
+const PumpCounters* RemoteForwards::counters(const config::ForwardSpec& spec) const {
+  const Entry* f = find(spec);
+  return f != nullptr ? f->counters.get() : nullptr;
+}
+
+std::size_t RemoteForwards::clients(const config::ForwardSpec& spec) const {
+  const Entry* f = find(spec);
+  return f != nullptr ? *f->clients : 0;
+}
+
+namespace {
+
+// One client of a remote forward, for as long as its pump lives (the pump owns it).
+class ClientCount final : public ChannelObserver {
+ public:
+  explicit ClientCount(std::shared_ptr<std::size_t> clients) : clients_(std::move(clients)) { ++*clients_; }
+  ~ClientCount() override { --*clients_; }
+  ClientCount(const ClientCount&) = delete;
+  ClientCount& operator=(const ClientCount&) = delete;
+
+ private:
+  std::shared_ptr<std::size_t> clients_;
+};
+
+}  // namespace
+
+ChannelPump* RemoteForwards::create_pump(SshSession& session, Entry& f, std::unique_ptr<LocalEnd> end,
+                                         const std::string& label) {
+  ChannelPump* pump = pumps_.create(session, std::move(end), label);
+  pump->count_into(f.counters);
+  pump->own_observer(std::make_unique<ClientCount>(f.clients));
+  ++f.counters->opens;
+  return pump;
+}
 
 std::optional<std::uint16_t> RemoteForwards::listen_port(std::size_t i) const {
   if (i >= forwards_.size() || forwards_[i]->spec.listen.is_socket()) return std::nullopt;
@@ -393,7 +439,7 @@ void RemoteForwards::on_channel_open(SshSession& session, const ssh::event::Chan
   log::debug("%s: connection", label.c_str());
   if (!f->spec.target) {
     // Reverse SOCKS: the destination is only known from the client's request on the channel.
-    pumps_.create(session, std::make_unique<RemoteSocks>(loop_, resolver_, label, permitted_opens_), label)
+    create_pump(session, *f, std::make_unique<RemoteSocks>(loop_, resolver_, label, permitted_opens_), label)
         ->accept(request.id);
     return;
   }
@@ -404,17 +450,20 @@ void RemoteForwards::connect_then_accept(SshSession& session, Entry& f, ssh::Cha
   auto* pc = new PendingConnect{&session, id, nullptr};
   pending_.insert(pc);
   const std::string target = f.target();
-  auto on_connected = [this, pc, label, target](net::ConnectResult result) {
+  // Entries are never freed before the registry (removed ones are retired, inert), and the registry
+  // cancels pending connects when it closes.
+  auto on_connected = [this, pc, label, target, entry = &f, counters = f.counters](net::ConnectResult result) {
     pending_.erase(pc);
     SshSession& s = *pc->session;
     const ssh::ChannelId channel = pc->id;
     delete pc;
     if (result.stream == nullptr) {
       log::info("%s: connect to %s failed: %s", label.c_str(), target.c_str(), result.error.c_str());
+      counters->failed(OpenFailure::connect_failed);
       s.reject_channel(channel, kConnectFailed, "connect failed");
       return;
     }
-    pumps_.create(s, std::make_unique<StreamEnd>(result.stream), label)->accept(channel);
+    create_pump(s, *entry, std::make_unique<StreamEnd>(result.stream), label)->accept(channel);
   };
   const config::ForwardEndpoint& t = *f.spec.target;
   pc->attempt = t.is_socket() ? net::connect_unix(loop_, t.socket_path, std::move(on_connected))

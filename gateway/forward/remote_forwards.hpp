@@ -66,6 +66,11 @@ class RemoteForwards {
   // Forwarded connections being set up or carrying data.
   std::size_t active_connections() const;
 
+  // What the channels of one forward did (opens: channels accepted; a failed local connect is
+  // connect_failed); nullptr when there is no such forward.
+  const PumpCounters* counters(const config::ForwardSpec& spec) const;
+  // Channels of one forward carrying data now (0 when there is no such forward).
+  std::size_t clients(const config::ForwardSpec& spec) const;
   std::size_t size() const { return forwards_.size(); }
   // The port the server listens on for forward i (the allocated one for port 0); nullopt for a
   // socket path or while unknown.
@@ -92,6 +97,9 @@ class RemoteForwards {
   // The acceptor registered on the attached session for both forwarded channel types.
   void on_channel_open(SshSession& session, const ssh::event::ChannelOpenRequest& request);
   Entry* match(const Incoming& incoming);
+  const Entry* find(const config::ForwardSpec& spec) const;
+  // A pump for one of f's channels, counted in f's counters and clients.
+  ChannelPump* create_pump(SshSession& session, Entry& f, std::unique_ptr<LocalEnd> end, const std::string& label);
   void connect_then_accept(SshSession& session, Entry& f, ssh::ChannelId id, std::string label);
   void unregister(SshSession& session);
   void stop_retry(Entry& f);
@@ -127,6 +135,7 @@ class RemoteForward final : public Forward {
   void stop_listening() override;
   void close() override { stop_listening(); }
   std::size_t active_connections() const override { return 0; }
+  const PumpCounters* counters() const override { return registry_.counters(spec_); }
 
  private:
   RemoteForwards& registry_;

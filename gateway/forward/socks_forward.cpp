@@ -162,6 +162,7 @@ void SocksForward::on_connection(int status) {
   if (client == nullptr) return;
   if (active_connections() >= limits_.max_clients) {
     log::info("%s: MaxClients (%u) reached; refusing client", spec_.describe().c_str(), limits_.max_clients);
+    pumps_.counters().failed(OpenFailure::limit);
     net::close_stream(client);
     return;
   }
@@ -180,11 +181,13 @@ void SocksForward::start_channel(Handshake* handshake) {
   if (pending_opens_at_limit()) {
     log::info("%s: MaxPendingOpens (%u) opens already pending; refusing client", spec_.describe().c_str(),
               limits_.max_pending_opens);
+    pumps_.counters().failed(OpenFailure::limit);
     open_channel(nullptr, request, client, {});
     return;
   }
   auto early_data = std::make_shared<ssh::Bytes>(std::move(early));
   waits_.acquire(limits_.wait_timeout, [this, request, client, early_data](SshSession* session) {
+    if (session == nullptr) pumps_.counters().failed(OpenFailure::no_connection);
     open_channel(session, request, client, std::move(*early_data));
   });
 }

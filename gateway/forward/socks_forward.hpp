@@ -44,6 +44,8 @@ class SocksForward final : public Forward {
   const SocksForwardSpec& spec() const { return spec_; }
   // The credentials to check from now on (SIGHUP reload); must outlive the forward.
   void set_credentials(const auth::SocksCredentials* credentials) { spec_.credentials = credentials; }
+  std::size_t clients_waiting() const override { return waits_.waiting(); }
+  const PumpCounters* counters() const override { return &pumps_.counters(); }
   std::size_t active_connections() const override { return handshakes_.size() + waits_.waiting() + pumps_.size(); }
   // Stops accepting; established connections carry on (drain, reload).
   void stop_listening() override;

@@ -99,6 +99,7 @@ void Upstream::connect_slot(Slot& slot) {
   if (!authenticator_ || auth_stale_) authenticator_ = std::make_unique<auth::Authenticator>(settings_.hop.auth);
   auth_stale_ = false;
   authenticator_->restart();
+  ++slot.attempts;
   slot.session = std::make_unique<SshSession>(loop_, resolver_, settings_.hop.target, settings_.hop.client, *this);
   const std::string number = std::to_string(slot.index + 1);
   slot.session->set_log_connection(number);
@@ -127,6 +128,7 @@ void Upstream::on_authenticated(SshSession& session, const std::string& method) 
   Slot* slot = slot_of(session);
   if (slot == nullptr) return;
   slot->state = SlotState::up;
+  ++slot->logins;
   slot->failures = 0;
   slot->last_error.clear();
   slot->up_since_ms = uv_now(loop_);
@@ -207,6 +209,10 @@ void Upstream::release_session(Slot& slot) {
   const bool was_up = slot.state == SlotState::up;
   slot.state = SlotState::idle;
   if (slot.session) {
+    if (const ssh::Client* client = slot.session->connected_client()) {
+      slot.sent_bytes_before += client->transport().bytes_sent();
+      slot.received_bytes_before += client->transport().bytes_received();
+    }
     if (was_up) observer_.on_session_down(*slot.session);
     retired_.push_back(std::move(slot.session));
     uv_timer_start(reaper_, [](uv_timer_t* t) {
@@ -304,6 +310,7 @@ void Upstream::open_spare(const char* why) {
     spare = slots_.back().get();
   }
   if (spare == nullptr) return;
+  ++grown_;
   spare->wanted = true;
   spare->failures = 0;
   spare->empty_since_ms = 0;
@@ -486,6 +493,15 @@ std::vector<Upstream::ConnectionStatus> Upstream::connections() const {
     if (!slot->wanted && slot->state == SlotState::idle) continue;  // an extra connection not in use
     ConnectionStatus c;
     c.number = slot->index + 1;
+    c.logins = slot->logins;
+    c.reconnects = slot->attempts > 0 ? slot->attempts - 1 : 0;
+    c.sent_bytes = slot->sent_bytes_before;
+    c.received_bytes = slot->received_bytes_before;
+    if (const ssh::Client* client = slot->session ? slot->session->connected_client() : nullptr) {
+      c.sent_bytes += client->transport().bytes_sent();
+      c.received_bytes += client->transport().bytes_received();
+      c.round_trip = client->round_trip();
+    }
     switch (slot->state) {
       case SlotState::up:
         c.state = "up";

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -106,10 +107,18 @@ class Upstream final : public SessionDelegate {
     std::size_t channels = 0;
     std::size_t sessions = 0;
     std::string last_error;  // why it is waiting or closed
+    // Counters over every connection the slot made (the metrics endpoint).
+    std::uint64_t logins = 0;
+    std::uint64_t reconnects = 0;  // connection attempts after the slot's first
+    std::uint64_t sent_bytes = 0;  // on the wire
+    std::uint64_t received_bytes = 0;
+    std::optional<std::chrono::nanoseconds> round_trip;  // of the current connection
   };
   std::vector<ConnectionStatus> connections() const;
   // One line per connection for the status view.
   std::vector<std::string> describe() const;
+  // Extra connections opened under load so far.
+  std::uint64_t grown() const { return grown_; }
 
   bool verify_host_key(SshSession& session, const ssh::event::HostKey& key) override;
   void on_auth_event(SshSession& session, const ssh::Event& event) override;
@@ -131,6 +140,11 @@ class Upstream final : public SessionDelegate {
     // Kept up (reconnected when lost). Slots below PoolSize always are; extra ones while needed.
     bool wanted = false;
     std::uint64_t empty_since_ms = 0;  // extra connections: when the last channel went, 0 if busy
+    std::uint64_t attempts = 0;
+    std::uint64_t logins = 0;
+    // Wire bytes of the slot's earlier connections (the current one's are read from its client).
+    std::uint64_t sent_bytes_before = 0;
+    std::uint64_t received_bytes_before = 0;
   };
   struct PendingWaiter {
     Waiter* waiter;
@@ -175,6 +189,7 @@ class Upstream final : public SessionDelegate {
   std::mt19937 jitter_rng_;
   std::uint32_t initial_attempts_ = 0;
   bool ever_up_ = false;
+  std::uint64_t grown_ = 0;
   bool handshake_in_flight_ = false;
   bool prompting_method_ = false;
   bool auth_stale_ = false;  // settings changed by a reload: rebuild the authenticator at the next login  // authentication needed a prompt: keep one connection

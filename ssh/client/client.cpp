@@ -515,4 +515,8 @@ std::size_t Client::open_channel_count() const {
   return impl_->conn.open_channel_count();
 }
 
+std::optional<std::chrono::nanoseconds> Client::round_trip() const {
+  return impl_->min_round_trip;
+}
+
 }  // namespace ssh

@@ -199,6 +199,9 @@ class Client {
   bool is_closed() const;
   const transport::Transport& transport() const;
   std::size_t open_channel_count() const;
+  // The shortest round trip measured on channel opens so far (it sizes the windows); nullopt
+  // before the first open was answered.
+  std::optional<std::chrono::nanoseconds> round_trip() const;
 
  private:
   struct Impl;

@@ -317,5 +317,55 @@ TEST(PumpSet, CountsOpensAndAbortsEveryPump) {
   EXPECT_EQ(set.opening(), 0u);
 }
 
+// The set's counters: opens the server confirmed, refusals by reason (a connection lost while the
+// open was pending is no_connection, not the server's connect_failed), payload bytes each way as
+// the channel took them (not as offered) and as the server sent them.
+TEST(PumpSet, CountsOpensFailuresAndPayloadBytes) {
+  FakeHost host;
+  PumpSet set;
+  std::vector<ChannelHandler*> handlers;
+  std::vector<FakeEnd*> ends;
+  for (int i = 0; i < 4; ++i) {
+    auto owned = std::make_unique<FakeEnd>();
+    owned->close_at_once = true;
+    ends.push_back(owned.get());
+    set.create(host, std::move(owned), "t")->open("direct-tcpip", {});
+    handlers.push_back(host.handler);
+  }
+  handlers[0]->on_open_confirmed();
+  handlers[1]->on_open_failed(2, "connect failed");
+  handlers[2]->on_open_failed(1, "prohibited");
+  handlers[3]->on_closed();
+  const PumpCounters& c = set.counters();
+  EXPECT_EQ(c.opens, 1u);
+  EXPECT_EQ(c.failures(OpenFailure::connect_failed), 1u);
+  EXPECT_EQ(c.failures(OpenFailure::administratively_prohibited), 1u);
+  EXPECT_EQ(c.failures(OpenFailure::no_connection), 1u);
+  EXPECT_EQ(c.failures(OpenFailure::resource_shortage), 0u);
+
+  host.capacity = 3;
+  ends[0]->deliver("hello");  // the channel takes 3 now, 2 once writable
+  EXPECT_EQ(c.sent_bytes, 3u);
+  host.capacity = 100;
+  handlers[0]->on_writable();
+  EXPECT_EQ(c.sent_bytes, 5u);
+  handlers[0]->on_data(bytes("abcdef"), 0);
+  handlers[0]->on_data(bytes("err"), 1);
+  handlers[0]->on_data_flush();
+  EXPECT_EQ(c.received_bytes, 9u);
+  set.abort_all();
+  handlers[0]->on_closed();
+  EXPECT_EQ(set.size(), 0u);
+}
+
+TEST(PumpCounters, ReasonNamesFollowRfc4254) {
+  EXPECT_STREQ(open_failure_name(open_failure_of_reason(1)), "administratively_prohibited");
+  EXPECT_STREQ(open_failure_name(open_failure_of_reason(2)), "connect_failed");
+  EXPECT_STREQ(open_failure_name(open_failure_of_reason(3)), "unknown_channel_type");
+  EXPECT_STREQ(open_failure_name(open_failure_of_reason(4)), "resource_shortage");
+  EXPECT_STREQ(open_failure_name(open_failure_of_reason(99)), "other");
+  EXPECT_STREQ(open_failure_name(OpenFailure::limit), "limit");
+}
+
 }  // namespace
 }  // namespace gateway

@@ -105,6 +105,15 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"MaxPendingOpens", {"lots"}, "cfg:7: MaxPendingOpens: expected a number 1..1000000, got 'lots'"},
       {"DrainTimeout", {"10 s"}, "cfg:7: DrainTimeout: expected a time interval (e.g. 30, 5m), got '10 s'"},
       {"DrainTimeout", {}, "cfg:7: DrainTimeout: missing argument"},
+      {"MetricsListen", {}, "cfg:7: MetricsListen: missing argument"},
+      {"MetricsListen", {"0"}, "cfg:7: MetricsListen: expected [address:]port"},
+      {"MetricsListen", {"65536"}, "got '65536'"},
+      {"MetricsListen", {"example.org:9100"}, "got 'example.org:9100'"},
+      {"MetricsListen", {"::1:9100"}, "got '::1:9100'"},
+      {"MetricsListen", {"[127.0.0.1]:9100"}, "got '[127.0.0.1]:9100'"},
+      {"MetricsListen", {"127.0.0.1:"}, "got '127.0.0.1:'"},
+      {"MetricsListen", {"127.0.0.1:http"}, "got '127.0.0.1:http'"},
+      {"MetricsListen", {"9100", "9101"}, "cfg:7: MetricsListen: expected 1 argument, got 2"},
       {"LogTarget", {"file"}, "cfg:7: LogTarget: expected stderr, syslog or journal, got 'file'"},
       {"LogTarget", {}, "cfg:7: LogTarget: missing argument"},
       {"SyslogFacility",
@@ -119,6 +128,33 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
     EXPECT_NE(msg.find(c.expect), std::string::npos)
         << c.keyword << ": got \"" << msg << "\", expected \"" << c.expect << "\"";
   }
+}
+
+// A bare port is loopback (off unless set); an explicit address binds there; the first value wins.
+TEST(Keywords, MetricsListen) {
+  EXPECT_FALSE(Options{}.metrics_listen);
+  struct Case {
+    std::string value, address;
+    std::uint16_t port;
+  };
+  for (const auto& c : std::vector<Case>{{"9100", "127.0.0.1", 9100},
+                                         {"0.0.0.0:9100", "0.0.0.0", 9100},
+                                         {"*:1", "0.0.0.0", 1},
+                                         {"localhost:65535", "127.0.0.1", 65535},
+                                         {"[::1]:9100", "::1", 9100},
+                                         {"[::]:9100", "::", 9100},
+                                         {"10.1.2.3:80", "10.1.2.3", 80}}) {
+    auto b = apply("MetricsListen", {c.value});
+    ASSERT_TRUE(b.errors.empty()) << c.value << ": " << b.errors[0].to_string();
+    ASSERT_TRUE(b.options.metrics_listen) << c.value;
+    EXPECT_EQ(b.options.metrics_listen->address, c.address) << c.value;
+    EXPECT_EQ(b.options.metrics_listen->port, c.port) << c.value;
+  }
+  OptionsBuilder b;
+  apply_directive(b, ConfigLine{"MetricsListen", {"none"}}, Origin{"f", 1}, true);
+  apply_directive(b, ConfigLine{"MetricsListen", {"9100"}}, Origin{"f", 2}, true);
+  ASSERT_TRUE(b.errors.empty());
+  EXPECT_FALSE(b.options.metrics_listen);  // "none" came first and wins
 }
 
 TEST(Keywords, ValidatesEvenWhenInactive) {
