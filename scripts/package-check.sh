@@ -146,8 +146,9 @@ names_in_depends() { [[ ", $depends," == *", $1 "* || ", $depends," == *", $1,"*
 for pkg in libc6 libssl3 libuv1 libc-ares2; do
   if names_in_depends "$pkg"; then ok "Depends names $pkg"; else fail "Depends does not name $pkg"; fi
 done
-# Every shared library the binary loads comes from a package Depends names. dpkg knows a file by
-# the path its package ships, /lib/... or /usr/lib/... (the same directory on a merged /usr).
+# Every shared library the binary links directly (its NEEDED entries) comes from a package Depends
+# names; what those libraries need in turn is their packages' business. dpkg knows a file by the
+# path its package ships, /lib/... or /usr/lib/... (the same directory on a merged /usr).
 owner_of() {
   local path alias found
   for path in "$1" "$(readlink -f "$1")"; do
@@ -161,7 +162,8 @@ while read -r lib; do
   owner=$(owner_of "$lib")
   if [ -z "$owner" ]; then fail "$lib belongs to no package"; continue; fi
   if names_in_depends "$owner"; then ok "$lib ($owner) is covered by Depends"; else fail "$lib ($owner) is not in Depends"; fi
-done < <(ldd /usr/bin/sshplex | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+done < <(needed=$(readelf -d /usr/bin/sshplex | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+          ldd /usr/bin/sshplex | awk -v needed=" $(echo $needed) " '$2 == "=>" && $3 ~ /^\// && index(needed, " " $1 " ") { print $3 }')
 
 if command -v systemd-analyze >/dev/null; then
   # The template is verified as an instance; man pages are looked up when the package has them.
