@@ -5,11 +5,10 @@
 #include "gateway/app_control.hpp"
 #include "gateway/forward/local_forward.hpp"
 #include "gateway/metrics/metrics_server.hpp"
-
 #include "gateway/pool/jump_hops.hpp"
 #include "gateway/pool/link_jump.hpp"
-#include "gateway/util/log.hpp"
 #include "gateway/pool/session_settings.hpp"
+#include "gateway/util/log.hpp"
 
 namespace gateway {
 namespace {

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "gateway/auth/authenticator.hpp"
-#include "gateway/pool/session_settings.hpp"
 #include "gateway/core/ssh_session.hpp"
 #include "gateway/net/resolver.hpp"
+#include "gateway/pool/session_settings.hpp"
 
 namespace gateway {
 
