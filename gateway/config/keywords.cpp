@@ -1,13 +1,12 @@
 #include "gateway/config/keywords.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <optional>
 
 #include "gateway/config/canonicalize.hpp"
+#include "gateway/config/keyword_handler.hpp"
 #include "gateway/config/keyword_support.hpp"
 #include "gateway/config/values.hpp"
 #include "ssh/known_hosts/host_pattern.hpp"
@@ -16,112 +15,8 @@ namespace gateway::config {
 namespace {
 
 using ssh::known_hosts::to_lower_ascii;
-
-struct Ctx {
-  OptionsBuilder& b;
-  const std::vector<std::string>& args;
-  const Origin& origin;
-  bool active;
-  std::string_view name;
-  const std::string& rest;  // the value as written
-
-  // True once per keyword, for the first active occurrence: ssh_config(5) "the first obtained value
-  // for each parameter is used".
-  bool first() { return active && b.seen.insert(std::string(name)).second; }
-  Options& o() { return b.options; }
-  PendingValue pending(const std::string& raw) const { return {raw, origin.file, origin.line}; }
-};
-
-using Handler = std::string (*)(Ctx&);
-
-struct Keyword {
-  std::string_view name;
-  Handler handler;
-};
-
-std::string quoted(std::string_view s) {
-  return "'" + std::string(s) + "'";
-}
-
-// A command keyword's value: the rest of the line as written (quotes kept for the shell or for ssh's
-// own word splitting), or the arguments joined when there is no such text (a programmatic line).
-std::string command_text(const Ctx& c) {
-  if (!c.rest.empty()) return c.rest;
-  std::string command;
-  for (const auto& a : c.args) command += (command.empty() ? "" : " ") + a;
-  return command;
-}
-
-std::string arg_count_error(Ctx& c, std::size_t expected) {
-  if (c.args.size() == expected) return {};
-  if (c.args.empty()) return "missing argument";
-  return "expected " + std::to_string(expected) + " argument" + (expected == 1 ? "" : "s") + ", got " +
-         std::to_string(c.args.size());
-}
-
-std::string bool_kw(Ctx& c, bool Options::*field) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  auto v = parse_bool(c.args[0]);
-  if (!v) return "expected yes or no, got " + quoted(c.args[0]);
-  if (c.first()) c.o().*field = *v;
-  return {};
-}
-
-std::string uint_kw(Ctx& c, std::uint32_t Options::*field, std::uint32_t min, std::uint32_t max) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  auto v = parse_uint(c.args[0], min, max);
-  if (!v) return "expected a number " + std::to_string(min) + ".." + std::to_string(max) + ", got " + quoted(c.args[0]);
-  if (c.first()) c.o().*field = static_cast<std::uint32_t>(*v);
-  return {};
-}
-
-std::string string_kw(Ctx& c, std::string Options::*field) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  if (c.first()) c.o().*field = c.args[0];
-  return {};
-}
-
-// An algorithm list spec: one comma-separated argument, optionally led by + - or ^.
-std::string algorithm_kw(Ctx& c, std::string Options::*field) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  std::string_view v = c.args[0];
-  if (!v.empty() && (v.front() == '+' || v.front() == '-' || v.front() == '^')) v.remove_prefix(1);
-  bool ok = !v.empty() && v.front() != ',' && v.back() != ',' && v.find(",,") == std::string_view::npos;
-  for (char ch : v) ok = ok && ch > ' ' && ch < 127;
-  if (!ok) return "expected a comma-separated algorithm list, got " + quoted(c.args[0]);
-  if (c.first()) c.o().*field = c.args[0];
-  return {};
-}
-
-std::string forward_kw(Ctx& c, ForwardKind kind, std::vector<ForwardSpec> Options::*field) {
-  std::string spec;
-  if (kind == ForwardKind::dynamic) {
-    if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-    spec = c.args[0];
-  } else if (c.args.size() == 2) {
-    // Config form: "[bind:]port host:hostport" (two arguments).
-    spec = c.args[0] + ":" + c.args[1];
-  } else if (c.args.size() == 1) {
-    // Command-line form, and RemoteForward's single "[bind:]port" (dynamic reverse forward).
-    spec = c.args[0];
-  } else {
-    return c.args.empty() ? "missing argument" : "expected [bind_address:]port host:hostport";
-  }
-  auto parsed = parse_forward(kind, spec);
-  if (!parsed.spec) return parsed.error + " in " + quoted(spec);
-  if (c.active) (c.o().*field).push_back(*parsed.spec);
-  return {};
-}
-
-std::string path_list_kw(Ctx& c, std::vector<PendingValue> OptionsBuilder::*field) {
-  if (c.args.empty()) return "missing argument";
-  if (c.first()) {
-    for (const auto& a : c.args) {
-      if (to_lower_ascii(a) != "none") (c.b.*field).push_back(c.pending(a));
-    }
-  }
-  return {};
-}
+// Ctx, Keyword and the argument checks shared with keywords_sshplex.cpp.
+using namespace keyword;
 
 std::string kw_hostname(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -164,16 +59,6 @@ std::string kw_identity_agent(Ctx& c) {
   return {};
 }
 
-// sshplex's own: "user:password" lines for SOCKS username/password authentication (RFC 1929).
-std::string kw_socks_credentials_file(Ctx& c) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  if (c.first()) c.b.socks_credentials_file.push_back(c.pending(c.args[0]));
-  return {};
-}
-std::string kw_socks_allow_open_proxy(Ctx& c) {
-  return bool_kw(c, &Options::socks_allow_open_proxy);
-}
-
 std::string kw_local_forward(Ctx& c) {
   return forward_kw(c, ForwardKind::local, &Options::local_forwards);
 }
@@ -182,18 +67,6 @@ std::string kw_remote_forward(Ctx& c) {
 }
 std::string kw_dynamic_forward(Ctx& c) {
   return forward_kw(c, ForwardKind::dynamic, &Options::dynamic_forwards);
-}
-
-// A time in ssh_config(5) "TIME FORMATS"; `positive` rejects 0 where 0 would mean nonsense.
-std::string time_kw(Ctx& c, std::chrono::seconds Options::*field, bool positive) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  auto v = parse_time(c.args[0]);
-  if (!v || (positive && v->count() == 0)) {
-    return std::string("expected a time interval") + (positive ? " greater than 0" : "") + " (e.g. 30, 5m), got " +
-           quoted(c.args[0]);
-  }
-  if (c.first()) c.o().*field = *v;
-  return {};
 }
 
 // 0 turns dead-peer detection off (on by default in sshplex, see Options).
@@ -759,100 +632,6 @@ std::string kw_update_host_keys(Ctx& c) {
   return {};
 }
 
-// sshplex's own headless directives (see Options for what each controls).
-std::string kw_pool_size(Ctx& c) {
-  return uint_kw(c, &Options::pool_size, 1, 64);
-}
-std::string kw_pool_max_size(Ctx& c) {
-  return uint_kw(c, &Options::pool_max_size, 1, 64);
-}
-std::string kw_channels_per_connection(Ctx& c) {
-  return uint_kw(c, &Options::channels_per_connection, 0, 1000000);
-}
-std::string kw_pool_idle_timeout(Ctx& c) {
-  return time_kw(c, &Options::pool_idle_timeout, true);
-}
-std::string kw_reconnect(Ctx& c) {
-  return bool_kw(c, &Options::reconnect);
-}
-std::string kw_reconnect_max_delay(Ctx& c) {
-  return time_kw(c, &Options::reconnect_max_delay, true);
-}
-// 0 is allowed: a client then fails at once while no connection is up.
-std::string kw_transport_wait_timeout(Ctx& c) {
-  return time_kw(c, &Options::transport_wait_timeout, false);
-}
-std::string kw_max_clients(Ctx& c) {
-  return uint_kw(c, &Options::max_clients, 1, 1000000);
-}
-std::string kw_max_pending_opens(Ctx& c) {
-  return uint_kw(c, &Options::max_pending_opens, 1, 1000000);
-}
-std::string kw_drain_timeout(Ctx& c) {
-  return time_kw(c, &Options::drain_timeout, false);
-}
-
-// MetricsListen [address:]port or none. A bare port binds loopback (never exposed by accident);
-// the address is numeric, as it is bound without a lookup: IPv4, [IPv6], "*" (every IPv4
-// address) or "localhost".
-std::optional<Options::MetricsListen> parse_metrics_listen(std::string_view v) {
-  Options::MetricsListen out;
-  std::string_view port = v;
-  if (const auto colon = v.rfind(':'); colon != std::string_view::npos) {
-    std::string address(v.substr(0, colon));
-    port = v.substr(colon + 1);
-    if (address.size() >= 2 && address.front() == '[' && address.back() == ']') {
-      address = address.substr(1, address.size() - 2);
-      in6_addr a6{};
-      if (inet_pton(AF_INET6, address.c_str(), &a6) != 1) return std::nullopt;
-    } else if (address == "*") {
-      address = "0.0.0.0";
-    } else if (address == "localhost") {
-      address = "127.0.0.1";
-    } else {
-      in_addr a4{};
-      if (inet_pton(AF_INET, address.c_str(), &a4) != 1) return std::nullopt;
-    }
-    out.address = address;
-  }
-  const auto number = parse_uint(port, 1, 65535);
-  if (!number) return std::nullopt;
-  out.port = static_cast<std::uint16_t>(*number);
-  return out;
-}
-
-std::string kw_metrics_listen(Ctx& c) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  std::optional<Options::MetricsListen> listen;
-  if (to_lower_ascii(c.args[0]) != "none") {
-    listen = parse_metrics_listen(c.args[0]);
-    if (!listen) {
-      return "expected [address:]port (a numeric IPv4 address, [IPv6], * or localhost; port 1..65535) or none, got " +
-             quoted(c.args[0]);
-    }
-  }
-  if (c.first()) c.o().metrics_listen = listen;
-  return {};
-}
-
-// "file" is not a value here: a log file is given with -E on the command line, as with ssh.
-std::string kw_log_target(Ctx& c) {
-  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
-  const std::string v = to_lower_ascii(c.args[0]);
-  Options::LogTarget target;
-  if (v == "stderr") {
-    target = Options::LogTarget::standard_error;
-  } else if (v == "syslog") {
-    target = Options::LogTarget::syslog;
-  } else if (v == "journal") {
-    target = Options::LogTarget::journal;
-  } else {
-    return "expected stderr, syslog or journal, got " + quoted(c.args[0]);
-  }
-  if (c.first()) c.o().log_target = target;
-  return {};
-}
-
 // The facility names ssh_config(5) SyslogFacility accepts, stored upper case.
 std::string kw_syslog_facility(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
@@ -883,8 +662,6 @@ constexpr Keyword kKeywords[] = {
     {"IdentityFile", kw_identity_file},
     {"CertificateFile", kw_certificate_file},
     {"IdentitiesOnly", kw_identities_only},
-    {"SocksCredentialsFile", kw_socks_credentials_file},
-    {"SocksAllowOpenProxy", kw_socks_allow_open_proxy},
     {"IdentityAgent", kw_identity_agent},
     {"LocalForward", kw_local_forward},
     {"RemoteForward", kw_remote_forward},
@@ -961,18 +738,6 @@ constexpr Keyword kKeywords[] = {
     {"ClearAllForwardings", kw_clear_all_forwardings},
     {"UpdateHostKeys", kw_update_host_keys},
     {"IgnoreUnknown", kw_ignore_unknown},
-    {"PoolSize", kw_pool_size},
-    {"PoolMaxSize", kw_pool_max_size},
-    {"ChannelsPerConnection", kw_channels_per_connection},
-    {"PoolIdleTimeout", kw_pool_idle_timeout},
-    {"Reconnect", kw_reconnect},
-    {"ReconnectMaxDelay", kw_reconnect_max_delay},
-    {"TransportWaitTimeout", kw_transport_wait_timeout},
-    {"MaxClients", kw_max_clients},
-    {"MaxPendingOpens", kw_max_pending_opens},
-    {"DrainTimeout", kw_drain_timeout},
-    {"MetricsListen", kw_metrics_listen},
-    {"LogTarget", kw_log_target},
     {"SyslogFacility", kw_syslog_facility},
 };
 
@@ -981,6 +746,9 @@ const Keyword* find_keyword(std::string_view keyword) {
   // Old name kept by ssh as an alias (ssh_config(5) KbdInteractiveAuthentication).
   if (lower == "challengeresponseauthentication") lower = "kbdinteractiveauthentication";
   for (const auto& k : kKeywords) {
+    if (to_lower_ascii(k.name) == lower) return &k;
+  }
+  for (const auto& k : sshplex_keywords()) {
     if (to_lower_ascii(k.name) == lower) return &k;
   }
   return nullptr;
@@ -996,6 +764,7 @@ std::string canonical_keyword(std::string_view keyword) {
 std::vector<std::string_view> implemented_keywords() {
   std::vector<std::string_view> out;
   for (const auto& k : kKeywords) out.push_back(k.name);
+  for (const auto& k : sshplex_keywords()) out.push_back(k.name);
   return out;
 }
 
