@@ -38,6 +38,8 @@ const char* to_string(NatReason r) {
       return "ok";
     case NatReason::not_tcp:
       return "not TCP";
+    case NatReason::short_buffer:
+      return "buffer shorter than the packet";
     case NatReason::family_not_configured:
       return "address family not configured";
     case NatReason::not_unicast:
@@ -78,6 +80,9 @@ const NatConfig::Addresses* NatTable::addresses(Family f) const {
 
 Verdict NatTable::handle(std::span<std::uint8_t> packet, Packet& parsed, TimePoint now) {
   if (parsed.transport != Transport::tcp) return verdict(Action::drop, NatReason::not_tcp);
+  if (packet.size() < parsed.length || parsed.payload_offset > parsed.length) {
+    return verdict(Action::drop, NatReason::short_buffer);
+  }
   const NatConfig::Addresses* a = addresses(parsed.family);
   if (a == nullptr) return verdict(Action::drop, NatReason::family_not_configured);
   if (parsed.source == a->tun && parsed.tcp.source_port == config_.listener_port && parsed.destination == a->spare) {

@@ -45,7 +45,7 @@ TEST(TunDnsFraming, EverySplitOfThreeMessages) {
   }
   // Every pair of cut points: three reads of any sizes.
   for (std::size_t a = 0; a <= stream.size(); ++a) {
-    for (std::size_t b = a; b <= stream.size(); b += (a % 7 == 0 ? 1 : 13)) {
+    for (std::size_t b = a; b <= stream.size(); ++b) {
       DnsStreamReader reader;
       std::vector<Bytes> got;
       const std::span<const std::uint8_t> all(stream);

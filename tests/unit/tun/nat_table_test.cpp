@@ -228,6 +228,10 @@ TEST(TunNatTable, Ipv6AndOtherTraffic) {
   c.v6.reset();
   NatTable v4_only(c);
   EXPECT_EQ(v4_only.handle(p, r.packet, t0).reason, NatReason::family_not_configured);
+  Bytes syn = segment(app, dest, tcp_syn);
+  auto rs = parse(syn);
+  EXPECT_EQ(nat.handle(std::span(syn).first(30), rs.packet, t0).reason, NatReason::short_buffer);
+  EXPECT_EQ(nat.live_flows(), 0u);
 }
 
 }  // namespace
