@@ -38,6 +38,8 @@ const char* to_string(NatReason r) {
       return "ok";
     case NatReason::not_tcp:
       return "not TCP";
+    case NatReason::routed:
+      return "IPv6 routing header with segments left";
     case NatReason::short_buffer:
       return "buffer shorter than the packet";
     case NatReason::family_not_configured:
@@ -83,6 +85,7 @@ Verdict NatTable::handle(std::span<std::uint8_t> packet, Packet& parsed, TimePoi
   if (packet.size() < parsed.length || parsed.payload_offset > parsed.length) {
     return verdict(Action::drop, NatReason::short_buffer);
   }
+  if (parsed.routed) return verdict(Action::drop, NatReason::routed);
   const NatConfig::Addresses* a = addresses(parsed.family);
   if (a == nullptr) return verdict(Action::drop, NatReason::family_not_configured);
   if (parsed.source == a->tun && parsed.tcp.source_port == config_.listener_port && parsed.destination == a->spare) {

@@ -68,6 +68,7 @@ enum class Action : std::uint8_t {
 enum class NatReason : std::uint8_t {
   none,
   not_tcp,                // only TCP is translated; UDP and ICMP are the caller's
+  routed,                 // an IPv6 routing header with segments left (not rewritten, see rewrite.hpp)
   short_buffer,           // the span is shorter than the parsed packet (not the bytes it was parsed from)
   family_not_configured,  // no addresses for this family
   not_unicast,            // multicast / broadcast / unspecified address

@@ -123,6 +123,8 @@ ParseResult parse_v6(std::span<const std::uint8_t> data) {
     if (total - offset < 8) return fail(ParseError::truncated_extension);
     const std::size_t size = (std::size_t{data[offset + 1]} + 1) * 8;
     if (size > total - offset) return fail(ParseError::truncated_extension);
+    // Segments left: the destination field is not the final destination (RFC 8200 §4.4).
+    if (next == ext_routing && data[offset + 3] != 0) p.routed = true;
     next = data[offset];
     offset += size;
   }

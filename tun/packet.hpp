@@ -80,6 +80,9 @@ struct Packet {
   std::size_t transport_offset = 0;  // where the TCP/UDP/ICMP header (or what follows the IP headers) starts
   std::size_t payload_offset = 0;    // where the transport's data starts (TCP after options, UDP after 8 bytes)
   std::size_t payload_end = 0;       // end of the transport's data (UDP: by its own length)
+  // IPv6 with a routing header that has segments left: the transport checksum covers the final
+  // destination (RFC 8200 §8.1), not the destination field.
+  bool routed = false;
   TcpHeader tcp;
   UdpHeader udp;
   IcmpHeader icmp;

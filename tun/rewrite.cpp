@@ -25,6 +25,7 @@ RewriteError rewrite(std::span<std::uint8_t> packet, Packet& parsed, const Endpo
   if (source.address.family != parsed.family || destination.address.family != parsed.family) {
     return RewriteError::family_mismatch;
   }
+  if (parsed.routed) return RewriteError::routed;
   if (packet.size() < parsed.length || parsed.payload_offset > parsed.length) return RewriteError::too_short;
 
   const Family f = parsed.family;

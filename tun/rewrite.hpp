@@ -14,6 +14,7 @@ enum class RewriteError : std::uint8_t {
   none,
   not_tcp_or_udp,   // ICMP, fragments, other protocols
   family_mismatch,  // the new endpoints are not of the packet's family
+  routed,           // an IPv6 routing header with segments left: the checksum names another address
   too_short,        // the span is shorter than the parsed packet (not the span it was parsed from)
 };
 

@@ -67,6 +67,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   if (p.transport != tun::Transport::tcp && p.transport != tun::Transport::udp) return 0;
   const bool checksum_was_ok = transport_checksum_ok(packet, p);
+  if (p.routed) {
+    check(tun::rewrite(packet, p, {p.source, 1}, {p.destination, 2}) == tun::RewriteError::routed);
+    return 0;
+  }
 
   // Rewrite there and back: the bytes come back, and a good checksum stays good.
   const std::vector<std::uint8_t> original = packet;

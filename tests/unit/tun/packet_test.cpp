@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include "tun/rewrite.hpp"
 #include "unit/tun/sample_packets.hpp"
 
 namespace {
@@ -78,6 +79,22 @@ TEST(TunPacket, Ipv6WalksExtensionHeaders) {
   ASSERT_TRUE(i.ok());
   EXPECT_EQ(i.packet.transport, Transport::icmp);
   EXPECT_EQ(i.packet.icmp.type, 128);
+}
+
+TEST(TunPacket, RoutingHeaderWithSegmentsLeftIsMarked) {
+  // Turn the hop-by-hop header of the sample into a routing header (type 0 bytes aside): segments
+  // left 0 is an ordinary packet, 1 means the destination field is not the final one.
+  Bytes p = tun_test::v6_tcp_ext;
+  p[6] = 43;
+  p[43] = 0;
+  auto r = parse(p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r.packet.routed);
+  p[43] = 1;
+  r = parse(p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r.packet.routed);
+  EXPECT_EQ(rewrite(p, r.packet, {r.packet.source, 1}, {r.packet.destination, 2}), RewriteError::routed);
 }
 
 TEST(TunPacket, FragmentsAreReported) {
