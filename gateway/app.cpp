@@ -60,7 +60,6 @@ SocksForwardSpec socks_spec(const config::ForwardSpec& spec, const config::Optio
 App::App(uv_loop_t* loop, config::Options options) : loop_(loop), options_(std::move(options)), resolver_(loop) {}
 
 App::~App() {
-  notifier_.reset();
   metrics_.reset();
   control_.reset();
   foreground_.reset();
@@ -68,6 +67,8 @@ App::~App() {
   forwards_.reset();
   remote_forwards_.reset();
   upstream_.reset();
+  // Last: tearing down the forwards may still report a state change.
+  notifier_.reset();
   resolver_.close();
   close_signals();
   if (drain_timer_ != nullptr) {
@@ -208,7 +209,7 @@ void App::install_signals() {
       log::error("Configuration not reloaded: keeping the running one.");
     }
     // Ready again whatever the outcome: the running configuration serves on.
-    self->notifier_->ready();
+    self->notifier_->reloaded();
   });
   add(SIGUSR1, [](uv_signal_t* handle, int) {
     for (const auto& line : static_cast<App*>(handle->data)->status_lines()) log::info("status: %s", line.c_str());

@@ -194,11 +194,15 @@ if [ "$example_existed" = 0 ]; then
   rm -f /etc/sshplex/example.conf
 fi
 
+# What the service writes in its home (as it would learn a host key there) goes with the purge.
+install -d -o sshplex -g sshplex -m 0700 /var/lib/sshplex/.ssh
+install -o sshplex -g sshplex -m 0600 /dev/null /var/lib/sshplex/.ssh/known_hosts
 echo "==> dpkg --purge sshplex"
 dpkg --purge sshplex
 left=()
 for f in "${expected[@]}"; do [ -e "$f" ] && left+=("$f"); done
 if [ "$etc_existed" = 0 ] && [ -e /etc/sshplex ]; then left+=(/etc/sshplex); fi
+[ -e /var/lib/sshplex ] && left+=(/var/lib/sshplex)
 state=$(package_state)
 if [ "${#left[@]}" -eq 0 ] && { [ -z "$state" ] || [ "$state" = not-installed ]; }; then
   ok "purged: /usr/bin/sshplex and the package's files are gone"

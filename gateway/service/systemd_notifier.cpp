@@ -41,11 +41,17 @@ std::string monotonic_usec() {
 }  // namespace
 
 SystemdNotifier::SystemdNotifier(uv_loop_t* loop, std::function<std::string()> status)
-    : loop_(loop), status_(std::move(status)), active_(std::getenv("NOTIFY_SOCKET") != nullptr) {
-  if (!active_) return;
+    : loop_(loop), status_(std::move(status)) {
+  // The variables leave the environment here, so children (ProxyCommand, LocalCommand, Match exec)
+  // can never speak for sshplex; send() puts NOTIFY_SOCKET back for the one call that needs it.
+  if (const char* socket = std::getenv("NOTIFY_SOCKET")) notify_socket_ = socket;
+  active_ = !notify_socket_.empty();
   std::uint64_t usec = 0;
-  // > 0 when WatchdogSec is set for this very process (WATCHDOG_PID, if given, is ours).
-  if (::sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
+  // > 0 when WatchdogSec is set for this very process (WATCHDOG_PID, if given, is ours); 1: unset.
+  const bool watchdog = ::sd_watchdog_enabled(1, &usec) > 0 && usec > 0;
+  ::unsetenv("NOTIFY_SOCKET");
+  if (!active_) return;
+  if (watchdog) {
     const std::uint64_t every_ms = usec / 2000 > 0 ? usec / 2000 : 1;
     log::verbose("systemd watchdog: keep-alive every %llu ms", static_cast<unsigned long long>(every_ms));
     watchdog_ = start_timer(
@@ -66,11 +72,22 @@ void SystemdNotifier::close() {
 
 void SystemdNotifier::ready() {
   if (stopping_) return;
+  ready_sent_ = true;
   refresh_status(true, "READY=1");
 }
 
+void SystemdNotifier::reloaded() {
+  // Before the first READY=1 a reload must not end the start-up: systemd would take the unit as
+  // started while nothing serves yet.
+  if (ready_sent_) {
+    ready();
+  } else {
+    status_changed();
+  }
+}
+
 void SystemdNotifier::reloading() {
-  if (stopping_) return;
+  if (stopping_ || !ready_sent_) return;
   send("RELOADING=1\nMONOTONIC_USEC=" + monotonic_usec() + "\nSTATUS=Reloading the configuration");
   last_status_.clear();
 }
@@ -98,8 +115,8 @@ void SystemdNotifier::refresh_status(bool with_state, const char* state) {
 
 void SystemdNotifier::send(const std::string& message) {
   if (!active_) return;
-  // 0: keep NOTIFY_SOCKET, later states go to the same manager.
-  const int r = ::sd_notify(0, message.c_str());
+  ::setenv("NOTIFY_SOCKET", notify_socket_.c_str(), 1);
+  const int r = ::sd_notify(1, message.c_str());  // 1: unset again once sent
   if (r < 0) log::debug("sd_notify failed: %s", std::strerror(-r));
 }
 

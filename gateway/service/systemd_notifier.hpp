@@ -24,7 +24,10 @@ class SystemdNotifier {
   // Whether a service manager listens (NOTIFY_SOCKET was set at start).
   bool active() const { return active_; }
   void ready();
+  // Around a reload: RELOADING=1, then READY=1 again once it is done; both only after the first
+  // READY=1 (a reload during start-up must not end it).
   void reloading();
+  void reloaded();
   void stopping();
   // Sends STATUS= now if the text changed since the last one.
   void status_changed();
@@ -37,7 +40,9 @@ class SystemdNotifier {
 
   uv_loop_t* loop_;
   std::function<std::string()> status_;
+  std::string notify_socket_;  // NOTIFY_SOCKET as given at start (then taken out of the environment)
   bool active_ = false;
+  bool ready_sent_ = false;
   bool stopping_ = false;
   std::string last_status_;
   uv_timer_t* watchdog_ = nullptr;

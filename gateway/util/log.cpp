@@ -107,8 +107,15 @@ bool send_to_journal(Level lvl, const std::string& line) {
   entries.push_back("MESSAGE=" + line);
   entries.push_back("PRIORITY=" + std::to_string(syslog_priority(lvl)));
   entries.emplace_back("SYSLOG_IDENTIFIER=sshplex");
-  for (const auto& field : g_fields) {
+  // Innermost first, and a name once: a scope opened inside another of the same name (a client
+  // served from inside another connection's event) says what the line is about.
+  for (auto it = g_fields.rbegin(); it != g_fields.rend(); ++it) {
+    const Field& field = *it;
     if (field.value.empty()) continue;
+    const bool named_inside = std::any_of(g_fields.rbegin(), it, [&](const Field& inner) {
+      return !inner.value.empty() && std::string_view(inner.name) == field.name;
+    });
+    if (named_inside) continue;
     std::string entry = field.name;
     entry += '=';
     entry.append(field.value);

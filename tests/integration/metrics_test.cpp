@@ -213,7 +213,10 @@ TEST_F(MetricsTest, CountersMoveByWhatWasSent) {
   const std::vector<std::string> remote = {"kind=\"remote\""};
   // The readiness probe's connection is one channel too: counted once it reached sshplex.
   std::string probed = scrape(metrics_port_);
-  for (int i = 0; i < 100 && metric(probed, "sshplex_forward_opens_total", remote) < 1; ++i) {
+  // Until the probe's channel was counted and is gone again (its close travels through sshd).
+  for (int i = 0; i < 100 && (metric(probed, "sshplex_forward_opens_total", remote) < 1 ||
+                              metric(probed, "sshplex_forward_clients", remote) != 0);
+       ++i) {
     std::this_thread::sleep_for(50ms);
     probed = scrape(metrics_port_);
   }
@@ -300,13 +303,18 @@ TEST_F(MetricsTest, BadRequestsGetAnErrorAndDisturbNothing) {
     const int fd = connect_endpoint(Endpoint::tcp(metrics_port_), 15s);
     if (fd >= 0) idle.push_back(fd);
   }
+  // Each must be closed by the server (EOF or reset) well before the test's own 15 s receive
+  // timeout: the idle ones after kConnectionTimeoutSeconds (5 s), the rest at once.
+  const auto idle_start = std::chrono::steady_clock::now();
   int closed = 0;
   for (int fd : idle) {
     char c;
-    closed += ::recv(fd, &c, 1, 0) <= 0;  // 0: closed; -1: reset, or the 15 s receive timeout
+    const ssize_t n = ::recv(fd, &c, 1, 0);
+    closed += n == 0 || (n < 0 && errno == ECONNRESET);
     ::close(fd);
   }
-  EXPECT_EQ(closed, static_cast<int>(idle.size()));
+  EXPECT_EQ(closed, static_cast<int>(idle.size())) << "connections the server left open";
+  EXPECT_LT(std::chrono::steady_clock::now() - idle_start, 12s) << "idle connections outlived the idle timeout";
 
   const std::string after = scrape(metrics_port_);
   EXPECT_EQ(metric(after, "sshplex_connection_up", {"connection=\"1\""}), 1) << after;
