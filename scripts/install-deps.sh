@@ -13,7 +13,8 @@ libssl-dev libuv1-dev libc-ares-dev libgtest-dev libgmock-dev zlib1g-dev
 openssh-server openssh-client dropbear-bin socat curl
 tmux xvfb x11-utils xauth
 rsync git nlohmann-json3-dev
-libsystemd-dev libmicrohttpd-dev
+libsystemd-dev libmicrohttpd-dev libmnl-dev libnftables-dev
+nftables dnsmasq-base bind9-dnsutils iperf3
 man-db groff-base dpkg-dev file systemd
 clang libclang-rt-14-dev
 procps iproute2 ca-certificates python3 passwd
