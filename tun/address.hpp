@@ -4,7 +4,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 namespace tun {
 
@@ -41,5 +44,12 @@ struct Endpoint {
   std::uint16_t port = 0;
   bool operator==(const Endpoint&) const = default;
 };
+
+// Text forms for log lines and settings: "192.0.2.1", "2001:db8::1"; endpoints "192.0.2.1:53" and
+// "[2001:db8::1]:53".
+std::string to_string(const IpAddress& a);
+std::string to_string(const Endpoint& e);
+// A numeric IPv4 or IPv6 address (no names, no scope ids); nullopt otherwise.
+std::optional<IpAddress> parse_address(std::string_view text);
 
 }  // namespace tun
