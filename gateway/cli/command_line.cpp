@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "gateway/config/config_lexer.hpp"
+#include "tun/cidr.hpp"
 
 namespace gateway::cli {
 namespace {
@@ -128,6 +129,11 @@ class Parser {
       } else if (!options_done && a == "--demo") {
         cl_.demo = true;
         ++i;
+      } else if (!options_done && (a == "--vpn" || a.starts_with("--vpn="))) {
+        if (!vpn_option(i, result.error)) return result;
+      } else if (!options_done && a == "--vpn-cleanup") {
+        cl_.vpn_cleanup = true;
+        ++i;
       } else if (!options_done && a == "--help") {
         cl_.help = true;
         ++i;
@@ -171,7 +177,7 @@ class Parser {
       cl_.host = d.host;
       if (!d.user.empty()) cl_.overrides.push_back({"User", {d.user}, "destination"});
       if (!d.port.empty()) cl_.overrides.push_back({"Port", {d.port}, "destination"});
-    } else if (!cl_.help && !cl_.version && !cl_.demo && !cl_.query) {
+    } else if (!cl_.help && !cl_.version && !cl_.demo && !cl_.query && !cl_.vpn_cleanup) {
       result.error = "missing destination host";
       return result;
     }
@@ -180,6 +186,36 @@ class Parser {
   }
 
  private:
+  // --vpn: route everything; --vpn=LIST or --vpn LIST: those networks. The next word is the list
+  // only when it is one (every item a prefix with "/"), so "--vpn host" keeps its destination.
+  bool vpn_option(std::size_t& i, std::string& error) {
+    const std::string& a = args_[i];
+    std::optional<std::string> list;
+    if (a.size() > 5) {
+      list = a.substr(6);
+      if (list->empty()) {
+        error = "--vpn=: missing the networks to route";
+        return false;
+      }
+    } else if (i + 1 < args_.size() && is_prefix_list(args_[i + 1])) {
+      list = args_[++i];
+    }
+    ++i;
+    cl_.overrides.push_back({"Vpn", {"yes"}, "--vpn"});
+    if (list) cl_.overrides.push_back({"VpnRoute", {*list}, "--vpn"});
+    return true;
+  }
+  static bool is_prefix_list(const std::string& word) {
+    std::size_t start = 0;
+    while (start <= word.size()) {
+      const std::size_t comma = std::min(word.find(',', start), word.size());
+      const std::string item = word.substr(start, comma - start);
+      if (item.find('/') == std::string::npos || !tun::Cidr::parse(item)) return false;
+      start = comma + 1;
+    }
+    return true;
+  }
+
   bool short_options(std::size_t& i, std::string& error) {
     const std::string& a = args_[i];
     for (std::size_t k = 1; k < a.size(); ++k) {
@@ -408,7 +444,7 @@ std::string usage(std::string_view program) {
          "       [-D spec]... [-E logfile] [-e escape_char] [-F configfile] [-I pkcs11] [-i identity]...\n"
          "       [-J jump] [-L spec]... [-l user] [-m mac_spec] [-O ctl_cmd] [-o Option=value]...\n"
          "       [-P tag] [-p port] [-Q query] [-R spec]... [-S ctl_path] [-W host:port] [-w tun]\n"
-         "       [-h] [--demo]\n"
+         "       [-h] [--demo] [--vpn[=networks]] [--vpn-cleanup]\n"
          "       [user@]host | ssh://[user@]host[:port] [command [argument ...]]\n"
          "\n"
          "  -v            more verbose (repeat for more)    -q  quiet\n"
@@ -438,7 +474,10 @@ std::string usage(std::string_view program) {
          "  -G            print the resolved configuration (as ssh -G) and exit\n"
          "  -Q what       list what is supported (cipher, mac, kex, key, sig, help, sshplex-directives)\n"
          "  -I, -K, -k, -w   accepted as ssh's (PKCS#11, GSSAPI, tun): they warn what sshplex does not do\n"
-         "  -h            this help                         --demo  run the built-in demonstration\n";
+         "  -h            this help                         --demo  run the built-in demonstration\n"
+         "  --vpn [networks]  a tun VPN: every TCP flow and DNS query to those networks (comma-separated\n"
+         "                prefixes; none: everything) goes through the server (needs root or CAP_NET_ADMIN)\n"
+         "  --vpn-cleanup     remove routes, rules, DNS and firewall settings a VPN that died left behind\n";
 }
 
 void apply_log_file(const CommandLine& command_line, config::Options& options) {

@@ -27,6 +27,7 @@ struct CommandLine {
   bool version = false;                    // -V
   bool help = false;                       // -h
   bool demo = false;                       // --demo
+  bool vpn_cleanup = false;                // --vpn-cleanup: remove a dead VPN's leftovers and exit
   std::optional<std::string> config_file;  // -F
   // In precedence order: -v/-q as LogLevel, the flags and -o options as given, then the user and port
   // taken from the destination (so -l and -p win over user@host, as in ssh).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gateway/config/forward_spec.hpp"
+#include "tun/cidr.hpp"
 
 namespace gateway::config {
 
@@ -68,6 +69,22 @@ struct Options {
     bool operator==(const MetricsListen&) const = default;
   };
   std::optional<MetricsListen> metrics_listen;
+  // sshplex's own: the tun VPN (README "The VPN"). Vpn / --vpn turns it on.
+  bool vpn = false;
+  std::vector<tun::Cidr> vpn_routes;    // VpnRoute (every line adds): empty routes everything
+  std::vector<tun::Cidr> vpn_excludes;  // VpnExclude (every line adds): stays outside the tun
+  // VpnDns: "server" (the server's own resolvers), "none" (the host's DNS is left alone), or a
+  // resolver as seen from the server: address or address:port ([IPv6]:port).
+  std::string vpn_dns = "server";
+  std::string vpn_device = "sshplex%d";  // VpnDevice: the tun's name (a %d template or a name)
+  std::uint32_t vpn_mtu = 9000;          // VpnMtu: the tun's MTU (traffic never leaves the host)
+  // VpnAddress: the tun's own networks; hosts 1, 2 and 3 are its address, the NAT's spare address and
+  // the DNS address.
+  tun::Cidr vpn_network4 = *tun::Cidr::parse("198.18.0.0/29");
+  tun::Cidr vpn_network6 = *tun::Cidr::parse("fd73:7368:706c::/64");
+  bool vpn_ipv6 = true;           // VpnIPv6: carry IPv6 (no: IPv6 to routed networks is unreachable)
+  bool vpn_kill_switch = false;   // VpnKillSwitch: nothing but the tun, loopback and the pool leaves
+  std::uint32_t vpn_table = 29544;  // VpnTable: the routing table and the pool sockets' mark
   enum class LogTarget { standard_error, syslog, file, journal };
   LogTarget log_target = LogTarget::standard_error;  // LogTarget stderr|syslog|journal, -y, -E file
   std::string log_file;                              // for LogTarget::file (-E)

@@ -268,6 +268,16 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
                                                                     : "stderr");
   if (!o.socks_credentials_file.empty()) p.line("sockscredentialsfile", o.socks_credentials_file);
   p.flag("socksallowopenproxy", o.socks_allow_open_proxy);
+  p.flag("vpn", o.vpn);
+  for (const auto& cidr : o.vpn_routes) p.line("vpnroute", cidr.text());
+  for (const auto& cidr : o.vpn_excludes) p.line("vpnexclude", cidr.text());
+  p.line("vpndns", o.vpn_dns);
+  p.line("vpndevice", o.vpn_device);
+  p.number("vpnmtu", o.vpn_mtu);
+  p.line("vpnaddress", o.vpn_network4.text() + " " + o.vpn_network6.text());
+  p.flag("vpnipv6", o.vpn_ipv6);
+  p.flag("vpnkillswitch", o.vpn_kill_switch);
+  p.number("vpntable", o.vpn_table);
   return p.take();
 }
 

@@ -1,5 +1,6 @@
 #include "gateway/config/values.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <string>
 
@@ -99,6 +100,31 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
   auto n = parse_uint(s, 0, std::numeric_limits<std::uint32_t>::max());
   if (!n) return std::nullopt;
   return *n * mult;
+}
+
+std::optional<tun::Endpoint> parse_vpn_resolver(std::string_view text) {
+  std::string_view address = text;
+  std::optional<std::string_view> port;
+  const bool bracketed = !text.empty() && text.front() == '[';
+  if (bracketed) {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') return std::nullopt;
+    address = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    // One colon: IPv4 with a port (an IPv6 address has at least two).
+    address = text.substr(0, text.find(':'));
+    port = text.substr(text.find(':') + 1);
+  }
+  const auto parsed = tun::parse_address(address);
+  if (!parsed || (bracketed && parsed->family != tun::Family::v6)) return std::nullopt;
+  tun::Endpoint endpoint{*parsed, 53};
+  if (port) {
+    const auto p = parse_uint(*port, 1, 65535);
+    if (!p) return std::nullopt;
+    endpoint.port = static_cast<std::uint16_t>(*p);
+  }
+  return endpoint;
 }
 
 }  // namespace gateway::config

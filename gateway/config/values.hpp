@@ -6,6 +6,8 @@
 #include <optional>
 #include <string_view>
 
+#include "tun/address.hpp"
+
 namespace gateway::config {
 
 // "yes"/"true" and "no"/"false", any case.
@@ -16,5 +18,9 @@ std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t min, s
 std::optional<std::chrono::seconds> parse_time(std::string_view s);
 // A byte count with an optional K, M or G suffix (powers of 1024).
 std::optional<std::uint64_t> parse_size(std::string_view s);
+
+// VpnDns's resolver: "192.0.2.53", "192.0.2.53:5353", "2001:db8::53" or "[2001:db8::53]:5353"
+// (numeric only: it is reached from the server, not resolved here); the port defaults to 53.
+std::optional<tun::Endpoint> parse_vpn_resolver(std::string_view text);
 
 }  // namespace gateway::config
