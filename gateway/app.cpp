@@ -91,6 +91,16 @@ std::optional<UpstreamSettings> App::upstream_settings(const config::Options& op
     log::error("%s", error.c_str());
     return std::nullopt;
   }
+  if (options.vpn) {
+    // The VPN's routes leave marked sockets alone: every connection the pool makes (through jump
+    // hosts too) reaches the server outside the tunnel it carries.
+    hop->target.socket.socket_mark = options.vpn_table;
+    for (auto& jump : *jumps) {
+      auto marked = std::make_shared<HopSettings>(*jump);
+      marked->target.socket.socket_mark = options.vpn_table;
+      jump = std::move(marked);
+    }
+  }
   route_through(hop->target, std::move(*jumps));
   UpstreamSettings settings;
   settings.hop = std::move(*hop);

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "gateway/net/read_buffer.hpp"
+#include "gateway/net/socket_mark.hpp"
 #include "gateway/util/liveness.hpp"
 #include "gateway/util/log.hpp"
 
@@ -121,8 +122,20 @@ void TcpLink::connect_next() {
   log::verbose("Connecting to %s [%s] port %u.", host_.c_str(), address_string(address.addr).c_str(), port_);
   close_socket();
   tcp_ = new uv_tcp_t;
-  uv_tcp_init(loop_, tcp_);
   tcp_->data = this;
+  if (options_.socket_mark != 0) {
+    // The mark must be on the socket before the SYN leaves: create it now rather than at connect.
+    uv_tcp_init_ex(loop_, tcp_, address.addr.ss_family);
+    std::string why;
+    uv_os_fd_t fd = -1;
+    uv_fileno(reinterpret_cast<uv_handle_t*>(tcp_), &fd);
+    if (!net::mark_socket(fd, options_.socket_mark, why)) {
+      fail("sshplex: " + why);
+      return;
+    }
+  } else {
+    uv_tcp_init(loop_, tcp_);
+  }
   uv_tcp_nodelay(tcp_, 1);
   if (!options_.bind_address.empty() || !options_.bind_interface.empty()) {
     sockaddr_storage source{};

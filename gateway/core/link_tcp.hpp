@@ -2,7 +2,8 @@
 // A Link over TCP: c-ares resolution, then each address in turn with TCP_NODELAY.
 // ConnectTimeout covers each connect attempt and then the server's version banner, as in ssh.
 // AddressFamily keeps only the addresses of one family; BindAddress / BindInterface choose the
-// source address; IPQoS sets the DSCP / traffic class; TCPKeepAlive turns on SO_KEEPALIVE.
+// source address; IPQoS sets the DSCP / traffic class; TCPKeepAlive turns on SO_KEEPALIVE; the VPN
+// marks the socket (SO_MARK) so its routes leave it alone.
 #include <uv.h>
 
 #include <chrono>
@@ -24,6 +25,9 @@ struct TcpLinkOptions {
   std::string bind_interface;                    // an interface name whose address is the source
   int ip_tos = -1;                               // IP_TOS / IPV6_TCLASS; -1: leave it
   bool keep_alive = true;
+  // SO_MARK on the socket before it connects (the VPN's policy rules let marked sockets bypass the
+  // tun, so the connection carrying the VPN is never routed into it); 0: none.
+  std::uint32_t socket_mark = 0;
 };
 
 class TcpLink final : public Link {

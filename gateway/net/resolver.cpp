@@ -6,6 +6,9 @@
 #include <cstring>
 #include <memory>
 
+#include "gateway/net/socket_mark.hpp"
+#include "gateway/util/log.hpp"
+
 namespace gateway::net {
 namespace {
 
@@ -76,6 +79,21 @@ Resolver::Resolver(uv_loop_t* loop) : loop_(loop) {
 }
 
 Resolver::~Resolver() { close(); }
+
+void Resolver::set_socket_mark(std::uint32_t mark) {
+  socket_mark_ = mark;
+  if (channel_ == nullptr) return;
+  ares_set_socket_callback(static_cast<ares_channel>(channel_), mark != 0 ? &Resolver::on_socket_created : nullptr,
+                           this);
+}
+
+int Resolver::on_socket_created(int fd, int /*type*/, void* data) {
+  auto* self = static_cast<Resolver*>(data);
+  std::string why;
+  if (net::mark_socket(fd, self->socket_mark_, why)) return 0;
+  log::error("%s", why.c_str());
+  return -1;  // c-ares gives the socket up: better no lookup than one through the tunnel it serves
+}
 
 void Resolver::close() {
   if (ares_depth_ > 0) {
