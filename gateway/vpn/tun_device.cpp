@@ -1,0 +1,96 @@
+#include "gateway/vpn/tun_device.hpp"
+
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "gateway/util/log.hpp"
+
+namespace gateway::vpn {
+namespace {
+
+// The largest IP packet a read can return (the device's MTU may be raised up to 65535).
+constexpr std::size_t kMaxPacket = 65535;
+// Packets handled per wakeup before the loop gets its turn.
+constexpr int kReadBatch = 64;
+
+}  // namespace
+
+std::unique_ptr<TunDevice> TunDevice::open(uv_loop_t* loop, const std::string& name, std::string& error) {
+  if (name.size() >= IFNAMSIZ) {
+    error = "tun device name '" + name + "' is longer than " + std::to_string(IFNAMSIZ - 1) + " characters";
+    return nullptr;
+  }
+  const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string("cannot open /dev/net/tun: ") + std::strerror(errno);
+    return nullptr;
+  }
+  ifreq request{};
+  request.ifr_flags = IFF_TUN | IFF_NO_PI;
+  std::memcpy(request.ifr_name, name.c_str(), name.size());
+  if (ioctl(fd, TUNSETIFF, &request) != 0) {
+    const int e = errno;
+    ::close(fd);
+    error = "cannot create tun device '" + name + "': " + std::strerror(e) +
+            (e == EPERM ? " (it needs root or CAP_NET_ADMIN)" : "");
+    return nullptr;
+  }
+  request.ifr_name[IFNAMSIZ - 1] = '\0';
+  return std::unique_ptr<TunDevice>(new TunDevice(loop, fd, request.ifr_name));
+}
+
+TunDevice::TunDevice(uv_loop_t* loop, int fd, std::string name)
+    : loop_(loop), fd_(fd), name_(std::move(name)), buffer_(new std::uint8_t[kMaxPacket]) {}
+
+TunDevice::~TunDevice() {
+  if (poll_ != nullptr) {
+    uv_poll_stop(poll_);
+    uv_close(reinterpret_cast<uv_handle_t*>(poll_), [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+  }
+  ::close(fd_);
+}
+
+void TunDevice::start(OnPacket on_packet) {
+  on_packet_ = std::move(on_packet);
+  if (poll_ != nullptr) return;
+  poll_ = new uv_poll_t;
+  uv_poll_init(loop_, poll_, fd_);
+  poll_->data = this;
+  uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* p, int status, int) {
+    if (status == 0) static_cast<TunDevice*>(p->data)->on_readable();
+  });
+}
+
+void TunDevice::on_readable() {
+  for (int i = 0; i < kReadBatch; ++i) {
+    const ssize_t n = ::read(fd_, buffer_.get(), kMaxPacket);
+    if (n <= 0) {
+      if (n < 0 && errno != EAGAIN && errno != EINTR) {
+        log::error("tun %s: read failed: %s", name_.c_str(), std::strerror(errno));
+      }
+      return;
+    }
+    ++counters_.packets_in;
+    counters_.bytes_in += static_cast<std::uint64_t>(n);
+    on_packet_(std::span<std::uint8_t>(buffer_.get(), static_cast<std::size_t>(n)));
+  }
+}
+
+void TunDevice::write(std::span<const std::uint8_t> packet) {
+  const ssize_t n = ::write(fd_, packet.data(), packet.size());
+  if (n != static_cast<ssize_t>(packet.size())) {
+    ++counters_.write_drops;
+    if (n < 0 && errno != EAGAIN) log::debug("tun %s: write failed: %s", name_.c_str(), std::strerror(errno));
+    return;
+  }
+  ++counters_.packets_out;
+  counters_.bytes_out += packet.size();
+}
+
+}  // namespace gateway::vpn

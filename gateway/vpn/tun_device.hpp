@@ -1,0 +1,58 @@
+#pragma once
+// The tun device: a layer-3 interface whose packets come to us instead of a wire. Opened without
+// the packet-information prefix (IFF_NO_PI), so each read is exactly one IP packet and each write
+// one packet back into the kernel. The device is not persistent: closing it (or the process dying)
+// makes the kernel delete the interface with every address and route on it.
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace gateway::vpn {
+
+class TunDevice {
+ public:
+  // A packet read from the device, writable in place (the NAT rewrites it); valid during the call.
+  using OnPacket = std::function<void(std::span<std::uint8_t> packet)>;
+
+  struct Counters {
+    std::uint64_t packets_in = 0;
+    std::uint64_t packets_out = 0;
+    std::uint64_t bytes_in = 0;
+    std::uint64_t bytes_out = 0;
+    std::uint64_t write_drops = 0;  // the kernel's queue was full, or the write failed
+  };
+
+  // Creates the device; `name` may be a template such as "sshplex%d" (the kernel picks the number).
+  // Needs CAP_NET_ADMIN. nullptr with `error` naming what failed.
+  static std::unique_ptr<TunDevice> open(uv_loop_t* loop, const std::string& name, std::string& error);
+  ~TunDevice();
+  TunDevice(const TunDevice&) = delete;
+  TunDevice& operator=(const TunDevice&) = delete;
+
+  const std::string& name() const { return name_; }
+  // Starts reading: each packet goes to `on_packet`, a bounded batch per wakeup so one busy device
+  // cannot starve the rest of the loop.
+  void start(OnPacket on_packet);
+  // Writes one packet. IP is allowed to lose packets: when the kernel cannot take it now it is
+  // dropped and counted (TCP retransmits), never queued here.
+  void write(std::span<const std::uint8_t> packet);
+  const Counters& counters() const { return counters_; }
+
+ private:
+  TunDevice(uv_loop_t* loop, int fd, std::string name);
+  void on_readable();
+
+  uv_loop_t* loop_;
+  int fd_;
+  std::string name_;
+  uv_poll_t* poll_ = nullptr;
+  OnPacket on_packet_;
+  std::unique_ptr<std::uint8_t[]> buffer_;
+  Counters counters_;
+};
+
+}  // namespace gateway::vpn
