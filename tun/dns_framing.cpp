@@ -135,6 +135,19 @@ void truncate_dns_for_udp(Bytes& message, std::size_t limit) {
   store16(message.data() + 10, 0);
 }
 
+std::optional<Bytes> dns_error_answer(std::span<const std::uint8_t> query, std::uint8_t rcode) {
+  if (query.size() < dns_header_size || dns_is_response(query)) return std::nullopt;
+  const auto questions = skip_questions(query);
+  if (!questions) return std::nullopt;
+  Bytes answer(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(*questions));
+  answer[2] = static_cast<std::uint8_t>(0x80 | (query[2] & 0x79));  // QR, the opcode and RD kept
+  answer[3] = static_cast<std::uint8_t>(0x80 | (rcode & 0x0f));     // RA
+  store16(answer.data() + 6, 0);
+  store16(answer.data() + 8, 0);
+  store16(answer.data() + 10, 0);
+  return answer;
+}
+
 std::optional<Bytes> build_dns_reply(const Endpoint& server, const Endpoint& client,
                                      std::span<const std::uint8_t> message) {
   return build_udp(server, client, message);

@@ -64,6 +64,12 @@ std::size_t dns_udp_limit(std::span<const std::uint8_t> query);
 // or parse.
 void truncate_dns_for_udp(Bytes& message, std::size_t limit);
 
+// An error answer to `query` (RFC 1035 §4.1.1): its id, opcode, RD and question section with QR,
+// RA and `rcode` set and no records, so stub resolvers that match the question accept it. Empty
+// when the query is not a query or its question section does not parse.
+inline constexpr std::uint8_t dns_rcode_servfail = 2;
+std::optional<Bytes> dns_error_answer(std::span<const std::uint8_t> query, std::uint8_t rcode);
+
 // The UDP packet carrying an answer from the intercepted server address back to the client.
 std::optional<Bytes> build_dns_reply(const Endpoint& server, const Endpoint& client,
                                      std::span<const std::uint8_t> message);

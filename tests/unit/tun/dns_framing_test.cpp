@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "tun/packet.hpp"
@@ -159,6 +160,36 @@ TEST(TunDnsFraming, ReplyPacket) {
   EXPECT_EQ(r.packet.udp.source_port, 53);
   EXPECT_EQ(r.packet.udp.destination_port, 5353);
   EXPECT_EQ(Bytes(p->begin() + 28, p->end()), q);
+}
+
+}  // namespace
+
+namespace {
+
+using namespace tun;
+
+TEST(TunDnsFraming, ErrorAnswerKeepsIdOpcodeRdAndQuestion) {
+  const Bytes q = query();
+  const auto a = dns_error_answer(q, dns_rcode_servfail);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(dns_id(*a), dns_id(q));
+  EXPECT_TRUE(dns_is_response(*a));
+  EXPECT_EQ((*a)[2] & 0x79, q[2] & 0x79);
+  EXPECT_EQ((*a)[3], 0x82);  // RA, SERVFAIL
+  EXPECT_EQ((*a)[4] << 8 | (*a)[5], q[4] << 8 | q[5]);
+  for (std::size_t i = 6; i < 12; ++i) EXPECT_EQ((*a)[i], 0) << i;
+  EXPECT_EQ(a->size(), q.size());  // a plain query is header + question
+  EXPECT_TRUE(std::equal(a->begin() + 12, a->end(), q.begin() + 12));
+}
+
+TEST(TunDnsFraming, ErrorAnswerRefusesAnswersAndBrokenQuestions) {
+  Bytes q = query();
+  q[2] |= 0x80;
+  EXPECT_FALSE(dns_error_answer(q, dns_rcode_servfail).has_value());
+  Bytes cut = query();
+  cut.resize(cut.size() - 3);
+  EXPECT_FALSE(dns_error_answer(cut, dns_rcode_servfail).has_value());
+  EXPECT_FALSE(dns_error_answer(Bytes(5, 0), dns_rcode_servfail).has_value());
 }
 
 }  // namespace
