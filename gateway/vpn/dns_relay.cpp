@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "gateway/util/log.hpp"
-#include "gateway/vpn/address_text.hpp"
+#include "tun/address.hpp"
 #include "ssh/connection/channel_types.hpp"
 
 namespace gateway::vpn {
@@ -135,11 +135,11 @@ void DnsRelay::on_session(SshSession* session) {
   end_ = end.get();
   reader_ = tun::DnsStreamReader();
   channel_answers_ = 0;
-  pump_ = new ChannelPump(*session, std::move(end), "DNS " + to_text(target), [](ChannelPump* p) { delete p; });
+  pump_ = new ChannelPump(*session, std::move(end), "DNS " + tun::to_string(target), [](ChannelPump* p) { delete p; });
   pump_->set_observer(this);
   state_ = State::opening;
   ++counters_.channels;
-  log::debug("VPN DNS: opening a channel to the resolver %s", to_text(target).c_str());
+  log::debug("VPN DNS: opening a channel to the resolver %s", tun::to_string(target).c_str());
   // Queries go first into the end, which holds them until the channel is open.
   std::vector<Flight*> order;
   order.reserve(flights_.size());
@@ -148,14 +148,14 @@ void DnsRelay::on_session(SshSession* session) {
   for (Flight* flight : order) send_flight(*flight);
   namespace ct = ssh::connection::channel_type;
   // The originator is not a client of ours in particular: the channel carries every client's queries.
-  pump_->open(ct::kDirectTcpip, ct::direct_tcpip(to_text(target.address), target.port, "127.0.0.1", 0));
+  pump_->open(ct::kDirectTcpip, ct::direct_tcpip(tun::to_string(target.address), target.port, "127.0.0.1", 0));
 }
 
 void DnsRelay::on_open_confirmed(ChannelPump&) {
   state_ = State::open;
   if (failing_) {
     failing_ = false;
-    log::info("VPN DNS: the resolver %s is reachable again", to_text(*resolver()).c_str());
+    log::info("VPN DNS: the resolver %s is reachable again", tun::to_string(*resolver()).c_str());
   }
 }
 
@@ -170,7 +170,7 @@ void DnsRelay::on_open_failed(ChannelPump& pump, std::uint32_t, const std::strin
 }
 
 void DnsRelay::open_failed(const std::string& why) {
-  const std::string target = resolver() ? to_text(*resolver()) : std::string("the server's resolver");
+  const std::string target = resolver() ? tun::to_string(*resolver()) : std::string("the server's resolver");
   if (!failing_) {
     failing_ = true;
     log::error("VPN DNS: cannot reach the resolver %s: %s; answering SERVFAIL", target.c_str(), why.c_str());

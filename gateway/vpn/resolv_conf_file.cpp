@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "gateway/util/log.hpp"
-#include "gateway/vpn/address_text.hpp"
+#include "tun/address.hpp"
 
 namespace gateway::vpn {
 namespace {
@@ -166,12 +166,12 @@ std::optional<ResolvConfFile> ResolvConfFile::replace(const std::string& path, c
     saved = base;
     if (!write_atomically(saved, *content, st.st_mode & 07777, error)) return std::nullopt;
   }
-  const std::string text = std::string(kMarker) + "# (saved in " + saved + ")\nnameserver " + to_text(dns) + "\n";
+  const std::string text = std::string(kMarker) + "# (saved in " + saved + ")\nnameserver " + tun::to_string(dns) + "\n";
   if (!write_file(path, text, 0644, error)) {
     ::unlink(saved.c_str());
     return std::nullopt;
   }
-  log::verbose("VPN DNS: %s now names %s (the previous one is saved in %s)", path.c_str(), to_text(dns).c_str(),
+  log::verbose("VPN DNS: %s now names %s (the previous one is saved in %s)", path.c_str(), tun::to_string(dns).c_str(),
                saved.c_str());
   return ResolvConfFile(path, saved);
 }

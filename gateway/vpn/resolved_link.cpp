@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "gateway/util/log.hpp"
-#include "gateway/vpn/address_text.hpp"
+#include "tun/address.hpp"
 
 namespace gateway::vpn {
 namespace {
@@ -90,7 +90,7 @@ std::optional<ResolvedLink> ResolvedLink::apply(int ifindex, const tun::IpAddres
                  [&](sd_bus_message* m) { return sd_bus_message_append(m, "ib", ifindex, 1); });
   }
   if (!error.empty()) return std::nullopt;  // the destructor reverts what was set
-  log::verbose("VPN DNS: systemd-resolved sends every name to %s on link %d", to_text(dns).c_str(), ifindex);
+  log::verbose("VPN DNS: systemd-resolved sends every name to %s on link %d", tun::to_string(dns).c_str(), ifindex);
   return link;
 }
 

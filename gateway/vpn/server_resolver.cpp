@@ -1,7 +1,7 @@
 #include "gateway/vpn/server_resolver.hpp"
 
 #include "gateway/util/log.hpp"
-#include "gateway/vpn/address_text.hpp"
+#include "tun/address.hpp"
 #include "ssh/connection/session_requests.hpp"
 
 namespace gateway::vpn {
@@ -37,7 +37,7 @@ std::vector<tun::Endpoint> parse_resolv_conf(std::string_view text) {
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
     if (const std::size_t c = line.find_first_of("#;"); c != std::string_view::npos) line = line.substr(0, c);
     if (next_token(line) != "nameserver") continue;
-    if (const auto address = parse_address(next_token(line))) out.push_back(tun::Endpoint{*address, dns_port});
+    if (const auto address = tun::parse_address(next_token(line))) out.push_back(tun::Endpoint{*address, dns_port});
   }
   return out;
 }
@@ -158,7 +158,7 @@ void ServerResolverFetch::on_finished(ChannelPump&) {
     fail("it names no nameserver");
   } else {
     std::string names;
-    for (const auto& r : resolvers) names += (names.empty() ? "" : ", ") + to_text(r);
+    for (const auto& r : resolvers) names += (names.empty() ? "" : ", ") + tun::to_string(r);
     log::verbose("VPN DNS: the server's resolvers: %s", names.c_str());
     finish(Result{std::move(resolvers), {}});
   }
@@ -170,7 +170,7 @@ void ServerResolverFetch::fail(const std::string& why) {
   log::error(
       "Warning: VPN DNS: could not read the server's /etc/resolv.conf: %s; asking %s on the server "
       "instead (name a resolver in the VPN's DNS settings to choose another)",
-      why.c_str(), to_text(fallback).c_str());
+      why.c_str(), tun::to_string(fallback).c_str());
   finish(Result{{fallback}, why});
 }
 

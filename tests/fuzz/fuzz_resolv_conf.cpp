@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "gateway/vpn/address_text.hpp"
+#include "tun/address.hpp"
 #include "gateway/vpn/server_resolver.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (resolvers.size() > gateway::vpn::max_nameservers) std::abort();
   for (const auto& r : resolvers) {
     if (r.port != gateway::vpn::dns_port) std::abort();
-    const auto back = gateway::vpn::parse_address(gateway::vpn::to_text(r.address));
+    const auto back = tun::parse_address(tun::to_string(r.address));
     if (!back || !(*back == r.address)) std::abort();
   }
   return 0;
