@@ -160,7 +160,22 @@ bool App::start() {
   forwards_ = std::make_unique<ForwardSet>(
       [this](const config::ForwardSpec& spec, std::string& error) { return make_forward(spec, error); });
   install_signals();
+  if (options_.vpn && !start_vpn()) return false;
   upstream_->start();
+  return true;
+}
+
+bool App::start_vpn() {
+  // sshplex's own lookups of the server stay outside the tunnel, as its connections do.
+  resolver_.set_socket_mark(options_.vpn_table);
+  vpn_ = std::make_unique<vpn::Vpn>(loop_, *upstream_, vpn::vpn_settings(options_), limits());
+  std::string error;
+  if (!vpn_->start(error)) {
+    log::error("VPN: %s", error.c_str());
+    vpn_.reset();
+    close_signals();
+    return false;
+  }
   return true;
 }
 
@@ -396,6 +411,7 @@ void App::open_forward(const config::ForwardSpec& spec, ForwardOpened done) {
 std::size_t App::active_connections() const {
   std::size_t n = forwards_ ? forwards_->active_connections() : 0;
   if (remote_forwards_) n += remote_forwards_->active_connections();
+  if (vpn_) n += vpn_->active_flows();
   return n;
 }
 
@@ -410,6 +426,7 @@ void App::drain(const std::string& why) {
   notifier_->stopping();
   // Remote forwards are cancelled on the server too; connections already made carry on.
   if (forwards_) forwards_->stop_listening();
+  if (vpn_) vpn_->stop_accepting();
   const std::size_t open = active_connections();
   if (open == 0 || options_.drain_timeout.count() == 0) {
     stop(0, why);
@@ -454,6 +471,9 @@ void App::reload(config::Options options) {
   if (options.metrics_listen != options_.metrics_listen) {
     log::error("Reload: MetricsListen changed; restart sshplex to apply it (the endpoint stays as it is).");
     options.metrics_listen = options_.metrics_listen;  // what runs, so a later reload compares with it
+  }
+  if (vpn::vpn_settings_differ(options, options_)) {
+    log::error("Reload: the VPN's settings changed; restart sshplex to apply them (the VPN stays as it is).");
   }
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));
@@ -508,6 +528,8 @@ void App::stop(int exit_code, const std::string& why) {
   if (session_waits_) session_waits_->cancel_all();
   if (forwards_) forwards_->close();
   if (remote_forwards_) remote_forwards_->close();
+  // Routes, rules, DNS and the kill switch go before the connections do.
+  if (vpn_) vpn_->close();
   if (upstream_) upstream_->shutdown(why);
   if (metrics_) metrics_->stop();
   close_signals();

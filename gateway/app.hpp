@@ -22,6 +22,7 @@
 #include "gateway/pool/upstream.hpp"
 #include "gateway/service/systemd_notifier.hpp"
 #include "gateway/session/foreground.hpp"
+#include "gateway/vpn/vpn.hpp"
 
 namespace gateway {
 
@@ -102,6 +103,7 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   // The forwards the configuration asks for (none with ClearAllForwardings).
   std::vector<config::ForwardSpec> wanted_forwards() const;
   std::unique_ptr<Forward> make_forward(const config::ForwardSpec& spec, std::string& error);
+  bool start_vpn();
   // A SOCKS listener off loopback needs credentials or SocksAllowOpenProxy; `error` says why not.
   bool socks_exposure_allowed(const SocksForwardSpec& socks, std::string& error) const;
   void open_forwards();
@@ -130,6 +132,7 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   std::unique_ptr<AppControl> control_;  // the control socket, when a master
   std::unique_ptr<metrics::MetricsServer> metrics_;  // MetricsListen
   std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
+  std::unique_ptr<vpn::Vpn> vpn_;                 // Vpn / --vpn (uses upstream_: declared after it)
   std::unique_ptr<service::SystemdNotifier> notifier_;  // READY=1 and the rest, under systemd
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;

@@ -35,6 +35,7 @@ std::vector<std::string> App::status_lines() const {
   if (remote_forwards_ && remote_forwards_->size() > 0) {
     lines.push_back("remote forwards: " + std::to_string(remote_forwards_->active_connections()) + " connections");
   }
+  if (vpn_) lines.push_back(vpn_->describe());
   if (foreground_started_ && foreground_) lines.push_back(foreground_->describe());
   return lines;
 }
@@ -71,6 +72,9 @@ std::string App::status_json() const {
   }
   doc["forwards"] = std::move(forwards);
   if (remote_forwards_) doc["remote_forward_connections"] = remote_forwards_->active_connections();
+  doc["vpn"] = vpn_ ? nlohmann::json{{"device", vpn_->device_name()}, {"flows", vpn_->active_flows()},
+                                     {"description", vpn_->describe()}}
+                    : nlohmann::json();
   doc["foreground"] = foreground_started_ && foreground_ ? nlohmann::json(foreground_->describe()) : nlohmann::json();
   return doc.dump(2) + "\n";
 }

@@ -15,6 +15,7 @@
 #include "gateway/config/resolver.hpp"
 #include "gateway/control/control_client.hpp"
 #include "gateway/demo/demo.hpp"
+#include "gateway/vpn/vpn.hpp"
 #include "gateway/net/fd_limit.hpp"
 #include "gateway/query.hpp"
 #include "gateway/session/agent_forward.hpp"
@@ -101,6 +102,16 @@ std::unique_ptr<gateway::session::Foreground> make_remote_session(gateway::App& 
   return session;
 }
 
+// --vpn-cleanup: what a VPN with these settings left when it died (routes, rules, the kill switch,
+// resolv.conf) is removed; 0 also when there was nothing.
+int vpn_cleanup(const gateway::config::Options& options) {
+  gateway::log::set_level(level_of(options.log_level));
+  const auto removed = gateway::vpn::remove_leftovers(gateway::vpn::vpn_settings(options));
+  for (const auto& line : removed) std::printf("removed %s\n", line.c_str());
+  if (removed.empty()) std::printf("nothing of a sshplex VPN was left behind\n");
+  return 0;
+}
+
 int run(const gateway::cli::CommandLine& cl) {
   gateway::config::ResolveInput input{cl.host, cl.overrides, cl.config_file};
   // Match command / sessiontype see the command as ssh does: its words joined by spaces.
@@ -114,6 +125,7 @@ int run(const gateway::cli::CommandLine& cl) {
   }
   gateway::config::Options& options = *resolved.options;
   if (cl.print_config) return print_resolved_config(options);
+  if (cl.vpn_cleanup) return vpn_cleanup(options);
   gateway::cli::apply_log_file(cl, options);
   gateway::log::set_level(level_of(options.log_level));
   std::string log_error;
@@ -266,6 +278,7 @@ int main(int argc, char** argv) {
     for (const auto& item : *list) std::printf("%s\n", item.c_str());
     return 0;
   }
+  if (cl.vpn_cleanup && cl.host.empty()) return vpn_cleanup(gateway::config::Options{});
   if (cl.demo || cl.host.empty()) return gateway::demo::run_demo(cl.verbosity);
   return run(cl);
 }

@@ -144,7 +144,9 @@ void TcpFlows::open_channel(std::uint16_t port, SshSession* session) {
   ChannelPump* pump = pumps_.create(*session, std::move(end), label);
   pump->own_observer(std::make_unique<Observer>(*this, port, alive_));
   namespace ct = ssh::connection::channel_type;
-  pump->open(ct::kDirectTcpip, ct::direct_tcpip(tun::to_string(flow->destination.address), flow->destination.port,
+  tun::Endpoint target = flow->destination;
+  if (redirect_) target = redirect_(target).value_or(target);
+  pump->open(ct::kDirectTcpip, ct::direct_tcpip(tun::to_string(target.address), target.port,
                                                 tun::to_string(flow->client.address), flow->client.port));
 }
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -53,6 +54,10 @@ class TcpFlows {
 
   // Listens on the tun's addresses (they must be assigned already). false with `error` otherwise.
   bool start(std::string& error);
+  // Where a flow's channel goes instead of its destination (the DNS address's port 53 goes to the
+  // resolver); nullopt: to the destination itself.
+  using Redirect = std::function<std::optional<tun::Endpoint>(const tun::Endpoint& destination)>;
+  void set_redirect(Redirect redirect) { redirect_ = std::move(redirect); }
   // A TCP packet read from the tun (`packet` the whole packet, rewritten in place when forwarded).
   void on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed);
   // No new flows (drain); established ones carry on.
@@ -87,6 +92,7 @@ class TcpFlows {
   ForwardLimits limits_;
   std::chrono::milliseconds accept_timeout_;
   WritePacket write_packet_;
+  Redirect redirect_;
   std::unique_ptr<tun::NatTable> nat_;
   net::Listener listener_v4_;
   net::Listener listener_v6_;

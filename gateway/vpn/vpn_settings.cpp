@@ -28,4 +28,11 @@ VpnSettings vpn_settings(const config::Options& options) {
   return s;
 }
 
+bool vpn_settings_differ(const config::Options& a, const config::Options& b) {
+  return a.vpn != b.vpn || a.vpn_routes != b.vpn_routes || a.vpn_excludes != b.vpn_excludes || a.vpn_dns != b.vpn_dns ||
+         a.vpn_device != b.vpn_device || a.vpn_mtu != b.vpn_mtu || a.vpn_network4 != b.vpn_network4 ||
+         a.vpn_network6 != b.vpn_network6 || a.vpn_ipv6 != b.vpn_ipv6 || a.vpn_kill_switch != b.vpn_kill_switch ||
+         a.vpn_table != b.vpn_table;
+}
+
 }  // namespace gateway::vpn

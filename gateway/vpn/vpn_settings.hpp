@@ -41,6 +41,8 @@ struct VpnSettings {
 };
 
 VpnSettings vpn_settings(const config::Options& options);
+// Whether two configurations ask for different VPNs (a reload cannot change a running one).
+bool vpn_settings_differ(const config::Options& a, const config::Options& b);
 TunAddresses tun_addresses(const tun::Cidr& network);
 
 }  // namespace gateway::vpn
