@@ -114,6 +114,23 @@ std::string NetnsPair::unavailable_reason() {
   return !a ? a : b;
 }
 
+Netns::Netns(const std::string& tag) {
+  name_ = kPrefix + std::to_string(::getpid()) + "-" + std::to_string(g_counter.fetch_add(1)) + "-" + tag;
+}
+
+Netns::~Netns() {
+  if (created_) (void)ip({"netns", "del", name_});
+}
+
+::testing::AssertionResult Netns::create() {
+  const std::string why = NetnsPair::unavailable_reason();
+  if (!why.empty()) return ::testing::AssertionFailure() << why;
+  remove_stale_namespaces();
+  if (auto r = ip({"netns", "add", name_}); !r) return r;
+  created_ = true;
+  return ip({"-n", name_, "link", "set", "lo", "up"});
+}
+
 NetnsScope::NetnsScope(const std::string& name) {
   saved_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (saved_ < 0) {

@@ -50,6 +50,25 @@ class NetnsPair {
   bool blackholed_ = false;
 };
 
+// One namespace with nothing but lo (up), for tests that build their own devices, routes and rules
+// inside it. Named and cleaned up as NetnsPair's are.
+class Netns {
+ public:
+  explicit Netns(const std::string& tag);
+  ~Netns();
+  Netns(const Netns&) = delete;
+  Netns& operator=(const Netns&) = delete;
+  Netns(Netns&&) = delete;
+  Netns& operator=(Netns&&) = delete;
+
+  ::testing::AssertionResult create();
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+  bool created_ = false;
+};
+
 // Moves the calling thread into a named namespace (/run/netns/<name>) for the scope's lifetime.
 class NetnsScope {
  public:

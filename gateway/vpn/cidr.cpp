@@ -1,0 +1,87 @@
+#include "gateway/vpn/cidr.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace gateway::vpn {
+namespace {
+
+// The prefix after '/': decimal digits only, no sign, no leading zeros (so "08" is not read as
+// 8 by one tool and refused by another), at most `max`.
+std::optional<std::uint8_t> parse_prefix(std::string_view text, unsigned max) {
+  if (text.empty() || text.size() > 3) return std::nullopt;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  unsigned value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > max) return std::nullopt;
+  return static_cast<std::uint8_t>(value);
+}
+
+std::optional<Cidr> parse_cidr(std::string_view text, bool keep_host_bits) {
+  const auto slash = text.find('/');
+  const std::string_view address_text = text.substr(0, slash);
+  // inet_pton wants a terminated string; the longest valid IPv6 text is 45 characters.
+  char buffer[INET6_ADDRSTRLEN + 1] = {};
+  if (address_text.empty() || address_text.size() >= sizeof(buffer)) return std::nullopt;
+  std::memcpy(buffer, address_text.data(), address_text.size());
+
+  Cidr cidr;
+  const bool v6 = address_text.find(':') != std::string_view::npos;
+  cidr.address.family = v6 ? tun::Family::v6 : tun::Family::v4;
+  if (::inet_pton(v6 ? AF_INET6 : AF_INET, buffer, cidr.address.bytes.data()) != 1) return std::nullopt;
+
+  cidr.prefix = cidr.max_prefix();
+  if (slash != std::string_view::npos) {
+    const auto prefix = parse_prefix(text.substr(slash + 1), cidr.max_prefix());
+    if (!prefix) return std::nullopt;
+    cidr.prefix = *prefix;
+  }
+  return keep_host_bits ? cidr : cidr.network();
+}
+
+}  // namespace
+
+std::optional<Cidr> Cidr::parse(std::string_view text) {
+  return parse_cidr(text, false);
+}
+
+std::optional<Cidr> Cidr::parse_interface_address(std::string_view text) {
+  return parse_cidr(text, true);
+}
+
+Cidr Cidr::everything(tun::Family family) {
+  Cidr cidr;
+  cidr.address.family = family;
+  return cidr;
+}
+
+std::string Cidr::text() const {
+  char buffer[INET6_ADDRSTRLEN] = {};
+  ::inet_ntop(family() == tun::Family::v4 ? AF_INET : AF_INET6, address.bytes.data(), buffer, sizeof(buffer));
+  return std::string(buffer) + "/" + std::to_string(prefix);
+}
+
+bool Cidr::contains(const tun::IpAddress& a) const {
+  if (a.family != family()) return false;
+  const unsigned whole = prefix / 8U;
+  if (!std::equal(address.bytes.begin(), address.bytes.begin() + whole, a.bytes.begin())) return false;
+  const unsigned rest = prefix % 8U;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xffU << (8U - rest));
+  return (address.bytes[whole] & mask) == (a.bytes[whole] & mask);
+}
+
+Cidr Cidr::network() const {
+  Cidr n = *this;
+  for (unsigned bit = prefix; bit < 128; ++bit) {
+    n.address.bytes[bit / 8U] = static_cast<std::uint8_t>(n.address.bytes[bit / 8U] & ~(0x80U >> (bit % 8U)));
+  }
+  return n;
+}
+
+}  // namespace gateway::vpn
