@@ -1,58 +1,75 @@
 #include "tun/cidr.hpp"
 
-#include <charconv>
+#include <algorithm>
 
 namespace tun {
 namespace {
 
-std::uint8_t width(Family f) { return f == Family::v4 ? 32 : 128; }
-
-IpAddress masked(IpAddress a, std::uint8_t prefix) {
-  const std::size_t n = a.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    const int bits = static_cast<int>(prefix) - static_cast<int>(i * 8);
-    if (bits >= 8) continue;
-    a.bytes[i] = bits <= 0 ? 0 : static_cast<std::uint8_t>(a.bytes[i] & (0xff << (8 - bits)));
+// The prefix after '/': decimal digits only, no sign, no leading zeros (so "08" is not read as
+// 8 by one tool and refused by another), at most `max`.
+std::optional<std::uint8_t> parse_prefix(std::string_view text, unsigned max) {
+  if (text.empty() || text.size() > 3) return std::nullopt;
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
+  unsigned value = 0;
+  for (const char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<unsigned>(c - '0');
   }
-  return a;
+  if (value > max) return std::nullopt;
+  return static_cast<std::uint8_t>(value);
+}
+
+std::optional<Cidr> parse_cidr(std::string_view text, bool keep_host_bits) {
+  const auto slash = text.find('/');
+  const auto address = parse_address(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  Cidr cidr{*address, 0};
+  cidr.prefix = cidr.max_prefix();
+  if (slash != std::string_view::npos) {
+    const auto prefix = parse_prefix(text.substr(slash + 1), cidr.max_prefix());
+    if (!prefix) return std::nullopt;
+    cidr.prefix = *prefix;
+  }
+  return keep_host_bits ? cidr : cidr.network();
 }
 
 }  // namespace
 
-std::optional<std::pair<IpAddress, std::uint8_t>> Cidr::parse_host(std::string_view text) {
-  const auto slash = text.find('/');
-  const auto address = parse_address(text.substr(0, slash));
-  if (!address) return std::nullopt;
-  std::uint8_t prefix = width(address->family);
-  if (slash != std::string_view::npos) {
-    const std::string_view digits = text.substr(slash + 1);
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value > prefix) {
-      return std::nullopt;
-    }
-    prefix = static_cast<std::uint8_t>(value);
-  }
-  return std::make_pair(*address, prefix);
-}
+std::optional<Cidr> Cidr::parse(std::string_view text) { return parse_cidr(text, false); }
 
-std::optional<Cidr> Cidr::parse(std::string_view text) {
-  const auto host = parse_host(text);
-  if (!host) return std::nullopt;
-  return Cidr{masked(host->first, host->second), host->second};
+std::optional<Cidr> Cidr::parse_interface_address(std::string_view text) { return parse_cidr(text, true); }
+
+Cidr Cidr::everything(Family family) {
+  Cidr cidr;
+  cidr.address.family = family;
+  return cidr;
 }
 
 std::string Cidr::text() const { return to_string(address) + "/" + std::to_string(prefix); }
 
 bool Cidr::contains(const IpAddress& a) const {
-  return a.family == address.family && masked(a, prefix) == address;
+  if (a.family != family()) return false;
+  const unsigned whole = prefix / 8U;
+  if (!std::equal(address.bytes.begin(), address.bytes.begin() + whole, a.bytes.begin())) return false;
+  const unsigned rest = prefix % 8U;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xffU << (8U - rest));
+  return (address.bytes[whole] & mask) == (a.bytes[whole] & mask);
+}
+
+Cidr Cidr::network() const {
+  Cidr n = *this;
+  for (unsigned bit = prefix; bit < 128; ++bit) {
+    n.address.bytes[bit / 8U] = static_cast<std::uint8_t>(n.address.bytes[bit / 8U] & ~(0x80U >> (bit % 8U)));
+  }
+  return n;
 }
 
 std::optional<IpAddress> Cidr::host(std::uint32_t n) const {
-  const std::uint8_t host_bits = static_cast<std::uint8_t>(width(address.family) - prefix);
+  const unsigned host_bits = max_prefix() - prefix;
   if (host_bits < 32 && n >= (std::uint64_t{1} << host_bits)) return std::nullopt;
-  IpAddress a = address;
-  // Add n to the low 32 bits (carrying), which is all a host number needs here.
+  IpAddress a = network().address;
+  // Add n to the low bytes, carrying: all a host number needs here.
   std::uint64_t carry = n;
   for (std::size_t i = a.size(); i-- > 0 && carry != 0;) {
     carry += a.bytes[i];

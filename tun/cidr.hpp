@@ -1,6 +1,6 @@
 #pragma once
-// An address prefix, "10.0.0.0/8" or "2001:db8::/32": what the VPN routes, excludes and numbers
-// its own addresses from.
+// An IP network in CIDR notation: the VPN's routed networks, its exclusions and the tun's own
+// addresses. One type for both families (IpAddress keeps IPv4 in the first four bytes).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,21 +11,32 @@
 namespace tun {
 
 struct Cidr {
-  IpAddress address;  // host bits cleared
+  IpAddress address;
   std::uint8_t prefix = 0;
 
-  // "10.0.0.0/8", "192.0.2.1" (a /32), "2001:db8::/32", "::1" (a /128). Host bits are cleared
-  // ("10.1.2.3/8" is 10.0.0.0/8), as ip(8) does for routes; a prefix beyond the family's width, a
-  // name or any other text is rejected.
+  // "10.0.0.0/8", "192.0.2.1" (a host: /32), "2001:db8::/32", "::1" (/128). Host bits below the
+  // prefix are accepted and cleared ("10.1.2.3/8" is 10.0.0.0/8), as ip(8) and the kernel treat a
+  // route's destination; anything else (no address, a prefix beyond 32 or 128, a sign, spaces,
+  // leading zeros, a zone index such as "%eth0") is rejected with nullopt.
   static std::optional<Cidr> parse(std::string_view text);
-  // The address with host bits as given (not cleared) and the prefix: an interface address such
-  // as "198.18.0.1/29".
-  static std::optional<std::pair<IpAddress, std::uint8_t>> parse_host(std::string_view text);
+  // The same syntax, host bits kept: an interface address with its on-link prefix ("10.9.0.1/24"),
+  // as `ip address add` takes it.
+  static std::optional<Cidr> parse_interface_address(std::string_view text);
+  // 0.0.0.0/0 or ::/0.
+  static Cidr everything(Family family);
+
+  // Always with the prefix: "10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32".
   std::string text() const;
-  Family family() const { return address.family; }
+  // Same family and the same first `prefix` bits.
   bool contains(const IpAddress& a) const;
-  // The n-th address of the prefix (0 is the network address itself); nullopt beyond it.
+  Family family() const { return address.family; }
+  std::uint8_t max_prefix() const { return family() == Family::v4 ? 32 : 128; }
+  bool is_default() const { return prefix == 0; }
+  // The address with every bit below the prefix cleared.
+  Cidr network() const;
+  // The n-th address of the network (0 is the network address itself); nullopt beyond it.
   std::optional<IpAddress> host(std::uint32_t n) const;
+
   bool operator==(const Cidr&) const = default;
 };
 

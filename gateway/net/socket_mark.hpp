@@ -6,7 +6,7 @@
 
 namespace gateway::net {
 
-// false with `error` ("cannot mark a socket for the VPN (SO_MARK): Operation not permitted").
+// false with `error` ("cannot mark socket 7 with 0x7368 (SO_MARK): Operation not permitted (needs ...)").
 bool mark_socket(int fd, std::uint32_t mark, std::string& error);
 
 }  // namespace gateway::net

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "gateway/vpn/cidr.hpp"
+#include "tun/cidr.hpp"
 #include "gateway/vpn/route_plan.hpp"
 
 struct mnl_socket;

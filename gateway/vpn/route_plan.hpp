@@ -27,10 +27,12 @@
 #include <string>
 #include <vector>
 
-#include "gateway/vpn/cidr.hpp"
+#include "tun/cidr.hpp"
 #include "tun/address.hpp"
 
 namespace gateway::vpn {
+
+using tun::Cidr;
 
 struct RoutePlanInput {
   std::vector<Cidr> routed;    // empty: everything (0.0.0.0/0 and ::/0)

@@ -23,7 +23,7 @@
 #include "gateway/vpn/installed_routes.hpp"
 #include "gateway/vpn/netlink.hpp"
 #include "gateway/vpn/route_plan.hpp"
-#include "gateway/vpn/socket_mark.hpp"
+#include "gateway/net/socket_mark.hpp"
 #include "support/netns.hpp"
 #include "support/process.hpp"
 
@@ -448,13 +448,13 @@ TEST_F(VpnRoutes, MarkedSocketCarriesTheMark) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   std::string error;
-  EXPECT_TRUE(gateway::vpn::mark_socket(fd, kMark, error)) << error;
+  EXPECT_TRUE(gateway::net::mark_socket(fd, kMark, error)) << error;
   std::uint32_t mark = 0;
   socklen_t size = sizeof(mark);
   ASSERT_EQ(::getsockopt(fd, SOL_SOCKET, SO_MARK, &mark, &size), 0);
   EXPECT_EQ(mark, kMark);
   ::close(fd);
-  EXPECT_FALSE(gateway::vpn::mark_socket(fd, kMark, error));
+  EXPECT_FALSE(gateway::net::mark_socket(fd, kMark, error));
   EXPECT_EQ(error, "cannot mark socket " + std::to_string(fd) + " with 0x1cc0 (SO_MARK): Bad file descriptor");
 }
 

@@ -1,4 +1,4 @@
-#include "gateway/vpn/socket_mark.hpp"
+#include "gateway/net/socket_mark.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@ namespace {
 
 TEST(SocketMark, BadDescriptorIsNamed) {
   std::string error;
-  EXPECT_FALSE(gateway::vpn::mark_socket(-1, 0x1cc0, error));
+  EXPECT_FALSE(gateway::net::mark_socket(-1, 0x1cc0, error));
   EXPECT_EQ(error, "cannot mark socket -1 with 0x1cc0 (SO_MARK): Bad file descriptor");
 }
 
@@ -18,7 +18,7 @@ TEST(SocketMark, WithoutTheCapabilityTheErrorSaysWhatIsNeeded) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(fd, 0);
   std::string error;
-  const bool marked = gateway::vpn::mark_socket(fd, 0x1cc0, error);
+  const bool marked = gateway::net::mark_socket(fd, 0x1cc0, error);
   ::close(fd);
   if (marked) GTEST_SKIP() << "this process may set SO_MARK (CAP_NET_ADMIN); the refusal cannot be seen here";
   EXPECT_NE(error.find("Operation not permitted"), std::string::npos) << error;
