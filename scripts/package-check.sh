@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package and checks it on this machine, then removes it again:
-#   1. configure and build a release build (-O2) without tests in build/package, `cpack -G DEB` there;
+#   1. configure and build a release build (-O2) without tests in build/package, `cpack -G DEB` there
+#      (or, given a build directory as the argument, pack that build as it is);
 #   2. dpkg -i the .deb (no systemd needs to run), then check the installed package: sshplex -V and
 #      the demo from /usr/bin/sshplex, its files (units, sysusers.d, README, examples, the man pages
 #      of docs/man), the user sshplex and /etc/sshplex, Depends covering every shared library the
@@ -30,16 +31,27 @@ if [ -e /usr/bin/sshplex ]; then
   exit 1
 fi
 
-build=build/package
-echo "==> building the package ($build)"
-# ccache when present; an empty launcher otherwise, so a cached one that vanished does no harm.
-launcher=
-if command -v ccache >/dev/null; then launcher=ccache; fi
-# -O2 as the release preset (benchmarked, and warning-free under -Werror there) and as Debian builds;
-# CMake's Release default is -O3. No -g: the package's binary is stripped.
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSHPLEX_TESTS=OFF \
-  -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher" >/dev/null
-cmake --build "$build" -j "$(nproc)"
+if [ $# -ge 1 ]; then
+  # A build directory that is already configured and built (scripts/test.sh passes the dev build, so
+  # the test run does not compile everything once more): packed as it is.
+  build=$1
+  if [ ! -f "$build/CPackConfig.cmake" ]; then
+    echo "package-check: $build is not a configured build directory" >&2
+    exit 1
+  fi
+  echo "==> packing the build in $build"
+else
+  build=build/package
+  echo "==> building the package ($build)"
+  # ccache when present; an empty launcher otherwise, so a cached one that vanished does no harm.
+  launcher=
+  if command -v ccache >/dev/null; then launcher=ccache; fi
+  # -O2 as the release preset (benchmarked, and warning-free under -Werror there) and as Debian
+  # builds; CMake's Release default is -O3. No -g: the package's binary is stripped.
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSSHPLEX_TESTS=OFF \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher" >/dev/null
+  cmake --build "$build" -j "$(nproc)"
+fi
 rm -f "$build"/sshplex_*.deb
 (cd "$build" && cpack -G DEB)
 debs=("$build"/sshplex_*.deb)

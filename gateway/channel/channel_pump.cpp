@@ -257,6 +257,9 @@ void ChannelPump::on_closed() {
         observer_->on_open_failed(*this, ssh::connection::msg::kOpenConnectFailed, "connection to the server lost");
       }
     }
+    if (channel_ == ChannelState::open && !remote_eof_ && end_->channel_lost()) {
+      shutdown_requested_ = true;  // the end says so itself when it closes
+    }
     channel_ = ChannelState::gone;
     remote_eof_ = true;
   });

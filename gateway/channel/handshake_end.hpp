@@ -29,7 +29,7 @@ class HandshakeEnd : public LocalEnd, private LocalEndOwner {
   void read_stop() final;
   void write(std::vector<ssh::Bytes> parts, Stream stream) final;
   void shutdown_output() final;
-  void close() final;
+  void close() override;
 
  protected:
   HandshakeEnd(uv_loop_t* loop, std::chrono::milliseconds timeout, std::string label);
@@ -50,6 +50,8 @@ class HandshakeEnd : public LocalEnd, private LocalEndOwner {
   // The handshake failed: after any reply already given, the channel is closed.
   void fail(const std::string& why);
   bool closing() const { return closing_; }
+  // The connected socket's handle once connected(); nullptr before.
+  uv_stream_t* connected_socket() const { return stream_ ? stream_->socket_handle() : nullptr; }
 
   uv_loop_t* loop_;
   std::string label_;

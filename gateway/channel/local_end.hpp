@@ -57,6 +57,11 @@ class LocalEnd {
   virtual void shutdown_output() = 0;
   // Stops everything and releases the local side; on_local_closed follows. Idempotent.
   virtual void close() = 0;
+  // The channel ended without the peer's EOF (the connection died, the target reset, the channel
+  // was closed mid-stream). By default that is taken as an EOF (shutdown_output follows, as ssh
+  // does); an end that can tell its local side the truth (a TCP reset) returns true, and then only
+  // close() follows.
+  virtual bool channel_lost() { return false; }
 };
 
 }  // namespace gateway

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 
 #include "gateway/channel/handshake_end.hpp"
@@ -24,8 +25,19 @@ class FlowEnd final : public HandshakeEnd {
   // The kernel's side of the flow, accepted by the listener; taken over.
   void attach(uv_stream_t* socket) { connected(socket); }
 
+  // The channel ended without the server's EOF (the connection died, the target reset, the
+  // channel was aborted): the application gets a reset when the end closes, not a FIN it would take
+  // for a complete response.
+  bool channel_lost() override {
+    lost_ = true;
+    return true;
+  }
+  void close() override;
+
  private:
   std::size_t handshake_data(ssh::ByteView) override { return 0; }
+
+  bool lost_ = false;
 };
 
 }  // namespace gateway::vpn

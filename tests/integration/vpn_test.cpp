@@ -95,6 +95,13 @@ elif what == "half-close-out":
     s = socket.create_connection((host, 9000), timeout=10)
     s.sendall(b"y" * 300000); s.shutdown(socket.SHUT_WR)
     print(s.recv(100).decode())
+elif what == "hold":
+    s = socket.create_connection((host, 9000), timeout=20)
+    s.sendall(b"a"); print("connected", flush=True)
+    try:
+        b = s.recv(100); print("eof" if not b else "data")
+    except ConnectionResetError: print("reset")
+    except socket.timeout: print("timeout")
 elif what == "half-close-in":
     s = socket.create_connection((host, 9001), timeout=10); n = 0
     while True:
@@ -395,12 +402,21 @@ TEST_F(VpnTest, KillSwitchLetsNothingOutButTheTunAndTheSshConnection) {
   EXPECT_FALSE(in_client({"curl", "-sS", "--max-time", "5", "-o", "/dev/null", direct}, &out)) << out;
   EXPECT_TRUE(fetch("http://" + std::string(kTargetV4) + ":8080/small") == "small\n") << "through the tun";
 
-  // The server goes away: new flows fail, nothing leaks meanwhile; it comes back and flows work again.
+  // The server goes away: a flow in progress is reset (not ended as if complete), new flows fail,
+  // nothing leaks meanwhile; it comes back and flows work again.
+  Process holder;
+  ASSERT_TRUE(holder.start(in_ns(net_.client_ns(), {find_program("python3"), tmp_.file("probe.py"), "hold", kTargetV4}),
+                           base_env(), tmp_.file("hold.out"), tmp_.file("hold.err")));
+  ASSERT_TRUE(wait_until([&] { return holder.stdout_text().find("connected") != std::string::npos; }, 10s))
+      << holder.stderr_text();
   {
     NetnsScope in_server(net_.server_ns());
     ASSERT_TRUE(in_server.ok()) << in_server.error();
     ASSERT_TRUE(sshd_->restart());
   }
+  const auto held = holder.wait(15s);
+  EXPECT_TRUE(held.exited) << holder.stderr_text();
+  EXPECT_EQ(holder.stdout_text(), "connected\nreset\n") << holder.stderr_text();
   EXPECT_FALSE(in_client({"curl", "-sS", "--max-time", "3", "-o", "/dev/null", direct}, &out));
   EXPECT_TRUE(wait_until([&] { return fetch("http://" + std::string(kTargetV4) + ":8080/small") == "small\n"; }, 20s))
       << client_->stderr_text();

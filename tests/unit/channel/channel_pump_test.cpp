@@ -154,6 +154,48 @@ TEST_F(PumpTest, HalfCloseEachWayThenFinishOnce) {
   EXPECT_EQ(observer.finished, 1);
 }
 
+TEST_F(PumpTest, ChannelGoneWithoutEofIsAnEofUnlessTheEndReportsTheLossItself) {
+  // By default (sockets of -L, -D, sessions) a lost channel ends the local side like an EOF.
+  make();
+  channel().on_open_confirmed();
+  server_sends("partial");
+  channel().on_closed();
+  EXPECT_EQ(end->losses, 1);
+  end->complete_writes();
+  EXPECT_EQ(end->shutdowns, 1);
+  end->output_shut();
+  EXPECT_EQ(end->closes, 1);
+  end->closed();
+  EXPECT_EQ(finished, 1);
+
+  // An end that says the truth itself (a VPN flow: a reset) gets its last data, then close() only.
+  finished = 0;
+  make();
+  end->reports_loss = true;
+  channel().on_open_confirmed();
+  server_sends("partial");
+  channel().on_closed();
+  end->complete_writes();
+  EXPECT_EQ(end->shutdowns, 0);
+  EXPECT_EQ(end->closes, 1);
+  EXPECT_EQ(end->written(LocalEnd::Stream::data), "partial");
+  end->closed();
+  EXPECT_EQ(finished, 1);
+
+  // After the server's EOF, a close is the normal end: no loss is reported.
+  finished = 0;
+  make();
+  end->reports_loss = true;
+  channel().on_open_confirmed();
+  channel().on_eof();
+  channel().on_closed();
+  EXPECT_EQ(end->losses, 0);
+  EXPECT_EQ(end->shutdowns, 1);
+  end->output_shut();
+  end->closed();
+  EXPECT_EQ(finished, 1);
+}
+
 TEST_F(PumpTest, RefusedOpenAnswersTheClientThenClosesItEvenWhenTheWriteIsImmediate) {
   // The descriptor leak seen through a browser: a failure reply written at once must still close.
   make(false);

@@ -88,6 +88,10 @@ class FakeEnd final : public LocalEnd {
     if (complete_writes_at_once) complete_writes();
   }
   void shutdown_output() override { ++shutdowns; }
+  bool channel_lost() override {
+    ++losses;
+    return reports_loss;
+  }
   void close() override {
     ++closes;
     if (close_at_once) owner_->on_local_closed();
@@ -122,6 +126,8 @@ class FakeEnd final : public LocalEnd {
   std::deque<Write> pending;
   int shutdowns = 0;
   int closes = 0;
+  int losses = 0;
+  bool reports_loss = false;  // channel_lost() answers: the end tells its side itself
 
  private:
   LocalEndOwner* owner_ = nullptr;
