@@ -35,9 +35,13 @@ std::optional<Cidr> parse_cidr(std::string_view text, bool keep_host_bits) {
 
 }  // namespace
 
-std::optional<Cidr> Cidr::parse(std::string_view text) { return parse_cidr(text, false); }
+std::optional<Cidr> Cidr::parse(std::string_view text) {
+  return parse_cidr(text, false);
+}
 
-std::optional<Cidr> Cidr::parse_interface_address(std::string_view text) { return parse_cidr(text, true); }
+std::optional<Cidr> Cidr::parse_interface_address(std::string_view text) {
+  return parse_cidr(text, true);
+}
 
 Cidr Cidr::everything(Family family) {
   Cidr cidr;
@@ -45,7 +49,9 @@ Cidr Cidr::everything(Family family) {
   return cidr;
 }
 
-std::string Cidr::text() const { return to_string(address) + "/" + std::to_string(prefix); }
+std::string Cidr::text() const {
+  return to_string(address) + "/" + std::to_string(prefix);
+}
 
 bool Cidr::contains(const IpAddress& a) const {
   if (a.family != family()) return false;

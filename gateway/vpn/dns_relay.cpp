@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "gateway/util/log.hpp"
-#include "tun/address.hpp"
 #include "ssh/connection/channel_types.hpp"
+#include "tun/address.hpp"
 
 namespace gateway::vpn {
 

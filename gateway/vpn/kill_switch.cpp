@@ -48,8 +48,10 @@ std::string KillSwitch::ruleset(const Settings& s) {
   // The local link stays usable: a DHCP lease is renewed, IPv6 neighbours are found.
   r += "    udp sport 68 udp dport 67 accept\n";
   r += "    icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept\n";
-  if (const auto v4 = address_set(s.excludes, tun::Family::v4); !v4.empty()) r += "    ip daddr { " + v4 + " } accept\n";
-  if (const auto v6 = address_set(s.excludes, tun::Family::v6); !v6.empty()) r += "    ip6 daddr { " + v6 + " } accept\n";
+  if (const auto v4 = address_set(s.excludes, tun::Family::v4); !v4.empty())
+    r += "    ip daddr { " + v4 + " } accept\n";
+  if (const auto v6 = address_set(s.excludes, tun::Family::v6); !v6.empty())
+    r += "    ip6 daddr { " + v6 + " } accept\n";
   // Refused rather than silently dropped, so programs fail at once instead of waiting.
   r += "    meta l4proto tcp reject with tcp reset\n";
   r += "    reject with icmpx type admin-prohibited\n";

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "tun/cidr.hpp"
 #include "gateway/vpn/route_plan.hpp"
+#include "tun/cidr.hpp"
 
 struct mnl_socket;
 struct nlmsghdr;

@@ -166,7 +166,8 @@ std::optional<ResolvConfFile> ResolvConfFile::replace(const std::string& path, c
     saved = base;
     if (!write_atomically(saved, *content, st.st_mode & 07777, error)) return std::nullopt;
   }
-  const std::string text = std::string(kMarker) + "# (saved in " + saved + ")\nnameserver " + tun::to_string(dns) + "\n";
+  const std::string text =
+      std::string(kMarker) + "# (saved in " + saved + ")\nnameserver " + tun::to_string(dns) + "\n";
   if (!write_file(path, text, 0644, error)) {
     ::unlink(saved.c_str());
     return std::nullopt;

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "tun/cidr.hpp"
 #include "tun/address.hpp"
+#include "tun/cidr.hpp"
 
 namespace gateway::vpn {
 

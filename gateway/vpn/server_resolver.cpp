@@ -1,8 +1,8 @@
 #include "gateway/vpn/server_resolver.hpp"
 
 #include "gateway/util/log.hpp"
-#include "tun/address.hpp"
 #include "ssh/connection/session_requests.hpp"
+#include "tun/address.hpp"
 
 namespace gateway::vpn {
 namespace {

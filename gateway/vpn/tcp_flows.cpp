@@ -217,7 +217,8 @@ void TcpFlows::close() {
     }
   }
   if (expiry_timer_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(expiry_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    uv_close(reinterpret_cast<uv_handle_t*>(expiry_timer_),
+             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     expiry_timer_ = nullptr;
   }
   waits_.cancel_all();

@@ -24,9 +24,9 @@
 
 #include "gateway/channel/channel_pump.hpp"
 #include "gateway/forward/forward_limits.hpp"
+#include "gateway/forward/session_wait.hpp"
 #include "gateway/net/listener.hpp"
 #include "gateway/pool/upstream.hpp"
-#include "gateway/forward/session_wait.hpp"
 #include "tun/nat_table.hpp"
 
 namespace gateway::vpn {

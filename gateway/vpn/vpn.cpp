@@ -38,10 +38,13 @@ RoutePlanInput plan_input(const VpnSettings& s) {
 Vpn::Vpn(uv_loop_t* loop, Upstream& upstream, VpnSettings settings, ForwardLimits limits)
     : loop_(loop), upstream_(upstream), settings_(std::move(settings)), limits_(limits) {}
 
-Vpn::~Vpn() { close(); }
+Vpn::~Vpn() {
+  close();
+}
 
 bool Vpn::start(std::string& error) {
-  for (const auto& line : remove_leftovers(settings_)) log::info("VPN: removed a leftover of an earlier run: %s", line.c_str());
+  for (const auto& line : remove_leftovers(settings_))
+    log::info("VPN: removed a leftover of an earlier run: %s", line.c_str());
   const auto fail = [&](const std::string& what) {
     error = what;
     close();
@@ -93,7 +96,8 @@ bool Vpn::start(std::string& error) {
     if (!host_dns_) return fail(why);
   }
   if (settings_.kill_switch) {
-    kill_switch_ = KillSwitch::install(KillSwitch::Settings{device_name_, settings_.table, settings_.excludes, settings_.table}, why);
+    kill_switch_ = KillSwitch::install(
+        KillSwitch::Settings{device_name_, settings_.table, settings_.excludes, settings_.table}, why);
     if (!kill_switch_) return fail(why);
   }
   device_->start([this](std::span<std::uint8_t> p) { on_packet(p); });
@@ -121,7 +125,8 @@ void Vpn::on_packet(std::span<std::uint8_t> packet) {
         dns_->on_query(packet.first(p.length), p);
         return;
       }
-      if (auto reply = tun::build_unreachable(packet, p, tun::Unreachable::port); reply.refusal == tun::IcmpRefusal::none) {
+      if (auto reply = tun::build_unreachable(packet, p, tun::Unreachable::port);
+          reply.refusal == tun::IcmpRefusal::none) {
         ++counters_.udp_refused;
         write_packet(reply.packet);
       } else {
@@ -159,7 +164,9 @@ void Vpn::close() {
   device_.reset();
 }
 
-std::size_t Vpn::active_flows() const { return flows_ ? flows_->active_flows() : 0; }
+std::size_t Vpn::active_flows() const {
+  return flows_ ? flows_->active_flows() : 0;
+}
 
 std::string Vpn::describe() const {
   if (!device_) return "VPN: down";
@@ -181,8 +188,8 @@ std::vector<std::string> remove_leftovers(const VpnSettings& settings) {
   std::vector<std::string> removed;
   std::string error;
   if (auto netlink = Netlink::open(error)) {
-    const std::size_t n = netlink->remove_table_and_rules(settings.table, settings.rule_priority,
-                                                          VpnSettings::kRulePrioritySpan, error);
+    const std::size_t n =
+        netlink->remove_table_and_rules(settings.table, settings.rule_priority, VpnSettings::kRulePrioritySpan, error);
     if (n > 0) removed.push_back(std::to_string(n) + " routes and rules of table " + std::to_string(settings.table));
   }
   if (!error.empty()) log::error("VPN cleanup: %s", error.c_str());

@@ -35,9 +35,9 @@ class Netlink;
 class Vpn {
  public:
   struct Counters {
-    std::uint64_t malformed = 0;      // packets that did not parse
-    std::uint64_t udp_refused = 0;    // non-DNS UDP answered with port unreachable
-    std::uint64_t dropped = 0;        // ICMP, fragments, other protocols
+    std::uint64_t malformed = 0;    // packets that did not parse
+    std::uint64_t udp_refused = 0;  // non-DNS UDP answered with port unreachable
+    std::uint64_t dropped = 0;      // ICMP, fragments, other protocols
   };
 
   Vpn(uv_loop_t* loop, Upstream& upstream, VpnSettings settings, ForwardLimits limits);

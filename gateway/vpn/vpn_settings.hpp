@@ -24,10 +24,10 @@ struct TunAddresses {
 struct VpnSettings {
   std::string device = "sshplex%d";
   std::uint32_t mtu = 9000;
-  std::vector<tun::Cidr> routes;    // empty: everything
+  std::vector<tun::Cidr> routes;  // empty: everything
   std::vector<tun::Cidr> excludes;
   TunAddresses v4;
-  std::optional<TunAddresses> v6;   // nullopt: IPv6 is not carried (and made unreachable)
+  std::optional<TunAddresses> v6;  // nullopt: IPv6 is not carried (and made unreachable)
   enum class DnsMode : std::uint8_t { server, resolver, none } dns = DnsMode::server;
   std::optional<tun::Endpoint> resolver;  // DnsMode::resolver
   bool kill_switch = false;

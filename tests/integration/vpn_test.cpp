@@ -111,6 +111,16 @@ elif what == "half-close-in":
     s.sendall(b"z" * 12345); s.close(); print(n)
 )PY";
 
+std::size_t open_descriptors(pid_t pid) {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
+       !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    ++n;
+  }
+  return n;
+}
+
 std::string random_blob(std::size_t size) {
   std::mt19937_64 rng(size);
   std::string out(size, '\0');
@@ -148,21 +158,23 @@ class VpnTest : public ::testing::Test {
       NetnsScope in_server(net_.server_ns());
       ASSERT_TRUE(in_server.ok()) << in_server.error();
       std::string out;
-      ASSERT_TRUE(run_quiet({find_program("ip"), "addr", "add", std::string(kTargetV4) + "/32", "dev", "lo"}, &out)) << out;
-      ASSERT_TRUE(run_quiet({find_program("ip"), "-6", "addr", "add", std::string(kTargetV6) + "/128", "dev", "lo", "nodad"}, &out))
+      ASSERT_TRUE(run_quiet({find_program("ip"), "addr", "add", std::string(kTargetV4) + "/32", "dev", "lo"}, &out))
+          << out;
+      ASSERT_TRUE(run_quiet(
+          {find_program("ip"), "-6", "addr", "add", std::string(kTargetV6) + "/128", "dev", "lo", "nodad"}, &out))
           << out;
       ASSERT_TRUE(sshd_->start());
       ASSERT_TRUE(web_.start({find_program("python3"), tmp_.file("server.py"), tmp_.file("www"), tmp_.file("report")},
                              base_env(), tmp_.file("web.out"), tmp_.file("web.err")));
       const std::string big(200, 'T');
-      ASSERT_TRUE(dns_.start({find_program("dnsmasq"), "--keep-in-foreground", "--port=53", "--listen-address=127.0.0.1",
-                              "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
-                              "--address=/web.internal/" + std::string(kTargetV4),
-                              "--address=/web.internal/" + std::string(kTargetV6),
-                              "--mx-host=web.internal,mail.web.internal,10",
-                              "--txt-record=big.internal," + big + "," + big + "," + big + "," + big + "," + big + "," + big +
-                                  "," + big + "," + big},
-                             base_env(), tmp_.file("dns.out"), tmp_.file("dns.err")));
+      ASSERT_TRUE(dns_.start(
+          {find_program("dnsmasq"), "--keep-in-foreground", "--port=53", "--listen-address=127.0.0.1",
+           "--bind-interfaces", "--no-resolv", "--no-hosts", "--conf-file=/dev/null",
+           "--address=/web.internal/" + std::string(kTargetV4), "--address=/web.internal/" + std::string(kTargetV6),
+           "--mx-host=web.internal,mail.web.internal,10",
+           "--txt-record=big.internal," + big + "," + big + "," + big + "," + big + "," + big + "," + big + "," + big +
+               "," + big},
+          base_env(), tmp_.file("dns.out"), tmp_.file("dns.err")));
     }
     std::string known_hosts;
     for (const auto& l : sshd_->known_hosts_lines_for(net_.server_address())) known_hosts += l + "\n";
@@ -173,7 +185,11 @@ class VpnTest : public ::testing::Test {
     netns_etc_ = "/etc/netns/" + net_.client_ns();
     std::filesystem::create_directories(netns_etc_);
     ASSERT_TRUE(write_file(netns_etc_ + "/resolv.conf", kOriginalResolvConf, 0644));
-    ASSERT_TRUE(wait_until([&] { return in_server_ok({"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8080/small"}); }, 10s))
+    ASSERT_TRUE(wait_until(
+        [&] {
+          return in_server_ok({"curl", "-s", "-o", "/dev/null", "http://127.0.0.1:8080/small"});
+        },
+        10s))
         << read_file(tmp_.file("web.err"));
   }
 
@@ -198,7 +214,8 @@ class VpnTest : public ::testing::Test {
     return full;
   }
   // Runs a command in the client namespace (with its resolv.conf); true on exit status 0.
-  bool in_client(std::vector<std::string> argv, std::string* out = nullptr, std::chrono::milliseconds timeout = 60s) const {
+  bool in_client(std::vector<std::string> argv, std::string* out = nullptr,
+                 std::chrono::milliseconds timeout = 60s) const {
     return run_quiet(in_ns(net_.client_ns(), std::move(argv)), out, timeout);
   }
   bool in_server_ok(std::vector<std::string> argv) const {
@@ -260,7 +277,8 @@ class VpnTest : public ::testing::Test {
       }
       std::string routes;
       (void)in_client({"ip", family, "route", "show", "table", kTable}, &routes);
-      if (routes.find("table") == std::string::npos || routes.find("does not exist") == std::string::npos) out += routes;
+      if (routes.find("table") == std::string::npos || routes.find("does not exist") == std::string::npos)
+        out += routes;
     }
     std::string nft;
     (void)in_client({"nft", "list", "tables"}, &nft);
@@ -285,11 +303,12 @@ TEST_F(VpnTest, TcpByAddressNameAndIpv6WithDnsThroughTheServerOnly) {
   // Count every DNS packet that leaves the client namespace other than through the tun.
   std::string out;
   ASSERT_TRUE(in_client({"nft", "-f", "-"}, &out, 10s) || true);
-  ASSERT_TRUE(run_quiet(in_ns(net_.client_ns(), {"nft", "add table inet leak; add chain inet leak out { type filter hook "
-                                                         "output priority 0; }; add rule inet leak out oifname != { lo, " +
-                                                             std::string(kDevice) +
-                                                             " } meta l4proto { udp, tcp } th dport 53 counter"}),
-                        &out, 10s))
+  ASSERT_TRUE(run_quiet(
+      in_ns(net_.client_ns(), {"nft",
+                               "add table inet leak; add chain inet leak out { type filter hook "
+                               "output priority 0; }; add rule inet leak out oifname != { lo, " +
+                                   std::string(kDevice) + " } meta l4proto { udp, tcp } th dport 53 counter"}),
+      &out, 10s))
       << out;
   ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24,fd00:78::/64"}));
 
@@ -312,11 +331,15 @@ TEST_F(VpnTest, TcpByAddressNameAndIpv6WithDnsThroughTheServerOnly) {
   std::string counters;
   ASSERT_TRUE(in_client({"nft", "list", "table", "inet", "leak"}, &counters));
   EXPECT_NE(counters.find("counter packets 0 bytes 0"), std::string::npos)
-      << "DNS left the client namespace outside the tun:\n" << counters;
+      << "DNS left the client namespace outside the tun:\n"
+      << counters;
 }
 
 TEST_F(VpnTest, RefusedPortResetsAtOnceAndOtherUdpIsPortUnreachable) {
   ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24"}));
+  // One flow first, so the listener's and the pool's descriptors are all there for the baseline.
+  ASSERT_TRUE(fetch("http://" + std::string(kTargetV4) + ":8080/small") == "small\n");
+  const std::size_t baseline = open_descriptors(client_->pid());
   const auto started = Clock::now();
   std::string out;
   EXPECT_FALSE(in_client({"curl", "-sS", "--max-time", "10", "http://" + std::string(kTargetV4) + ":8081/"}, &out));
@@ -328,23 +351,36 @@ TEST_F(VpnTest, RefusedPortResetsAtOnceAndOtherUdpIsPortUnreachable) {
   std::cerr << "[ vpn     ] refused connect answered in " << took.count() << " ms (incl. curl start-up)\n";
 
   EXPECT_EQ(client_output({"python3", tmp_.file("probe.py"), "udp", kTargetV4}), "refused\n");
+  // Twenty more refusals of each kind leave nothing behind in sshplex.
+  for (int i = 0; i < 20; ++i) {
+    (void)in_client({"curl", "-s", "--max-time", "5", "http://" + std::string(kTargetV4) + ":8081/"});
+    (void)in_client({"python3", tmp_.file("probe.py"), "udp", kTargetV4});
+  }
   // The VPN still works after both.
   EXPECT_TRUE(fetch("http://" + std::string(kTargetV4) + ":8080/small") == "small\n");
+  EXPECT_TRUE(wait_until([&] { return open_descriptors(client_->pid()) == baseline; }, 5s))
+      << open_descriptors(client_->pid()) << " descriptors open, " << baseline << " before";
 }
 
 TEST_F(VpnTest, HalfClosesPassBothWaysAndFiveHundredFlowsRunAtOnce) {
-  ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24"}));
+  // One connection carries everything (no growth under load), so the descriptor count can return
+  // exactly to where it was.
+  ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24"}, {"ChannelsPerConnection=0"}));
   EXPECT_EQ(client_output({"python3", tmp_.file("probe.py"), "half-close-out", kTargetV4}), "300000\n");
   EXPECT_EQ(client_output({"python3", tmp_.file("probe.py"), "half-close-in", kTargetV4}), "100000\n");
   EXPECT_TRUE(wait_until([&] { return read_file(tmp_.file("report")) == "12345"; }, 5s))
       << "bytes sent after the server's shutdown did not arrive: '" << read_file(tmp_.file("report")) << "'";
 
+  const std::size_t baseline = open_descriptors(client_->pid());
   std::string codes;
   ASSERT_TRUE(in_client({"curl", "-sS", "--max-time", "60", "-Z", "--parallel-max", "500", "-o", "/dev/null", "-w",
                          "%{http_code}\\n", "http://" + std::string(kTargetV4) + ":8080/small?[1-500]"},
                         &codes, 90s))
       << codes;
   EXPECT_EQ(count_occurrences(codes, "200\n"), 500u) << codes.substr(0, 2000);
+  // Every flow's socket is closed once its channel is: back to the descriptors of an idle VPN.
+  EXPECT_TRUE(wait_until([&] { return open_descriptors(client_->pid()) == baseline; }, 10s))
+      << open_descriptors(client_->pid()) << " descriptors open, " << baseline << " before the flows";
 }
 
 TEST_F(VpnTest, DefaultRouteHasNoLoopAndEverythingIsRemovedOnExitAndAfterKill9) {

@@ -250,4 +250,24 @@ TEST(CommandLine, ArgvOverloadAndUsage) {
   EXPECT_EQ(u.rfind("usage: sshplex ", 0), 0u);
 }
 
+TEST(CommandLine, VpnRoutesEverythingOrTheNetworksGiven) {
+  EXPECT_EQ(pairs(ok({"--vpn", "h"})), (Pairs{{"Vpn", "yes"}}));
+  EXPECT_EQ(ok({"--vpn", "h"}).host, "h");
+  EXPECT_EQ(pairs(ok({"--vpn", "10.0.0.0/8,fd00::/8", "h"})), (Pairs{{"Vpn", "yes"}, {"VpnRoute", "10.0.0.0/8,fd00::/8"}}));
+  EXPECT_EQ(pairs(ok({"--vpn=192.168.1.7", "h"})), (Pairs{{"Vpn", "yes"}, {"VpnRoute", "192.168.1.7"}}));
+  // A bare address after --vpn is the destination, not a network: lists need "/" (or --vpn=).
+  auto c = ok({"--vpn", "192.0.2.1"});
+  EXPECT_EQ(c.host, "192.0.2.1");
+  EXPECT_EQ(pairs(c), (Pairs{{"Vpn", "yes"}}));
+  EXPECT_NE(err({"--vpn=", "h"}).find("missing the networks"), std::string::npos);
+  EXPECT_NE(err({"--vpnx", "h"}).find("unknown option '--vpnx'"), std::string::npos);
+}
+
+TEST(CommandLine, VpnCleanupNeedsNoDestination) {
+  EXPECT_TRUE(ok({"--vpn-cleanup"}).vpn_cleanup);
+  auto c = ok({"--vpn-cleanup", "gw"});
+  EXPECT_TRUE(c.vpn_cleanup);
+  EXPECT_EQ(c.host, "gw");
+}
+
 }  // namespace

@@ -122,6 +122,27 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"SyslogFacility", {"KERN"}, "cfg:7: SyslogFacility: expected DAEMON, USER, AUTH or LOCAL0..LOCAL7, got 'KERN'"},
       {"SyslogFacility", {"LOCAL"}, "got 'LOCAL'"},
       {"ServerAliveInterval", {"-5"}, "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got '-5'"},
+      {"Vpn", {"on"}, "cfg:7: Vpn: expected yes or no"},
+      {"VpnRoute", {}, "cfg:7: VpnRoute: missing argument"},
+      {"VpnRoute", {"10.0.0.0/33"}, "cfg:7: VpnRoute: expected an address or address/prefix (IPv4 or IPv6), got '10.0.0.0/33'"},
+      {"VpnRoute", {"10.0.0.0/8,example.org"}, "got 'example.org'"},
+      {"VpnRoute", {"10.0.0.0/8,"}, "got ''"},
+      {"VpnExclude", {"fe80::1%eth0"}, "cfg:7: VpnExclude: expected an address or address/prefix"},
+      {"VpnDns", {"8.8.8.8:0"}, "cfg:7: VpnDns: expected server, none or a resolver's address[:port]"},
+      {"VpnDns", {"dns.example"}, "got 'dns.example'"},
+      {"VpnDns", {"[10.0.0.1]:53"}, "got '[10.0.0.1]:53'"},
+      {"VpnDevice", {"a/b"}, "cfg:7: VpnDevice: expected an interface name of 1..15 characters"},
+      {"VpnDevice", {"sixteen-chars-xx"}, "got 'sixteen-chars-xx'"},
+      {"VpnDevice", {"tun%s"}, "got 'tun%s'"},
+      {"VpnMtu", {"1279"}, "cfg:7: VpnMtu: expected a number 1280..65535, got '1279'"},
+      {"VpnAddress", {"198.18.0.0/30"}, "cfg:7: VpnAddress: expected a prefix of /8../29, got '198.18.0.0/30'"},
+      {"VpnAddress", {"fd00::/126"}, "expected a prefix of /16../125"},
+      {"VpnAddress", {"10.1.0.0/16", "10.2.0.0/16"}, "two networks of one family"},
+      {"VpnAddress", {}, "cfg:7: VpnAddress: expected an IPv4 network and/or an IPv6 network"},
+      {"VpnIPv6", {"maybe"}, "cfg:7: VpnIPv6: expected yes or no"},
+      {"VpnKillSwitch", {"1"}, "cfg:7: VpnKillSwitch: expected yes or no"},
+      {"VpnTable", {"254"}, "cfg:7: VpnTable: expected a routing table number 1..2147483647 other than the kernel's 253..255"},
+      {"VpnTable", {"0"}, "got '0'"},
   };
   for (const auto& c : cases) {
     const std::string msg = error_of(c.keyword, c.args);
@@ -155,6 +176,51 @@ TEST(Keywords, MetricsListen) {
   apply_directive(b, ConfigLine{"MetricsListen", {"9100"}}, Origin{"f", 2}, true);
   ASSERT_TRUE(b.errors.empty());
   EXPECT_FALSE(b.options.metrics_listen);  // "none" came first and wins
+}
+
+// The VPN's directives: defaults, values, and routes / exclusions that add up over lines.
+TEST(Keywords, VpnDirectives) {
+  const Options defaults;
+  EXPECT_FALSE(defaults.vpn);
+  EXPECT_TRUE(defaults.vpn_routes.empty());
+  EXPECT_EQ(defaults.vpn_dns, "server");
+  EXPECT_EQ(defaults.vpn_device, "sshplex%d");
+  EXPECT_EQ(defaults.vpn_network4.text(), "198.18.0.0/29");
+  EXPECT_EQ(defaults.vpn_table, 29544u);
+
+  OptionsBuilder b;
+  std::size_t line = 0;
+  const auto add = [&](std::string keyword, std::vector<std::string> args) {
+    apply_directive(b, ConfigLine{std::move(keyword), std::move(args)}, Origin{"f", ++line}, true);
+  };
+  add("Vpn", {"yes"});
+  add("VpnRoute", {"10.0.0.0/8,192.168.7.9/24"});
+  add("VpnRoute", {"fd00::/8", "10.0.0.0/8"});
+  add("VpnExclude", {"10.1.0.0/16"});
+  add("VpnDns", {"[2001:db8::53]:5353"});
+  add("VpnDns", {"none"});
+  add("VpnDevice", {"corp0"});
+  add("VpnMtu", {"1400"});
+  add("VpnAddress", {"fd01::/64", "100.64.9.0/24"});
+  add("VpnIPv6", {"no"});
+  add("VpnKillSwitch", {"yes"});
+  add("VpnTable", {"1000"});
+  ASSERT_TRUE(b.errors.empty()) << b.errors[0].to_string();
+  const Options& o = b.options;
+  EXPECT_TRUE(o.vpn);
+  ASSERT_EQ(o.vpn_routes.size(), 3u) << "every line adds, a repeated network once";
+  EXPECT_EQ(o.vpn_routes[0].text(), "10.0.0.0/8");
+  EXPECT_EQ(o.vpn_routes[1].text(), "192.168.7.0/24");
+  EXPECT_EQ(o.vpn_routes[2].text(), "fd00::/8");
+  ASSERT_EQ(o.vpn_excludes.size(), 1u);
+  EXPECT_EQ(o.vpn_dns, "[2001:db8::53]:5353") << "the first value wins";
+  EXPECT_EQ(o.vpn_device, "corp0");
+  EXPECT_EQ(o.vpn_mtu, 1400u);
+  EXPECT_EQ(o.vpn_network4.text(), "100.64.9.0/24");
+  EXPECT_EQ(o.vpn_network6.text(), "fd01::/64");
+  EXPECT_FALSE(o.vpn_ipv6);
+  EXPECT_TRUE(o.vpn_kill_switch);
+  EXPECT_EQ(o.vpn_table, 1000u);
 }
 
 TEST(Keywords, ValidatesEvenWhenInactive) {
