@@ -463,6 +463,11 @@ void App::reload(config::Options options) {
                options.user.c_str(), options.hostname.c_str(), options.port);
     return;
   }
+  if (vpn::vpn_settings_differ(options, options_)) {
+    // What runs stays, and so do the marks on the pool's sockets that keep it out of the tunnel.
+    log::error("Reload: the VPN's settings changed; restart sshplex to apply them (the VPN stays as it is).");
+    vpn::keep_vpn_settings(options, options_);
+  }
   auto settings = upstream_settings(options);
   if (!settings) {
     log::error("Configuration not reloaded: keeping the running one.");
@@ -471,9 +476,6 @@ void App::reload(config::Options options) {
   if (options.metrics_listen != options_.metrics_listen) {
     log::error("Reload: MetricsListen changed; restart sshplex to apply it (the endpoint stays as it is).");
     options.metrics_listen = options_.metrics_listen;  // what runs, so a later reload compares with it
-  }
-  if (vpn::vpn_settings_differ(options, options_)) {
-    log::error("Reload: the VPN's settings changed; restart sshplex to apply them (the VPN stays as it is).");
   }
   options_ = std::move(options);
   upstream_->update_settings(std::move(*settings));

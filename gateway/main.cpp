@@ -106,7 +106,12 @@ std::unique_ptr<gateway::session::Foreground> make_remote_session(gateway::App& 
 // resolv.conf) is removed; 0 also when there was nothing.
 int vpn_cleanup(const gateway::config::Options& options) {
   gateway::log::set_level(level_of(options.log_level));
-  const auto removed = gateway::vpn::remove_leftovers(gateway::vpn::vpn_settings(options));
+  std::vector<std::string> removed;
+  std::string error;
+  if (!gateway::vpn::clean_up(gateway::vpn::vpn_settings(options), removed, error)) {
+    std::fprintf(stderr, "sshplex: --vpn-cleanup: %s; nothing was touched\n", error.c_str());
+    return gateway::kExitFailure;
+  }
   for (const auto& line : removed) std::printf("removed %s\n", line.c_str());
   if (removed.empty()) std::printf("nothing of a sshplex VPN was left behind\n");
   return 0;

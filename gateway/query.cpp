@@ -1,5 +1,6 @@
 #include "gateway/query.hpp"
 
+#include "gateway/config/keywords.hpp"
 #include "ssh/transport/algorithms.hpp"
 
 namespace gateway {
@@ -39,19 +40,10 @@ std::optional<std::vector<std::string>> query_list(std::string_view what) {
   if (what == "protocol-version") return std::vector<std::string>{"2"};
   if (what == "compression") return std::vector<std::string>{"none", "zlib@openssh.com", "zlib"};
   if (what == "sshplex-directives") {
-    return std::vector<std::string>{"PoolSize",
-                                    "PoolMaxSize",
-                                    "ChannelsPerConnection",
-                                    "PoolIdleTimeout",
-                                    "Reconnect",
-                                    "ReconnectMaxDelay",
-                                    "TransportWaitTimeout",
-                                    "MaxClients",
-                                    "MaxPendingOpens",
-                                    "DrainTimeout",
-                                    "LogTarget",
-                                    "SocksCredentialsFile",
-                                    "SocksAllowOpenProxy"};
+    // From the directive table itself, so a new directive cannot be missing here.
+    std::vector<std::string> out;
+    for (const auto name : config::sshplex_directives()) out.emplace_back(name);
+    return out;
   }
   if (what == "help") {
     return std::vector<std::string>{"cipher",           "cipher-auth", "compression",       "kex",     "key",

@@ -768,6 +768,12 @@ std::vector<std::string_view> implemented_keywords() {
   return out;
 }
 
+std::vector<std::string_view> sshplex_directives() {
+  std::vector<std::string_view> out;
+  for (const auto& k : sshplex_keywords()) out.push_back(k.name);
+  return out;
+}
+
 namespace {
 
 bool is_off(const AcceptedKeyword& k, const std::vector<std::string>& args) {

@@ -55,5 +55,7 @@ std::string canonical_keyword(std::string_view keyword);
 
 // The keywords with a handler of their own (the rest sshplex accepts are in keyword_support.hpp).
 std::vector<std::string_view> implemented_keywords();
+// sshplex's own directives (no ssh_config keyword), in the order of their table.
+std::vector<std::string_view> sshplex_directives();
 
 }  // namespace gateway::config

@@ -132,10 +132,12 @@ std::string cidr_list_kw(Ctx& c, std::vector<tun::Cidr> Options::*field) {
     while (start <= arg.size()) {
       const std::size_t comma = std::min(arg.find(',', start), arg.size());
       const std::string item = arg.substr(start, comma - start);
+      start = comma + 1;
+      // "10.0.0.0/8, 172.16.0.0/12": the comma ends one word and the next word is the next item.
+      if (item.empty() && comma == arg.size() && comma > 0) continue;
       const auto cidr = tun::Cidr::parse(item);
       if (!cidr) return "expected an address or address/prefix (IPv4 or IPv6), got " + quoted(item);
       parsed.push_back(*cidr);
-      start = comma + 1;
     }
   }
   if (c.active) {

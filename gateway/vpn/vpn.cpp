@@ -9,6 +9,7 @@
 #include "gateway/vpn/route_plan.hpp"
 #include "gateway/vpn/tcp_flows.hpp"
 #include "gateway/vpn/tun_device.hpp"
+#include "gateway/vpn/vpn_lock.hpp"
 #include "tun/icmp_reply.hpp"
 #include "tun/packet.hpp"
 
@@ -162,6 +163,7 @@ void Vpn::close() {
   netlink_.reset();
   if (device_) log::info("VPN down: %s removed", device_name_.c_str());
   device_.reset();
+  lock_.reset();
 }
 
 std::size_t Vpn::active_flows() const {
@@ -200,6 +202,13 @@ std::vector<std::string> remove_leftovers(const VpnSettings& settings) {
     removed.push_back("/etc/resolv.conf restored from " + settings.state_directory);
   }
   return removed;
+}
+
+bool clean_up(const VpnSettings& settings, std::vector<std::string>& removed, std::string& error) {
+  const auto lock = VpnLock::acquire(settings.state_directory, error);
+  if (!lock) return false;
+  removed = remove_leftovers(settings);
+  return true;
 }
 
 }  // namespace gateway::vpn

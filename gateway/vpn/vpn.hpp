@@ -31,6 +31,7 @@ class HostDns;
 class KillSwitch;
 class InstalledRoutes;
 class Netlink;
+class VpnLock;
 
 class Vpn {
  public:
@@ -67,6 +68,7 @@ class Vpn {
   VpnSettings settings_;
   ForwardLimits limits_;
   std::string device_name_;
+  std::unique_ptr<VpnLock> lock_;  // first in, last out
   std::unique_ptr<TunDevice> device_;
   std::unique_ptr<Netlink> netlink_;
   std::unique_ptr<InstalledRoutes> routes_;
@@ -79,6 +81,9 @@ class Vpn {
 
 // Removes what a sshplex VPN with these settings left behind when it died: its routing table and
 // rules, its kill switch table, the resolv.conf it replaced. Returns a line per thing removed.
+// The caller holds the VpnLock (no VPN runs in this network namespace).
 std::vector<std::string> remove_leftovers(const VpnSettings& settings);
+// --vpn-cleanup: remove_leftovers() under the lock; false with `error` while a VPN runs here.
+bool clean_up(const VpnSettings& settings, std::vector<std::string>& removed, std::string& error);
 
 }  // namespace gateway::vpn

@@ -35,4 +35,18 @@ bool vpn_settings_differ(const config::Options& a, const config::Options& b) {
          a.vpn_table != b.vpn_table;
 }
 
+void keep_vpn_settings(config::Options& to, const config::Options& from) {
+  to.vpn = from.vpn;
+  to.vpn_routes = from.vpn_routes;
+  to.vpn_excludes = from.vpn_excludes;
+  to.vpn_dns = from.vpn_dns;
+  to.vpn_device = from.vpn_device;
+  to.vpn_mtu = from.vpn_mtu;
+  to.vpn_network4 = from.vpn_network4;
+  to.vpn_network6 = from.vpn_network6;
+  to.vpn_ipv6 = from.vpn_ipv6;
+  to.vpn_kill_switch = from.vpn_kill_switch;
+  to.vpn_table = from.vpn_table;
+}
+
 }  // namespace gateway::vpn

@@ -43,6 +43,8 @@ struct VpnSettings {
 VpnSettings vpn_settings(const config::Options& options);
 // Whether two configurations ask for different VPNs (a reload cannot change a running one).
 bool vpn_settings_differ(const config::Options& a, const config::Options& b);
+// Copies the Vpn* settings of `from` into `to` (a reload keeps the running VPN's).
+void keep_vpn_settings(config::Options& to, const config::Options& from);
 TunAddresses tun_addresses(const tun::Cidr& network);
 
 }  // namespace gateway::vpn

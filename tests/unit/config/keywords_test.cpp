@@ -126,7 +126,8 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"VpnRoute", {}, "cfg:7: VpnRoute: missing argument"},
       {"VpnRoute", {"10.0.0.0/33"}, "cfg:7: VpnRoute: expected an address or address/prefix (IPv4 or IPv6), got '10.0.0.0/33'"},
       {"VpnRoute", {"10.0.0.0/8,example.org"}, "got 'example.org'"},
-      {"VpnRoute", {"10.0.0.0/8,"}, "got ''"},
+      {"VpnRoute", {"10.0.0.0/8,,10.1.0.0/16"}, "got ''"},
+      {"VpnRoute", {","}, "got ''"},
       {"VpnExclude", {"fe80::1%eth0"}, "cfg:7: VpnExclude: expected an address or address/prefix"},
       {"VpnDns", {"8.8.8.8:0"}, "cfg:7: VpnDns: expected server, none or a resolver's address[:port]"},
       {"VpnDns", {"dns.example"}, "got 'dns.example'"},
@@ -195,7 +196,7 @@ TEST(Keywords, VpnDirectives) {
   };
   add("Vpn", {"yes"});
   add("VpnRoute", {"10.0.0.0/8,192.168.7.9/24"});
-  add("VpnRoute", {"fd00::/8", "10.0.0.0/8"});
+  add("VpnRoute", {"fd00::/8,", "10.0.0.0/8"});
   add("VpnExclude", {"10.1.0.0/16"});
   add("VpnDns", {"[2001:db8::53]:5353"});
   add("VpnDns", {"none"});

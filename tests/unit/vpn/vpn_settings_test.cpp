@@ -62,7 +62,10 @@ TEST(VpnSettings, AReloadThatChangesTheVpnIsNoticed) {
   EXPECT_TRUE(vpn_settings_differ(a, b));
   b = a;
   b.vpn_kill_switch = true;
+  b.vpn_table = 77;
   EXPECT_TRUE(vpn_settings_differ(a, b));
+  keep_vpn_settings(b, a);
+  EXPECT_FALSE(vpn_settings_differ(a, b)) << "a reload keeps the running VPN's settings, marks included";
 }
 
 }  // namespace
