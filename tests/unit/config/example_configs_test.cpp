@@ -67,4 +67,25 @@ TEST(ExampleConfigs, JumpBoxGatewayValues) {
   ASSERT_EQ(o.remote_forwards.size(), 1u);
 }
 
+TEST(ExampleConfigs, VpnGatewayValues) {
+  const auto r = resolve_example(kConfDir / "vpn.conf");
+  ASSERT_TRUE(r.options.has_value());
+  const Options& o = *r.options;
+  EXPECT_TRUE(o.vpn);
+  // Every VpnRoute line adds.
+  ASSERT_EQ(o.vpn_routes.size(), 3u);
+  EXPECT_EQ(o.vpn_routes[0].text(), "10.0.0.0/8");
+  EXPECT_EQ(o.vpn_routes[1].text(), "172.16.0.0/12");
+  EXPECT_EQ(o.vpn_routes[2].text(), "fd00::/8");
+  ASSERT_EQ(o.vpn_excludes.size(), 1u);
+  EXPECT_EQ(o.vpn_excludes[0].text(), "10.99.0.0/16");
+  EXPECT_EQ(o.vpn_dns, "server");
+  EXPECT_FALSE(o.vpn_kill_switch);
+  EXPECT_EQ(o.vpn_device, "sshplex%d");
+  EXPECT_EQ(o.vpn_table, 29544u);
+  EXPECT_EQ(o.vpn_mtu, 9000u);
+  EXPECT_TRUE(o.vpn_ipv6);
+  EXPECT_TRUE(o.batch_mode);
+}
+
 }  // namespace
