@@ -44,8 +44,11 @@ Vpn::~Vpn() {
 }
 
 bool Vpn::start(std::string& error) {
-  for (const auto& line : remove_leftovers(settings_))
+  lock_ = VpnLock::acquire(settings_.state_directory, error);
+  if (!lock_) return false;
+  for (const auto& line : remove_leftovers(settings_)) {
     log::info("VPN: removed a leftover of an earlier run: %s", line.c_str());
+  }
   const auto fail = [&](const std::string& what) {
     error = what;
     close();

@@ -393,6 +393,13 @@ TEST_F(VpnTest, DefaultRouteHasNoLoopAndEverythingIsRemovedOnExitAndAfterKill9) 
   EXPECT_EQ(route.find(kDevice), std::string::npos) << route;
   EXPECT_TRUE(fetch("http://" + std::string(kTargetV4) + ":8080/blob") == blob_);
   EXPECT_FALSE(leftovers().empty());
+  // While it runs, --vpn-cleanup (and a second VPN) must not take its routes for leftovers.
+  const std::string installed = leftovers();
+  std::string refused;
+  EXPECT_FALSE(in_client({client_binary(), "--vpn-cleanup"}, &refused));
+  EXPECT_NE(refused.find("a sshplex VPN runs in this network namespace already"), std::string::npos) << refused;
+  EXPECT_EQ(leftovers(), installed);
+  EXPECT_TRUE(fetch("http://" + std::string(kTargetV4) + ":8080/small") == "small\n");
 
   ::kill(client_->pid(), SIGTERM);
   const auto result = client_->wait_exit(15s);
