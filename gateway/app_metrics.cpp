@@ -23,21 +23,23 @@ const char* kind_label(config::ForwardKind kind) {
   return "unknown";
 }
 
+void add_counters(metrics::ForwardSample& f, const PumpCounters& counters) {
+  f.opens = counters.opens;
+  f.sent_bytes = counters.sent_bytes;
+  f.received_bytes = counters.received_bytes;
+  for (std::size_t i = 0; i < kOpenFailureKinds; ++i) {
+    // Every reason is shown, zeros included, so a rate() sees the first failure as an increase.
+    f.open_failures.emplace_back(open_failure_name(static_cast<OpenFailure>(i)), counters.open_failures[i]);
+  }
+}
+
 metrics::ForwardSample forward_sample(const config::ForwardSpec& spec, const Forward& forward) {
   metrics::ForwardSample f;
   f.kind = kind_label(spec.kind);
   f.spec = config::to_string(spec);
   f.clients = forward.active_connections();
   f.clients_waiting = forward.clients_waiting();
-  if (const PumpCounters* counters = forward.counters()) {
-    f.opens = counters->opens;
-    f.sent_bytes = counters->sent_bytes;
-    f.received_bytes = counters->received_bytes;
-    for (std::size_t i = 0; i < kOpenFailureKinds; ++i) {
-      // Every reason is shown, zeros included, so a rate() sees the first failure as an increase.
-      f.open_failures.emplace_back(open_failure_name(static_cast<OpenFailure>(i)), counters->open_failures[i]);
-    }
-  }
+  if (const PumpCounters* counters = forward.counters()) add_counters(f, *counters);
   return f;
 }
 
@@ -82,6 +84,15 @@ metrics::Snapshot App::metrics_snapshot() const {
         s.forwards.back().clients = remote_forwards_->clients(spec);
       }
     });
+  }
+  if (vpn_) {
+    // The VPN's TCP flows are a forward of their own kind: clients are flows, opens their channels.
+    metrics::ForwardSample f;
+    f.kind = "vpn";
+    f.spec = vpn_->device_name();
+    f.clients = vpn_->active_flows();
+    if (const PumpCounters* counters = vpn_->flow_counters()) add_counters(f, *counters);
+    s.forwards.push_back(std::move(f));
   }
   s.process = metrics::read_process_sample();
   return s;

@@ -1,5 +1,6 @@
 #include "gateway/channel/memory_end.hpp"
 
+#include "gateway/channel/channel_pump.hpp"
 #include "gateway/util/liveness.hpp"
 
 namespace gateway {
@@ -95,6 +96,16 @@ void MemoryEnd::close() {
   // The pump may destroy the end from inside this call: nothing after it.
   closed_reported_ = true;
   owner_->on_local_closed();
+}
+
+void abandon_pump(ChannelPump*& pump, MemoryEnd*& end) {
+  if (end != nullptr) end->detach();
+  end = nullptr;
+  if (pump == nullptr) return;
+  ChannelPump* doomed = pump;
+  pump = nullptr;
+  doomed->set_observer(nullptr);
+  doomed->abort();
 }
 
 }  // namespace gateway

@@ -74,4 +74,10 @@ class MemoryEnd final : public LocalEnd {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
+class ChannelPump;
+
+// For an owner that goes away before its pump: the end stops calling back, the pump is told nobody
+// observes it any more and aborted (it winds down and deletes itself); both pointers are cleared.
+void abandon_pump(ChannelPump*& pump, MemoryEnd*& end);
+
 }  // namespace gateway

@@ -25,7 +25,7 @@ struct ConnectionSample {
 };
 
 struct ForwardSample {
-  std::string kind;  // local, remote, dynamic
+  std::string kind;  // local, remote, dynamic, vpn
   std::string spec;  // as config::to_string prints it
   std::size_t clients = 0;
   std::size_t clients_waiting = 0;  // for a pooled connection

@@ -271,14 +271,7 @@ void DnsRelay::release_channel() {
     upstream_.cancel(wait_);
     state_ = State::idle;
   }
-  if (pump_ == nullptr) return;
-  // The pump winds down by itself and deletes itself; nothing of it calls back into us.
-  ChannelPump* pump = pump_;
-  pump_ = nullptr;
-  if (end_ != nullptr) end_->detach();
-  end_ = nullptr;
-  pump->set_observer(nullptr);
-  pump->abort();
+  abandon_pump(pump_, end_);
 }
 
 void DnsRelay::arm_timer() {

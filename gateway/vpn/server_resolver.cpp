@@ -83,15 +83,7 @@ void ServerResolverFetch::release_channel() {
     uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     timer_ = nullptr;
   }
-  if (pump_ != nullptr) {
-    // The pump winds down on its own and deletes itself; it must not call back into us.
-    ChannelPump* pump = pump_;
-    pump_ = nullptr;
-    if (end_ != nullptr) end_->detach();
-    end_ = nullptr;
-    pump->set_observer(nullptr);
-    pump->abort();
-  }
+  abandon_pump(pump_, end_);
 }
 
 void ServerResolverFetch::on_session(SshSession* session) {

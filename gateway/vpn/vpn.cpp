@@ -173,6 +173,10 @@ std::size_t Vpn::active_flows() const {
   return flows_ ? flows_->active_flows() : 0;
 }
 
+const PumpCounters* Vpn::flow_counters() const {
+  return flows_ ? &flows_->pump_counters() : nullptr;
+}
+
 std::string Vpn::describe() const {
   if (!device_) return "VPN: down";
   std::string out = "VPN " + device_name_ + ": " + std::to_string(active_flows()) + " flows";

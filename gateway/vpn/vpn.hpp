@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/channel/pump_counters.hpp"
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/pool/upstream.hpp"
 #include "gateway/vpn/vpn_settings.hpp"
@@ -55,6 +56,8 @@ class Vpn {
   void close();
 
   std::size_t active_flows() const;
+  // Opens, open failures and payload bytes of the flows' channels; nullptr before start().
+  const PumpCounters* flow_counters() const;
   // "vpn sshplex0: 12 flows, 3401 DNS queries, routes 0.0.0.0/0, ::/0"
   std::string describe() const;
   const std::string& device_name() const { return device_name_; }

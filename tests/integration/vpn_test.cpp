@@ -310,7 +310,7 @@ TEST_F(VpnTest, TcpByAddressNameAndIpv6WithDnsThroughTheServerOnly) {
                                    std::string(kDevice) + " } meta l4proto { udp, tcp } th dport 53 counter"}),
       &out, 10s))
       << out;
-  ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24,fd00:78::/64"}));
+  ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24,fd00:78::/64"}, {"MetricsListen=127.0.0.1:9309"}));
 
   EXPECT_TRUE(fetch("http://" + std::string(kTargetV4) + ":8080/blob") == blob_) << "by IPv4 address";
   EXPECT_TRUE(fetch("http://[" + std::string(kTargetV6) + "]:8080/blob") == blob_) << "by IPv6 address";
@@ -327,6 +327,14 @@ TEST_F(VpnTest, TcpByAddressNameAndIpv6WithDnsThroughTheServerOnly) {
   EXPECT_EQ(count_occurrences(txt, std::string(200, 'T')), 8u) << txt;
   const std::string txt_tcp = client_output({"dig", "+short", "+timeout=5", "+tcp", "big.internal", "TXT"});
   EXPECT_EQ(count_occurrences(txt_tcp, std::string(200, 'T')), 8u) << txt_tcp;
+
+  // The flows are counted as a forward of kind "vpn": three fetches opened three channels at least
+  // (the DNS channel is the relay's own, not a flow).
+  const std::string scrape = client_output({"curl", "-sS", "http://127.0.0.1:9309/metrics"});
+  const std::string opens_prefix = "sshplex_forward_opens_total{kind=\"vpn\",forward=\"" + std::string(kDevice) + "\"} ";
+  const auto at = scrape.find(opens_prefix);
+  ASSERT_NE(at, std::string::npos) << scrape;
+  EXPECT_GE(std::stoul(scrape.substr(at + opens_prefix.size())), 3u) << scrape.substr(at, 80);
 
   std::string counters;
   ASSERT_TRUE(in_client({"nft", "list", "table", "inet", "leak"}, &counters));
