@@ -132,7 +132,7 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   std::unique_ptr<AppControl> control_;  // the control socket, when a master
   std::unique_ptr<metrics::MetricsServer> metrics_;  // MetricsListen
   std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
-  std::unique_ptr<vpn::Vpn> vpn_;                 // Vpn / --vpn (uses upstream_: declared after it)
+  std::unique_ptr<vpn::Vpn> vpn_;                // Vpn / --vpn (uses upstream_: declared after it)
   std::unique_ptr<service::SystemdNotifier> notifier_;  // READY=1 and the rest, under systemd
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;

@@ -72,7 +72,8 @@ std::string App::status_json() const {
   }
   doc["forwards"] = std::move(forwards);
   if (remote_forwards_) doc["remote_forward_connections"] = remote_forwards_->active_connections();
-  doc["vpn"] = vpn_ ? nlohmann::json{{"device", vpn_->device_name()}, {"flows", vpn_->active_flows()},
+  doc["vpn"] = vpn_ ? nlohmann::json{{"device", vpn_->device_name()},
+                                     {"flows", vpn_->active_flows()},
                                      {"description", vpn_->describe()}}
                     : nlohmann::json();
   doc["foreground"] = foreground_started_ && foreground_ ? nlohmann::json(foreground_->describe()) : nlohmann::json();

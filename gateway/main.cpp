@@ -15,7 +15,6 @@
 #include "gateway/config/resolver.hpp"
 #include "gateway/control/control_client.hpp"
 #include "gateway/demo/demo.hpp"
-#include "gateway/vpn/vpn.hpp"
 #include "gateway/net/fd_limit.hpp"
 #include "gateway/query.hpp"
 #include "gateway/session/agent_forward.hpp"
@@ -25,6 +24,7 @@
 #include "gateway/session/stdio_forward.hpp"
 #include "gateway/session/x11_forward.hpp"
 #include "gateway/util/log.hpp"
+#include "gateway/vpn/vpn.hpp"
 #include "ssh/transport/algorithms.hpp"
 
 namespace {

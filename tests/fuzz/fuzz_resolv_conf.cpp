@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "tun/address.hpp"
 #include "gateway/vpn/server_resolver.hpp"
+#include "tun/address.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);

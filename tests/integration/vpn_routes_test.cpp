@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "gateway/net/socket_mark.hpp"
 #include "gateway/vpn/installed_routes.hpp"
 #include "gateway/vpn/netlink.hpp"
 #include "gateway/vpn/route_plan.hpp"
-#include "gateway/net/socket_mark.hpp"
 #include "support/netns.hpp"
 #include "support/process.hpp"
 

@@ -331,7 +331,8 @@ TEST_F(VpnTest, TcpByAddressNameAndIpv6WithDnsThroughTheServerOnly) {
   // The flows are counted as a forward of kind "vpn": three fetches opened three channels at least
   // (the DNS channel is the relay's own, not a flow).
   const std::string scrape = client_output({"curl", "-sS", "http://127.0.0.1:9309/metrics"});
-  const std::string opens_prefix = "sshplex_forward_opens_total{kind=\"vpn\",forward=\"" + std::string(kDevice) + "\"} ";
+  const std::string opens_prefix =
+      "sshplex_forward_opens_total{kind=\"vpn\",forward=\"" + std::string(kDevice) + "\"} ";
   const auto at = scrape.find(opens_prefix);
   ASSERT_NE(at, std::string::npos) << scrape;
   EXPECT_GE(std::stoul(scrape.substr(at + opens_prefix.size())), 3u) << scrape.substr(at, 80);

@@ -253,7 +253,8 @@ TEST(CommandLine, ArgvOverloadAndUsage) {
 TEST(CommandLine, VpnRoutesEverythingOrTheNetworksGiven) {
   EXPECT_EQ(pairs(ok({"--vpn", "h"})), (Pairs{{"Vpn", "yes"}}));
   EXPECT_EQ(ok({"--vpn", "h"}).host, "h");
-  EXPECT_EQ(pairs(ok({"--vpn", "10.0.0.0/8,fd00::/8", "h"})), (Pairs{{"Vpn", "yes"}, {"VpnRoute", "10.0.0.0/8,fd00::/8"}}));
+  EXPECT_EQ(pairs(ok({"--vpn", "10.0.0.0/8,fd00::/8", "h"})),
+            (Pairs{{"Vpn", "yes"}, {"VpnRoute", "10.0.0.0/8,fd00::/8"}}));
   EXPECT_EQ(pairs(ok({"--vpn=192.168.1.7", "h"})), (Pairs{{"Vpn", "yes"}, {"VpnRoute", "192.168.1.7"}}));
   // A bare address after --vpn is the destination, not a network: lists need "/" (or --vpn=).
   auto c = ok({"--vpn", "192.0.2.1"});

@@ -124,7 +124,9 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"ServerAliveInterval", {"-5"}, "cfg:7: ServerAliveInterval: expected a time interval (e.g. 30, 5m), got '-5'"},
       {"Vpn", {"on"}, "cfg:7: Vpn: expected yes or no"},
       {"VpnRoute", {}, "cfg:7: VpnRoute: missing argument"},
-      {"VpnRoute", {"10.0.0.0/33"}, "cfg:7: VpnRoute: expected an address or address/prefix (IPv4 or IPv6), got '10.0.0.0/33'"},
+      {"VpnRoute",
+       {"10.0.0.0/33"},
+       "cfg:7: VpnRoute: expected an address or address/prefix (IPv4 or IPv6), got '10.0.0.0/33'"},
       {"VpnRoute", {"10.0.0.0/8,example.org"}, "got 'example.org'"},
       {"VpnRoute", {"10.0.0.0/8,,10.1.0.0/16"}, "got ''"},
       {"VpnRoute", {","}, "got ''"},
@@ -142,7 +144,9 @@ TEST(Keywords, ValidationErrorsNameFileLineAndExpectation) {
       {"VpnAddress", {}, "cfg:7: VpnAddress: expected an IPv4 network and/or an IPv6 network"},
       {"VpnIPv6", {"maybe"}, "cfg:7: VpnIPv6: expected yes or no"},
       {"VpnKillSwitch", {"1"}, "cfg:7: VpnKillSwitch: expected yes or no"},
-      {"VpnTable", {"254"}, "cfg:7: VpnTable: expected a routing table number 1..2147483647 other than the kernel's 253..255"},
+      {"VpnTable",
+       {"254"},
+       "cfg:7: VpnTable: expected a routing table number 1..2147483647 other than the kernel's 253..255"},
       {"VpnTable", {"0"}, "got '0'"},
   };
   for (const auto& c : cases) {
