@@ -1,6 +1,7 @@
 #include "tun/dns_framing.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "tun/builder.hpp"
 #include "tun/byte_order.hpp"
@@ -139,12 +140,14 @@ std::optional<Bytes> dns_error_answer(std::span<const std::uint8_t> query, std::
   if (query.size() < dns_header_size || dns_is_response(query)) return std::nullopt;
   const auto questions = skip_questions(query);
   if (!questions) return std::nullopt;
-  Bytes answer(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(*questions));
-  answer[2] = static_cast<std::uint8_t>(0x80 | (query[2] & 0x79));  // QR, the opcode and RD kept
-  answer[3] = static_cast<std::uint8_t>(0x80 | (rcode & 0x0f));     // RA
-  store16(answer.data() + 6, 0);
-  store16(answer.data() + 8, 0);
-  store16(answer.data() + 10, 0);
+  // The header is made apart (a fixed array) and the question copied after it.
+  std::array<std::uint8_t, dns_header_size> header{};
+  std::copy_n(query.begin(), 6, header.begin());                    // id, flags, QDCOUNT
+  header[2] = static_cast<std::uint8_t>(0x80 | (query[2] & 0x79));  // QR, the opcode and RD kept
+  header[3] = static_cast<std::uint8_t>(0x80 | (rcode & 0x0f));     // RA
+  // No answer, authority or additional records (bytes 6..11 stay 0).
+  Bytes answer(header.begin(), header.end());
+  answer.insert(answer.end(), query.begin() + dns_header_size, query.begin() + static_cast<std::ptrdiff_t>(*questions));
   return answer;
 }
 
