@@ -174,14 +174,22 @@ class Env:
 
     def start_servers(self):
         self.sshd.start()
-        self.iperf = procs.Proc("iperf3 -s", in_ns(self.topo.target, ["iperf3", "-s", "-B", TARGET_ADDR, "-p",
-                                                                       str(IPERF_PORT)]),
-                                os.path.join(self.workdir, "iperf3-s.log"))
+        self.start_iperf()
         self.echo = procs.Proc("server", in_ns(self.topo.target, [self.args.bench, "server", "--bind", TARGET_ADDR,
                                                                    "--echo", str(ECHO_PORT)]),
                                os.path.join(self.workdir, "server.log"))
-        wait_until(lambda: listening(self.topo.target, IPERF_PORT), "iperf3 -s not listening", proc=self.iperf)
         wait_until(lambda: listening(self.topo.target, ECHO_PORT), "the echo server not listening", proc=self.echo)
+
+    def start_iperf(self):
+        self.iperf = procs.Proc("iperf3 -s", in_ns(self.topo.target, ["iperf3", "-s", "-B", TARGET_ADDR, "-p",
+                                                                       str(IPERF_PORT)]),
+                                os.path.join(self.workdir, f"iperf3-s-{time.monotonic_ns()}.log"))
+        wait_until(lambda: listening(self.topo.target, IPERF_PORT), "iperf3 -s not listening", proc=self.iperf)
+
+    def restart_iperf(self):
+        """After a failed run: iperf3 -s may still be inside the broken test and refuse the next ones."""
+        self.iperf.stop()
+        self.start_iperf()
 
     def stop_servers(self):
         for proc in (getattr(self, "echo", None), getattr(self, "iperf", None)):
@@ -280,8 +288,11 @@ def iperf_once(env, host, port, streams, direction):
     if direction == "download":
         argv.append("-R")
     for attempt in range(5):
-        done = subprocess.run(in_ns(env.topo.client, argv), capture_output=True, timeout=seconds + 60,
-                              stdin=subprocess.DEVNULL)
+        try:
+            done = subprocess.run(in_ns(env.topo.client, argv), capture_output=True, timeout=seconds + 30,
+                                  stdin=subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise procs.ToolError(f"iperf3 still running {seconds + 30} s after a {seconds} s test (killed)") from None
         try:
             result = json.loads(done.stdout)
         except ValueError:
@@ -349,6 +360,7 @@ def throughput_rows(env, want, sshuttle_ok):
                         print(f"  {label} {case_id(streams, direction)}: failed: {error}", file=sys.stderr)
                         for row in case_rows:
                             row.run_failures.append(f"{label}: {error}")
+                        env.restart_iperf()
                         continue
                     cpu.setdefault((label, streams, direction), []).append(
                         (env.client_cpu(proc) - before) / (moved / 1e9))
