@@ -85,8 +85,10 @@ class Reachable:
 
 
 class Row:
-    def __init__(self, row_id, name, unit, target=None, digits=1):
+    def __init__(self, row_id, name, unit, target=None, digits=1, baseline=None):
         self.id = row_id
+        # bench/vpn.py: what the "ssh" column holds (ssh -L, sshuttle, sshplex -D); None for run.py.
+        self.baseline = baseline
         self.name = name
         self.unit = unit
         self.target = target
@@ -94,6 +96,9 @@ class Row:
         self.runs = {"ssh": [], "sshplex": []}
         self.error = None
         self.notes = []
+        # bench/vpn.py: runs that failed while the others of the row went on ("client: why"); a row
+        # with any is not met, and its figures are the medians of the runs that worked.
+        self.run_failures = []
         self.ssh = None
         self.sshplex = None
         # Rows 1, 2 and 4 only: the server side's CPU in the same runs, and the reachable ratio.
@@ -123,7 +128,7 @@ class Row:
         return self.sshplex / self.ssh
 
     def met(self):
-        if self.error is not None:
+        if self.error is not None or self.run_failures:
             return False
         return None if self.target is None else self.target.met(self)
 
@@ -133,6 +138,8 @@ class Row:
             "ssh": self.ssh, "sshplex": self.sshplex, "ratio": self.ratio(),
             "target": self.target.text if self.target else None, "met": self.met(),
             "runs": self.runs, "error": self.error, "notes": self.notes,
+            **({"baseline": self.baseline} if self.baseline else {}),
+            **({"run_failures": self.run_failures} if self.run_failures else {}),
             **({"server_side": self.server_side.to_json()} if self.server_side else {}),
             **({"reachable": self.reachable.to_json()} if self.reachable else {}),
         }
@@ -206,11 +213,13 @@ def _met_text(row):
     met = row.met()
     if row.error is not None:
         return "FAILED"
+    if row.run_failures:
+        return f"NO ({len(row.run_failures)} run{'s' if len(row.run_failures) > 1 else ''} failed)"
     return {True: "yes", False: "NO", None: "-"}[met]
 
 
-def table(rows):
-    header = ["metric", "ssh", "sshplex", "ratio", "target", "met?"]
+def table(rows, columns=("ssh", "sshplex")):
+    header = ["metric", *columns, "ratio", "target", "met?"]
     lines = []
     for row in rows:
         ratio = row.ratio()
@@ -226,6 +235,8 @@ def table(rows):
     for row in rows:
         if row.error:
             out.append(f"  {row.id} failed: {row.error}")
+        for failure in row.run_failures:
+            out.append(f"  {row.id} run failed: {failure}")
         for note in row.notes:
             out.append(f"  {row.id}: {note}")
         if row.server_side is not None and row.show_server_side:
@@ -237,11 +248,12 @@ def table(rows):
     return "\n".join(out)
 
 
-def header_text(machine, command, date):
+def header_text(machine, command, date,
+                ratio_text="ratio = sshplex / ssh on every row (targets are stated in the same terms)"):
     facts = {"date": date, "command": command, **machine}
     width = max(len(key) for key in facts) + 2
     lines = [f"{key + ':':{width}}{value}" for key, value in facts.items()]
-    lines.append("ratio = sshplex / ssh on every row (targets are stated in the same terms)")
+    lines.append(ratio_text)
     return "\n".join(lines)
 
 

@@ -42,10 +42,16 @@ def wait_listening(port, timeout, proc=None):
 class Sshd:
     """Owns the temp dir layout: host key, user key, authorized_keys, known_hosts, sshd_config."""
 
-    def __init__(self, workdir, extra_known_ports=(), max_sessions=1000):
+    def __init__(self, workdir, extra_known_ports=(), max_sessions=1000, listen_address="127.0.0.1",
+                 port=None, wrapper=(), ready_probe=None):
+        """`wrapper` prefixes sshd's command line (`ip netns exec NS` for bench/vpn.py), and then
+        `ready_probe` (a callable, true once sshd listens) replaces the connect from this process."""
         self.workdir = workdir
         self.max_sessions = max_sessions
-        self.port = free_port()
+        self.listen_address = listen_address
+        self.wrapper = list(wrapper)
+        self.ready_probe = ready_probe
+        self.port = port or free_port()
         self.user_key = os.path.join(workdir, "id_ed25519")
         self.known_hosts = os.path.join(workdir, "known_hosts")
         self.config = os.path.join(workdir, "sshd_config")
@@ -58,13 +64,13 @@ class Sshd:
         host_key_text = " ".join(host_pub.split()[:2])
         with open(self.known_hosts, "w") as f:
             for port in (self.port, *extra_known_ports):
-                f.write(f"[127.0.0.1]:{port} {host_key_text}\n")
+                f.write(f"[{listen_address}]:{port} {host_key_text}\n")
         self._write_config(authorized)
 
     def _write_config(self, authorized):
         lines = [
             f"Port {self.port}",
-            "ListenAddress 127.0.0.1",
+            f"ListenAddress {self.listen_address}",
             f"HostKey {os.path.join(self.workdir, 'host_ed25519')}",
             f"AuthorizedKeysFile {authorized}",
             "PermitRootLogin prohibit-password",
@@ -92,9 +98,19 @@ class Sshd:
                                stdin=subprocess.DEVNULL)
         if check.returncode != 0:
             raise procs.ToolError("sshd -t: " + check.stderr.decode(errors="replace").strip())
-        self.proc = procs.Proc("sshd", [SSHD, "-D", "-e", "-f", self.config],
+        self.proc = procs.Proc("sshd", [*self.wrapper, SSHD, "-D", "-e", "-f", self.config],
                                os.path.join(self.workdir, "sshd.log"))
-        wait_listening(self.port, READY_TIMEOUT_S, self.proc)
+        if self.ready_probe is None:
+            wait_listening(self.port, READY_TIMEOUT_S, self.proc)
+            return
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not self.ready_probe():
+            if not self.proc.alive():
+                raise procs.ToolError(self.proc.describe_exit())
+            if time.monotonic() > deadline:
+                raise procs.ToolError(f"sshd not listening on {self.listen_address}:{self.port} "
+                                      f"after {READY_TIMEOUT_S:.0f} s")
+            time.sleep(0.05)
 
     def stop(self):
         if self.proc is None:

@@ -1,6 +1,8 @@
-// `hold`: opens N SOCKS5 channels (at most C opens in flight), each confirmed by a 1-byte echo, reports
-// once all are held or failed, then keeps them open and idle until told to stop.
+// `hold`: opens N SOCKS5 channels (at most C opens in flight; without --proxy, plain TCP connections
+// to the target), each confirmed by a 1-byte echo, reports once all are held or failed, then keeps
+// them open and idle until told to stop.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +22,7 @@ namespace {
 class Hold final : public Socks5Channel::Observer {
  public:
   Runtime runtime{"hold"};
-  sockaddr_in proxy{};
+  std::optional<sockaddr_in> proxy;  // none: straight to the target (through a tun VPN, say)
   sockaddr_in target{};
   std::uint64_t count = 0;
   std::uint64_t concurrency = 200;
@@ -77,7 +79,7 @@ class Hold final : public Socks5Channel::Observer {
     while (in_flight_.size() < concurrency && started_ < count && !runtime.finished()) {
       ++started_;
       int error = 0;
-      Socks5Channel* channel = Socks5Channel::open(runtime.loop(), proxy, target, *this, &error);
+      Socks5Channel* channel = Socks5Channel::open(runtime.loop(), proxy ? &*proxy : nullptr, target, *this, &error);
       if (channel == nullptr) {
         ++failures_;
         continue;
@@ -142,7 +144,7 @@ int run_hold(int argc, char** argv, int first) {
   auto args = Args::parse(argc, argv, first, {"proxy", "target", "count", "concurrency", "timeout"}, &error);
   if (!args) return report_error("hold", error);
   Hold hold;
-  if (auto proxy = args->endpoint("proxy")) hold.proxy = *proxy;
+  if (args->has("proxy")) hold.proxy = args->endpoint("proxy");
   if (auto target = args->endpoint("target")) hold.target = *target;
   if (args->require("count")) hold.count = args->count("count", 0);
   hold.concurrency = args->count("concurrency", 200);

@@ -25,14 +25,15 @@ Socks5Channel::Socks5Channel(Observer& observer, const sockaddr_in& target) : ob
   std::memcpy(request_ + 8, &target.sin_port, 2);
 }
 
-Socks5Channel* Socks5Channel::open(uv_loop_t* loop, const sockaddr_in& proxy, const sockaddr_in& target,
+Socks5Channel* Socks5Channel::open(uv_loop_t* loop, const sockaddr_in* proxy, const sockaddr_in& target,
                                    Observer& observer, int* error) {
   auto* channel = new Socks5Channel(observer, target);
+  channel->direct_ = proxy == nullptr;
   uv_tcp_init(loop, &channel->tcp_);
   channel->tcp_.data = channel;
   channel->connect_.data = channel;
   channel->started_ns_ = monotonic_ns();
-  const int r = tcp_connect(&channel->tcp_, &channel->connect_, proxy, on_connect);
+  const int r = tcp_connect(&channel->tcp_, &channel->connect_, proxy != nullptr ? *proxy : target, on_connect);
   if (r != 0) {
     *error = r;
     channel->state_ = State::Closed;
@@ -67,8 +68,13 @@ void Socks5Channel::on_connect(uv_connect_t* req, int status) {
     self.fail(uv_err_name(status));
     return;
   }
-  self.state_ = State::MethodChoice;
   uv_read_start(as_stream(&self.tcp_), alloc_shared, on_read);
+  if (self.direct_) {
+    self.state_ = State::Echo;
+    self.send(kProbe, sizeof kProbe);
+    return;
+  }
+  self.state_ = State::MethodChoice;
   self.send(kGreeting, sizeof kGreeting);
 }
 

@@ -1,7 +1,9 @@
-// `socks-latency`: how long one SOCKS5 open takes (connect, greeting, CONNECT, reply, 1-byte echo),
-// sequentially (warm-up opens, then N recorded) or with P opens kept in flight for S seconds.
+// `socks-latency`: how long one SOCKS5 open takes (connect, greeting, CONNECT, reply, 1-byte echo;
+// without --proxy, connect and echo straight to the target), sequentially (warm-up opens, then N
+// recorded) or with P opens kept in flight for S seconds.
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,7 +25,7 @@ constexpr std::uint64_t kParallelWarmupNs = 500'000'000u;
 class Latency final : public Socks5Channel::Observer {
  public:
   Runtime runtime{"socks-latency"};
-  sockaddr_in proxy{};
+  std::optional<sockaddr_in> proxy;  // none: straight to the target (through a tun VPN, say)
   sockaddr_in target{};
   std::uint64_t count = 500;
   std::uint64_t warmup = 20;
@@ -93,7 +95,7 @@ class Latency final : public Socks5Channel::Observer {
       if (sequential() && started_ == warmup) record_from_ns_ = monotonic_ns();
       ++started_;
       int error = 0;
-      Socks5Channel* channel = Socks5Channel::open(runtime.loop(), proxy, target, *this, &error);
+      Socks5Channel* channel = Socks5Channel::open(runtime.loop(), proxy ? &*proxy : nullptr, target, *this, &error);
       if (channel == nullptr) {
         if (started_ > warmup || !sequential()) {
           ++failures_;
@@ -157,7 +159,7 @@ int run_socks_latency(int argc, char** argv, int first) {
                           {"proxy", "target", "count", "warmup", "parallel", "duration", "timeout"}, &error);
   if (!args) return report_error("socks-latency", error);
   Latency latency;
-  if (auto proxy = args->endpoint("proxy")) latency.proxy = *proxy;
+  if (args->has("proxy")) latency.proxy = args->endpoint("proxy");
   if (auto target = args->endpoint("target")) latency.target = *target;
   latency.count = args->count("count", 500);
   latency.warmup = args->count("warmup", 20);

@@ -227,6 +227,32 @@ TEST_F(BenchTools, FirstByteRetriesUntilTheGreeting) {
   EXPECT_GT(json_number(out, "attempts").value_or(0), 10.0) << out;
 }
 
+// Without --proxy, socks-latency and hold open plain TCP connections to the target (the tun VPN's
+// flows): connect, then the 1-byte echo.
+TEST_F(BenchTools, DirectOpensSkipSocks) {
+  const int echo = free_tcp_port();
+  Process server;
+  ASSERT_TRUE(start(server, {"server", "--echo", std::to_string(echo)}));
+  const ToolRun latency = run({"socks-latency", "--target", at(echo), "--count", "30", "--warmup", "2"});
+  ASSERT_TRUE(latency.ok()) << latency.describe();
+  EXPECT_EQ(json_number(latency.out, "opens"), 30.0) << latency.out;
+  EXPECT_EQ(json_number(latency.out, "failures"), 0.0) << latency.out;
+  EXPECT_GT(json_number(latency.out, "p50_ms").value_or(-1), 0.0) << latency.out;
+
+  const std::string out_path = tmp_.file("hold-direct.out");
+  Process hold;
+  ASSERT_TRUE(hold.start(
+      {SSHPLEX_BENCH_BINARY, "hold", "--target", at(echo), "--count", "300", "--concurrency", "300", "--timeout", "20"},
+      base_env(), out_path, tmp_.file("hold-direct.err")));
+  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+  while (hold.stdout_text().find('\n') == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  const std::string ready = hold.stdout_text();
+  EXPECT_EQ(json_number(ready, "held"), 300.0) << ready << hold.stderr_text();
+  EXPECT_EQ(json_number(ready, "failures"), 0.0) << ready;
+}
+
 TEST_F(BenchTools, TimeoutAndBadArgumentsExitAsAgreed) {
   const ToolRun timeout = run({"first-byte", "--connect", at(free_tcp_port()), "--timeout", "0.3"});
   EXPECT_TRUE(timeout.result.exited && timeout.result.exit_code == 2) << timeout.describe();
