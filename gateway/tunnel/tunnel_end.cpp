@@ -39,6 +39,10 @@ void TunnelEnd::on_packet(std::span<std::uint8_t> packet) {
   if (!reading_ || closing_) return;
   const ssh::Bytes framed = frame_packet(mode_, packet);
   if (framed.empty()) return;  // neither IPv4 nor IPv6: nothing the peer could take
+  if (capacity_ && capacity_() < framed.size()) {
+    ++dropped_for_window_;
+    return;
+  }
   owner_->on_local_data(framed);
 }
 

@@ -7,6 +7,9 @@
 //
 // The device is shared: it outlives the end (and its channel) so that a reconnect carries on with
 // the same interface, its addresses and routes.
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "gateway/channel/local_end.hpp"
@@ -31,6 +34,11 @@ class TunnelEnd final : public LocalEnd {
   TunnelEnd& operator=(const TunnelEnd&) = delete;
 
   const Deframer::Counters& deframer_counters() const { return deframer_.counters(); }
+  // What the channel can take now without cutting a packet (window and output queue). A packet
+  // read while it is smaller is dropped, as a full link drops it: ssh's peer takes each channel
+  // data message as one packet, so a packet must never be split, nor several joined.
+  void set_capacity(std::function<std::size_t()> capacity) { capacity_ = std::move(capacity); }
+  std::uint64_t dropped_for_window() const { return dropped_for_window_; }
 
   void bind(LocalEndOwner& owner) override { owner_ = &owner; }
   void read_start() override;
@@ -49,6 +57,8 @@ class TunnelEnd final : public LocalEnd {
   config::TunnelMode mode_;
   Deframer deframer_;
   LocalEndOwner* owner_ = nullptr;
+  std::function<std::size_t()> capacity_;
+  std::uint64_t dropped_for_window_ = 0;
   bool reading_ = false;
   bool closing_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

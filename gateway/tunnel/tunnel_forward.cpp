@@ -92,7 +92,17 @@ bool TunnelForward::attach(SshSession& session, std::string& error) {
   session_ = &session;
   established_ = false;
   auto end = std::make_unique<TunnelEnd>(device_, settings_.mode);
+  TunnelEnd* end_ptr = end.get();
   pump_ = pumps_.create(session, std::move(end), "tunnel " + device_name());
+  // The end lives inside the pump, which lives no longer than its connection.
+  ChannelPump* pump = pump_;
+  std::weak_ptr<bool> session_alive = session.liveness();
+  SshSession* host = &session;
+  end_ptr->set_capacity([pump, host, session_alive]() -> std::size_t {
+    auto a = session_alive.lock();
+    if (!a || !*a || !pump->is_open()) return 0;
+    return host->send_capacity(pump->channel_id());
+  });
   pump_->own_observer(std::make_unique<Observer>(*this, alive_));
   const ssh::Bytes data = tun_open_data(settings_);
   pump_->open(kChannelType, data);

@@ -1,7 +1,7 @@
 // ssh's tun forwarding (-w, Tunnel, TunnelDevice) end to end, as root in network namespaces:
 // sshd (PermitTunnel) in a server namespace creates its tun0 when sshplex -w 0:0 opens the
-// tun@openssh.com channel from a client namespace; both tun0 get addresses of 10.55.0.0/30 and
-// ping, TCP and UDP cross the tunnel. A server that refuses gets ssh's "Tunnel forwarding failed".
+// tun@openssh.com channel from a client namespace; both tun0 get addresses of 10.55.0.0/30 and TCP, UDP
+// (and ping, when installed) cross the tunnel. A server that refuses gets ssh's "Tunnel forwarding failed".
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -98,9 +98,7 @@ class TunnelForwardTest : public ::testing::Test {
     TESTSUPPORT_SKIP_IF(NetnsPair::unavailable_reason());
     if (::geteuid() != 0) GTEST_SKIP() << "tun forwarding tests need root";
     if (::access("/dev/net/tun", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/net/tun is not available";
-    for (const char* tool : {"python3", "ping"}) {
-      if (find_program(tool).empty()) GTEST_SKIP() << tool << " is not installed";
-    }
+    if (find_program("python3").empty()) GTEST_SKIP() << "python3 is not installed";
     user_key_ = &cached_key(KeyType::Ed25519, "user");
     ASSERT_TRUE(net_.create());
     ASSERT_TRUE(write_file(tmp_.file("echo.py"), kEchoScript, 0644));
@@ -199,8 +197,10 @@ TEST_F(TunnelForwardTest, PointToPointCarriesPingTcpAndUdp) {
   }
 
   std::string out;
-  EXPECT_TRUE(run_in(net_.client_ns(), {find_program("ping"), "-c", "3", "-i", "0.2", "-W", "3", kServerTun}, &out))
-      << out << client_->stderr_text();
+  if (!find_program("ping").empty()) {
+    EXPECT_TRUE(run_in(net_.client_ns(), {find_program("ping"), "-c", "3", "-i", "0.2", "-W", "3", kServerTun}, &out))
+        << out << client_->stderr_text();
+  }
   const std::size_t descriptors = open_descriptors(client_->pid());
 
   // The echo may need a moment to listen.
@@ -209,9 +209,11 @@ TEST_F(TunnelForwardTest, PointToPointCarriesPingTcpAndUdp) {
       << tcp << "\n"
       << read_file(tmp_.file("echo.err"));
   EXPECT_NE(probe("udp").find("answered 20"), std::string::npos);
-  // And the other way: the server pings the client's end.
-  EXPECT_TRUE(run_in(net_.server_ns(), {find_program("ping"), "-c", "2", "-i", "0.2", "-W", "3", kClientTun}, &out))
-      << out;
+  if (!find_program("ping").empty()) {
+    // And the other way: the server pings the client's end.
+    EXPECT_TRUE(run_in(net_.server_ns(), {find_program("ping"), "-c", "2", "-i", "0.2", "-W", "3", kClientTun}, &out))
+        << out;
+  }
   for (int i = 0; i < 3; ++i) EXPECT_NE(probe("tcp").find("ok"), std::string::npos);
   EXPECT_EQ(open_descriptors(client_->pid()), descriptors);
   ASSERT_TRUE(client_->running()) << client_->stderr_text();
@@ -265,9 +267,18 @@ TEST_F(TunnelForwardTest, EthernetModeOpensTap) {
     ASSERT_TRUE(run_in(ns, {find_program("ip"), "addr", "add", address + "/30", "dev", "tap5"}, &out)) << out;
     ASSERT_TRUE(run_in(ns, {find_program("ip"), "link", "set", "tap5", "up"}, &out)) << out;
   }
-  // ARP and ICMP in raw Ethernet frames.
-  EXPECT_TRUE(run_in(net_.client_ns(), {find_program("ping"), "-c", "3", "-i", "0.2", "-W", "3", kServerTun}, &out))
-      << out << client_->stderr_text();
+  {
+    NetnsScope in_server(net_.server_ns());
+    ASSERT_TRUE(in_server.ok()) << in_server.error();
+    ASSERT_TRUE(echo_.start({find_program("python3"), tmp_.file("echo.py"), kServerTun}, base_env(),
+                            tmp_.file("echo.out"), tmp_.file("echo.err")));
+  }
+  // ARP, then UDP and TCP, in raw Ethernet frames.
+  std::string tcp;
+  ASSERT_TRUE(wait_until([&] { return (tcp = probe("tcp")).find("ok") != std::string::npos; }, 20s))
+      << tcp << "\n"
+      << client_->stderr_text();
+  EXPECT_NE(probe("udp").find("answered 20"), std::string::npos);
 }
 
 }  // namespace
