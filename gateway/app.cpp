@@ -66,6 +66,7 @@ App::~App() {
   session_waits_.reset();
   forwards_.reset();
   remote_forwards_.reset();
+  tunnel_.reset();
   upstream_.reset();
   // Last: tearing down the forwards may still report a state change.
   notifier_.reset();
@@ -272,10 +273,44 @@ void App::on_session_up(SshSession& session) {
     if (stopping_) return;
     attach_remote_forwards();
     if (stopping_) return;
+    attach_tunnel();
+    if (stopping_) return;
     if (foreground_) start_foreground(session);
     return;
   }
   if (remote_session_ == nullptr) attach_remote_forwards();
+  attach_tunnel();
+}
+
+void App::attach_tunnel() {
+  if (options_.tunnel == config::TunnelMode::no || stopping_ || draining_ || tunnel_failed_) return;
+  if (!tunnel_) {
+    tunnel::TunnelSettings settings;
+    settings.mode = options_.tunnel;
+    settings.local_unit = options_.tunnel_local;
+    settings.remote_unit = options_.tunnel_remote;
+    tunnel_ = std::make_unique<tunnel::TunnelForward>(loop_, settings, [this](const std::string& description) {
+      // As ssh: an error, and the end only with ExitOnForwardFailure.
+      log::error("Tunnel forwarding failed");
+      if (!description.empty()) log::verbose("The server said: %s", description.c_str());
+      tunnel_failed_ = true;
+      // From inside the pump's own call: stop on a clean stack.
+      if (options_.exit_on_forward_failure)
+        stop_soon(kExitFailure, "tunnel forwarding failed and ExitOnForwardFailure is set");
+    });
+  }
+  if (tunnel_->session() != nullptr) return;
+  SshSession* session = upstream_->pick();
+  if (session == nullptr) return;
+  std::string error;
+  if (!tunnel_->attach(*session, error)) {
+    // ssh's words for the same failure.
+    log::error("%s", error.c_str());
+    log::error("Tunnel device open failed.");
+    log::error("Could not request tunnel forwarding.");
+    tunnel_failed_ = true;
+    if (options_.exit_on_forward_failure) stop(kExitFailure, "the tunnel device could not be opened");
+  }
 }
 
 void App::open_forwards() {
@@ -345,6 +380,10 @@ void App::exit_hold_released() {
 
 void App::on_session_down(SshSession& session) {
   notifier_->status_changed();
+  if (tunnel_ && tunnel_->session() == &session) {
+    tunnel_->detach();
+    attach_tunnel();
+  }
   if (&session != remote_session_) return;
   remote_forwards_->detach(session);
   remote_session_ = nullptr;
@@ -352,7 +391,9 @@ void App::on_session_down(SshSession& session) {
   attach_remote_forwards();
 }
 
-bool App::session_in_use(SshSession& session) { return &session == remote_session_; }
+bool App::session_in_use(SshSession& session) {
+  return &session == remote_session_ || (tunnel_ && tunnel_->session() == &session);
+}
 
 void App::on_upstream_failed(const std::string& reason) {
   if (stopping_) return;

@@ -22,6 +22,7 @@
 #include "gateway/pool/upstream.hpp"
 #include "gateway/service/systemd_notifier.hpp"
 #include "gateway/session/foreground.hpp"
+#include "gateway/tunnel/tunnel_forward.hpp"
 #include "gateway/vpn/vpn.hpp"
 
 namespace gateway {
@@ -108,6 +109,8 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   bool socks_exposure_allowed(const SocksForwardSpec& socks, std::string& error) const;
   void open_forwards();
   void attach_remote_forwards();
+  // Tunnel (-w): opens the device and its channel on a connection, when none carries it.
+  void attach_tunnel();
   void became_ready();
   // The first status line, for systemd's STATUS=.
   std::string status_summary() const;
@@ -132,7 +135,8 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   std::unique_ptr<AppControl> control_;  // the control socket, when a master
   std::unique_ptr<metrics::MetricsServer> metrics_;  // MetricsListen
   std::unique_ptr<SessionWaits> session_waits_;  // sessions waiting for a connection with room
-  std::unique_ptr<vpn::Vpn> vpn_;                // Vpn / --vpn (uses upstream_: declared after it)
+  std::unique_ptr<tunnel::TunnelForward> tunnel_;  // Tunnel / -w (uses upstream_'s connections)
+  std::unique_ptr<vpn::Vpn> vpn_;                  // Vpn / --vpn (uses upstream_: declared after it)
   std::unique_ptr<service::SystemdNotifier> notifier_;  // READY=1 and the rest, under systemd
   std::vector<uv_signal_t*> signals_;
   uv_timer_t* drain_timer_ = nullptr;
@@ -145,6 +149,7 @@ class App final : public UpstreamObserver, public session::ConnectionSource {
   int exit_code_ = 0;
   bool forwards_open_ = false;
   bool forward_failed_ = false;
+  bool tunnel_failed_ = false;  // the device could not be opened or the server refused: not retried
   bool foreground_started_ = false;
   bool draining_ = false;
   bool stopping_ = false;

@@ -85,8 +85,6 @@ const std::vector<AcceptedKeyword> kTable = {
     {"channeltimeout", Kind::warn_if_enabled, kNotYet, {}, false, "none"},
     {"obscurekeystroketiming", Kind::no_effect, "keystroke timing is not obscured"},
     {"logverbose", Kind::no_effect, "sshplex's log has no per-function verbosity; use -v"},
-    {"tunnel", Kind::warn_if_enabled, "tun forwarding (-w) is not implemented yet", {}},
-    {"tunneldevice", Kind::no_effect, "tun forwarding (-w) is not implemented yet"},
 };
 
 }  // namespace

@@ -538,6 +538,47 @@ std::string kw_request_tty(Ctx& c) {
   return {};
 }
 
+std::string kw_tunnel(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string v = to_lower_ascii(c.args[0]);
+  TunnelMode mode;
+  if (v == "yes" || v == "true" || v == "point-to-point") {
+    mode = TunnelMode::point_to_point;
+  } else if (v == "ethernet") {
+    mode = TunnelMode::ethernet;
+  } else if (v == "no" || v == "false") {
+    mode = TunnelMode::no;
+  } else {
+    return "expected yes, point-to-point, ethernet or no, got " + quoted(c.args[0]);
+  }
+  if (c.first()) c.o().tunnel = mode;
+  return {};
+}
+
+// ssh's a2tun(): "any" or a unit number below 0x7fffffff.
+std::optional<std::uint32_t> tunnel_unit(std::string_view s) {
+  if (to_lower_ascii(std::string(s)) == "any") return kTunnelAny;
+  auto v = parse_uint(s, 0, kTunnelAny - 1);
+  if (!v) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
+
+std::string kw_tunnel_device(Ctx& c) {
+  if (auto e = arg_count_error(c, 1); !e.empty()) return e;
+  const std::string& v = c.args[0];
+  const auto colon = v.find(':');
+  const auto local = tunnel_unit(std::string_view(v).substr(0, colon));
+  const auto remote = colon == std::string::npos ? std::optional<std::uint32_t>(kTunnelAny)
+                                                 : tunnel_unit(std::string_view(v).substr(colon + 1));
+  if (!local || !remote)
+    return "bad tun device " + quoted(v) + " (expected local_tun[:remote_tun], each a number or any)";
+  if (c.first()) {
+    c.o().tunnel_local = *local;
+    c.o().tunnel_remote = *remote;
+  }
+  return {};
+}
+
 std::string kw_session_type(Ctx& c) {
   if (auto e = arg_count_error(c, 1); !e.empty()) return e;
   const std::string v = to_lower_ascii(c.args[0]);
@@ -724,6 +765,8 @@ constexpr Keyword kKeywords[] = {
     {"SendEnv", kw_send_env},
     {"TCPKeepAlive", kw_tcp_keep_alive},
     {"RequestTTY", kw_request_tty},
+    {"Tunnel", kw_tunnel},
+    {"TunnelDevice", kw_tunnel_device},
     {"SessionType", kw_session_type},
     {"RemoteCommand", kw_remote_command},
     {"StdinNull", kw_stdin_null},

@@ -23,6 +23,10 @@ enum class LogLevel { quiet, fatal, error, info, verbose, debug1, debug2, debug3
 enum class RequestTty { automatic, no, yes, force };
 // SessionType (-N none, -s subsystem): what the session channel runs; none opens no session.
 enum class SessionType { command, none, subsystem };
+// Tunnel (-w): ssh's tun forwarding; yes means point-to-point.
+enum class TunnelMode { no, point_to_point, ethernet };
+// TunnelDevice's "any": let the kernel (locally) or the server pick the unit.
+inline constexpr std::uint32_t kTunnelAny = 0x7fffffff;
 
 struct Options {
   std::string host;      // the destination as given; Host patterns match this
@@ -158,6 +162,9 @@ struct Options {
   std::string remote_command;                       // RemoteCommand, tokens expanded
   bool stdin_null = false;                          // StdinNull, -n (and -f)
   bool fork_after_authentication = false;           // ForkAfterAuthentication, -f
+  TunnelMode tunnel = TunnelMode::no;               // Tunnel, -w
+  std::uint32_t tunnel_local = kTunnelAny;          // TunnelDevice local[:remote], -w
+  std::uint32_t tunnel_remote = kTunnelAny;
   int escape_char = '~';                            // EscapeChar; -1: none
   bool enable_escape_commandline = false;           // EnableEscapeCommandline (~C)
   // ForwardAgent, -A/-a: empty when off; "SSH_AUTH_SOCK" for the agent of $SSH_AUTH_SOCK; else an

@@ -159,7 +159,10 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
   static const char* const kStrict[] = {"true", "false", "ask", "accept-new"};
   p.line("stricthostkeychecking", kStrict[static_cast<int>(o.strict_host_key_checking)]);
   p.flag("tcpkeepalive", o.tcp_keep_alive);
-  p.accepted(o, "tunnel", "false");
+  static const char* const kTunnel[] = {"false", "point-to-point", "ethernet"};
+  p.line("tunnel", kTunnel[static_cast<int>(o.tunnel)]);
+  const auto unit = [](std::uint32_t u) { return u == kTunnelAny ? std::string("any") : std::to_string(u); };
+  p.line("tunneldevice", unit(o.tunnel_local) + ":" + unit(o.tunnel_remote));
   p.accepted(o, "verifyhostkeydns", "false");
   p.flag("visualhostkey", o.visual_host_key);
   p.flag("enableescapecommandline", o.enable_escape_commandline);
@@ -240,6 +243,7 @@ std::string print_config(const Options& o, const PrintDefaults& d) {
                                               "proxyusefdpass",
 
                                               "tunnel",
+                                              "tunneldevice",
                                               "verifyhostkeydns",
                                               "visualhostkey",
                                               "hostkeyalias",

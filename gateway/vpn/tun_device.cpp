@@ -21,7 +21,7 @@ constexpr int kReadBatch = 64;
 
 }  // namespace
 
-std::unique_ptr<TunDevice> TunDevice::open(uv_loop_t* loop, const std::string& name, std::string& error) {
+std::unique_ptr<TunDevice> TunDevice::open(uv_loop_t* loop, const std::string& name, std::string& error, Kind kind) {
   if (name.size() >= IFNAMSIZ) {
     error = "tun device name '" + name + "' is longer than " + std::to_string(IFNAMSIZ - 1) + " characters";
     return nullptr;
@@ -32,13 +32,13 @@ std::unique_ptr<TunDevice> TunDevice::open(uv_loop_t* loop, const std::string& n
     return nullptr;
   }
   ifreq request{};
-  request.ifr_flags = IFF_TUN | IFF_NO_PI;
+  request.ifr_flags = static_cast<short>((kind == Kind::tap ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
   std::memcpy(request.ifr_name, name.c_str(), name.size());
   if (ioctl(fd, TUNSETIFF, &request) != 0) {
     const int e = errno;
     ::close(fd);
-    error = "cannot create tun device '" + name + "': " + std::strerror(e) +
-            (e == EPERM ? " (it needs root or CAP_NET_ADMIN)" : "");
+    error = std::string("cannot create ") + (kind == Kind::tap ? "tap" : "tun") + " device '" + name +
+            "': " + std::strerror(e) + (e == EPERM ? " (it needs root or CAP_NET_ADMIN)" : "");
     return nullptr;
   }
   request.ifr_name[IFNAMSIZ - 1] = '\0';
@@ -58,17 +58,31 @@ TunDevice::~TunDevice() {
 
 void TunDevice::start(OnPacket on_packet) {
   on_packet_ = std::move(on_packet);
-  if (poll_ != nullptr) return;
-  poll_ = new uv_poll_t;
-  uv_poll_init(loop_, poll_, fd_);
-  poll_->data = this;
+  if (poll_ == nullptr) {
+    poll_ = new uv_poll_t;
+    uv_poll_init(loop_, poll_, fd_);
+    poll_->data = this;
+  }
   uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* p, int status, int) {
     if (status == 0) static_cast<TunDevice*>(p->data)->on_readable();
   });
 }
 
+void TunDevice::resume() {
+  if (poll_ == nullptr) return;
+  uv_poll_start(poll_, UV_READABLE, [](uv_poll_t* p, int status, int) {
+    if (status == 0) static_cast<TunDevice*>(p->data)->on_readable();
+  });
+}
+
+void TunDevice::stop() {
+  if (poll_ != nullptr) uv_poll_stop(poll_);
+  reading_ = false;
+}
+
 void TunDevice::on_readable() {
-  for (int i = 0; i < kReadBatch; ++i) {
+  reading_ = true;
+  for (int i = 0; i < kReadBatch && reading_; ++i) {
     const ssize_t n = ::read(fd_, buffer_.get(), kMaxPacket);
     if (n <= 0) {
       if (n < 0 && errno != EAGAIN && errno != EINTR) {

@@ -26,9 +26,13 @@ class TunDevice {
     std::uint64_t write_drops = 0;  // the kernel's queue was full, or the write failed
   };
 
+  // tun: IP packets (layer 3); tap: Ethernet frames (layer 2, ssh's Tunnel ethernet).
+  enum class Kind : std::uint8_t { tun, tap };
+
   // Creates the device; `name` may be a template such as "sshplex%d" (the kernel picks the number).
   // Needs CAP_NET_ADMIN. nullptr with `error` naming what failed.
-  static std::unique_ptr<TunDevice> open(uv_loop_t* loop, const std::string& name, std::string& error);
+  static std::unique_ptr<TunDevice> open(uv_loop_t* loop, const std::string& name, std::string& error,
+                                         Kind kind = Kind::tun);
   ~TunDevice();
   TunDevice(const TunDevice&) = delete;
   TunDevice& operator=(const TunDevice&) = delete;
@@ -37,6 +41,10 @@ class TunDevice {
   // Starts reading: each packet goes to `on_packet`, a bounded batch per wakeup so one busy device
   // cannot starve the rest of the loop.
   void start(OnPacket on_packet);
+  // Stops reading; resume() reads again with the same callback (safe from inside it). Meanwhile
+  // packets wait in the kernel's queue, which drops when full.
+  void stop();
+  void resume();
   // Writes one packet. IP is allowed to lose packets: when the kernel cannot take it now it is
   // dropped and counted (TCP retransmits), never queued here.
   void write(std::span<const std::uint8_t> packet);
@@ -51,6 +59,7 @@ class TunDevice {
   std::string name_;
   uv_poll_t* poll_ = nullptr;
   OnPacket on_packet_;
+  bool reading_ = false;  // cleared by stop() from inside on_packet_: the batch ends there
   std::unique_ptr<std::uint8_t[]> buffer_;
   Counters counters_;
 };
