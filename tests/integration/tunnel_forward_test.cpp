@@ -132,23 +132,8 @@ class TunnelForwardTest : public ::testing::Test {
     ASSERT_TRUE(client_->start());
   }
 
-  template <class Predicate>
-  static bool wait_until(Predicate p, std::chrono::milliseconds timeout) {
-    const auto end = Clock::now() + timeout;
-    while (Clock::now() < end) {
-      if (p()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return p();
-  }
-
-  std::vector<std::string> in_ns(const std::string& ns, std::vector<std::string> argv) const {
-    std::vector<std::string> full{find_program("ip"), "netns", "exec", ns};
-    full.insert(full.end(), argv.begin(), argv.end());
-    return full;
-  }
   bool run_in(const std::string& ns, std::vector<std::string> argv, std::string* out = nullptr) const {
-    return run_quiet(in_ns(ns, std::move(argv)), out, 60s);
+    return run_quiet(in_netns(ns, std::move(argv)), out, 60s);
   }
   bool has_link(const std::string& ns, const std::string& name) const {
     return run_in(ns, {find_program("ip"), "link", "show", name});

@@ -198,28 +198,13 @@ class VpnTest : public ::testing::Test {
     if (!netns_etc_.empty()) std::filesystem::remove_all(netns_etc_);
   }
 
-  template <class Predicate>
-  static bool wait_until(Predicate p, std::chrono::milliseconds timeout) {
-    const auto end = Clock::now() + timeout;
-    while (Clock::now() < end) {
-      if (p()) return true;
-      std::this_thread::sleep_for(50ms);
-    }
-    return p();
-  }
-
-  std::vector<std::string> in_ns(const std::string& ns, std::vector<std::string> argv) const {
-    std::vector<std::string> full{find_program("ip"), "netns", "exec", ns};
-    full.insert(full.end(), argv.begin(), argv.end());
-    return full;
-  }
   // Runs a command in the client namespace (with its resolv.conf); true on exit status 0.
   bool in_client(std::vector<std::string> argv, std::string* out = nullptr,
                  std::chrono::milliseconds timeout = 60s) const {
-    return run_quiet(in_ns(net_.client_ns(), std::move(argv)), out, timeout);
+    return run_quiet(in_netns(net_.client_ns(), std::move(argv)), out, timeout);
   }
   bool in_server_ok(std::vector<std::string> argv) const {
-    return run_quiet(in_ns(net_.server_ns(), std::move(argv)), nullptr, 10s);
+    return run_quiet(in_netns(net_.server_ns(), std::move(argv)), nullptr, 10s);
   }
   std::string client_output(std::vector<std::string> argv) const {
     std::string out;
@@ -304,7 +289,7 @@ TEST_F(VpnTest, TcpByAddressNameAndIpv6WithDnsThroughTheServerOnly) {
   std::string out;
   ASSERT_TRUE(in_client({"nft", "-f", "-"}, &out, 10s) || true);
   ASSERT_TRUE(run_quiet(
-      in_ns(net_.client_ns(), {"nft",
+      in_netns(net_.client_ns(), {"nft",
                                "add table inet leak; add chain inet leak out { type filter hook "
                                "output priority 0; }; add rule inet leak out oifname != { lo, " +
                                    std::string(kDevice) + " } meta l4proto { udp, tcp } th dport 53 counter"}),
@@ -457,7 +442,7 @@ TEST_F(VpnTest, KillSwitchLetsNothingOutButTheTunAndTheSshConnection) {
   // The server goes away: a flow in progress is reset (not ended as if complete), new flows fail,
   // nothing leaks meanwhile; it comes back and flows work again.
   Process holder;
-  ASSERT_TRUE(holder.start(in_ns(net_.client_ns(), {find_program("python3"), tmp_.file("probe.py"), "hold", kTargetV4}),
+  ASSERT_TRUE(holder.start(in_netns(net_.client_ns(), {find_program("python3"), tmp_.file("probe.py"), "hold", kTargetV4}),
                            base_env(), tmp_.file("hold.out"), tmp_.file("hold.err")));
   ASSERT_TRUE(wait_until([&] { return holder.stdout_text().find("connected") != std::string::npos; }, 10s))
       << holder.stderr_text();

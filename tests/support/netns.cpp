@@ -156,4 +156,10 @@ NetnsScope::~NetnsScope() {
   ::close(saved_);
 }
 
+std::vector<std::string> in_netns(const std::string& name, std::vector<std::string> argv) {
+  std::vector<std::string> full{find_program("ip"), "netns", "exec", name};
+  full.insert(full.end(), argv.begin(), argv.end());
+  return full;
+}
+
 }  // namespace testsupport

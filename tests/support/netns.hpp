@@ -11,7 +11,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace testsupport {
 
@@ -86,5 +89,20 @@ class NetnsScope {
   int saved_ = -1;
   std::string error_;
 };
+
+// argv run inside the named namespace through `ip netns exec` (which also gives it the files of
+// /etc/netns/<name>/, e.g. a private resolv.conf).
+std::vector<std::string> in_netns(const std::string& name, std::vector<std::string> argv);
+
+// Polls `p` every 50 ms until it holds or `timeout` passes; its last answer.
+template <class Predicate>
+bool wait_until(Predicate p, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (p()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return p();
+}
 
 }  // namespace testsupport
