@@ -10,6 +10,9 @@ namespace {
 using Clock = std::chrono::steady_clock;
 // How often quarantined NAT ports are returned to the free list (new flows also do it).
 constexpr std::uint64_t kExpiryIntervalMs = 5000;
+// SYNs that may wait for a free open slot, the kernel's default somaxconn: a burst of thousands of
+// connects (a browser restoring its tabs, a test suite) waits instead of being refused.
+constexpr std::size_t kBacklogLimit = 4096;
 
 std::string flow_label(const tun::Flow& flow) {
   return "vpn " + tun::to_string(flow.client) + " -> " + tun::to_string(flow.destination);
@@ -88,6 +91,9 @@ bool TcpFlows::start(std::string& error) {
   uv_timer_start(
       expiry_timer_, [](uv_timer_t* t) { static_cast<TcpFlows*>(t->data)->nat_->expire(Clock::now()); },
       kExpiryIntervalMs, kExpiryIntervalMs);
+  backlog_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, backlog_timer_);
+  backlog_timer_->data = this;
   return true;
 }
 
@@ -118,11 +124,26 @@ void TcpFlows::on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed) {
     refuse(port, "the VPN is stopping");
     return;
   }
-  if (waits_.waiting() + pumps_.opening() >= limits_.max_pending_opens) {
-    refuse(port, "MaxPendingOpens reached");
-    pumps_.counters().failed(OpenFailure::limit);
+  if (opens_full() || !backlog_.empty()) {
+    if (backlog_.size() >= kBacklogLimit) {
+      log::info("vpn: refusing a flow to %s: %zu flows wait for MaxPendingOpens already",
+                tun::to_string(parsed.destination).c_str(), backlog_.size());
+      refuse(port, "the backlog is full");
+      pumps_.counters().failed(OpenFailure::limit);
+      return;
+    }
+    if (backlog_.empty()) log::verbose("vpn: MaxPendingOpens (%u) reached: new flows wait", limits_.max_pending_opens);
+    ++counters_.backlogged;
+    backlog_.push_back(Backlogged{port, Clock::now()});
+    schedule_backlog();
     return;
   }
+  start_open(port);
+}
+
+bool TcpFlows::opens_full() const { return waits_.waiting() + pumps_.opening() >= limits_.max_pending_opens; }
+
+void TcpFlows::start_open(std::uint16_t port) {
   records_[port] = Record{};
   std::weak_ptr<bool> alive = alive_;
   waits_.acquire(limits_.wait_timeout, [this, alive, port](SshSession* session) {
@@ -136,6 +157,7 @@ void TcpFlows::open_channel(std::uint16_t port, SshSession* session) {
   if (session == nullptr) {
     pumps_.counters().failed(OpenFailure::no_connection);
     refuse(port, "no connection to the server");
+    schedule_backlog();
     return;
   }
   const std::string label = flow_label(*flow);
@@ -168,12 +190,45 @@ void TcpFlows::on_open_confirmed(std::uint16_t port) {
   it->second.confirmed = true;
   ++counters_.flows_opened;
   write_packet_(*syn);
+  schedule_backlog();
+}
+
+// Deferred to the loop: the open slot frees inside a pump's callback, and opening the next flow
+// there would create pumps while one of them runs.
+void TcpFlows::schedule_backlog() {
+  if (backlog_.empty() || backlog_timer_ == nullptr || uv_is_active(reinterpret_cast<uv_handle_t*>(backlog_timer_))) return;
+  uv_timer_start(backlog_timer_, [](uv_timer_t* t) { static_cast<TcpFlows*>(t->data)->run_backlog(); }, 0, 0);
+}
+
+void TcpFlows::run_backlog() {
+  const auto now = Clock::now();
+  while (!backlog_.empty() && !opens_full()) {
+    const Backlogged next = backlog_.front();
+    backlog_.pop_front();
+    if (!nat_->lookup(next.port)) continue;
+    if (now - next.since >= limits_.wait_timeout) {
+      // Waited as long as a flow may wait for a connection: the application hears so now.
+      pumps_.counters().failed(OpenFailure::limit);
+      refuse(next.port, "MaxPendingOpens reached for TransportWaitTimeout");
+      continue;
+    }
+    start_open(next.port);
+  }
+}
+
+void TcpFlows::refuse_backlog(const char* why) {
+  while (!backlog_.empty()) {
+    const std::uint16_t port = backlog_.front().port;
+    backlog_.pop_front();
+    refuse(port, why);
+  }
 }
 
 void TcpFlows::on_open_failed(std::uint16_t port, const std::string& description) {
   if (!records_.contains(port)) return;
   log::verbose("vpn: channel open failed: %s", description.c_str());
   refuse(port, "the server refused the channel");
+  schedule_backlog();
 }
 
 void TcpFlows::on_pump_finished(std::uint16_t port) {
@@ -182,6 +237,7 @@ void TcpFlows::on_pump_finished(std::uint16_t port) {
   const bool confirmed = it->second.confirmed;
   records_.erase(it);
   if (confirmed) nat_->release(port, Clock::now());
+  schedule_backlog();
 }
 
 void TcpFlows::on_connection(net::Listener& listener) {
@@ -204,8 +260,9 @@ void TcpFlows::on_connection(net::Listener& listener) {
 
 void TcpFlows::stop_accepting() {
   // The listeners stay open: flows already confirmed still need them for the kernel's half of their
-  // handshake. New SYNs are refused in on_packet.
+  // handshake. New SYNs are refused in on_packet, and so are those in the backlog.
   accepting_ = false;
+  refuse_backlog("the VPN is stopping");
 }
 
 void TcpFlows::close() {
@@ -216,11 +273,13 @@ void TcpFlows::close() {
       listener->stream = nullptr;
     }
   }
-  if (expiry_timer_ != nullptr) {
-    uv_close(reinterpret_cast<uv_handle_t*>(expiry_timer_),
-             [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    expiry_timer_ = nullptr;
+  for (auto** timer : {&expiry_timer_, &backlog_timer_}) {
+    if (*timer != nullptr) {
+      uv_close(reinterpret_cast<uv_handle_t*>(*timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+      *timer = nullptr;
+    }
   }
+  if (nat_) refuse_backlog("the VPN is closing");
   waits_.cancel_all();
   pumps_.abort_all();
   records_.clear();

@@ -7,6 +7,8 @@
 //   2. opened: the SYN goes on, rewritten toward our listener, and the kernel completes the handshake
 //      with the listener; the accepted socket (peer B:p) becomes the pump's local end (FlowEnd);
 //      refused, or no connection within TransportWaitTimeout: the application gets a reset at once;
+//      with MaxPendingOpens opens in flight, the SYN waits in a backlog (as a listener's backlog
+//      holds connections its program has not accepted yet) and its open starts when one settles;
 //   3. the pump finishes: the NAT entry is released into its quarantine.
 //
 // Backpressure is the kernel's: a full channel window stops reading the accepted socket, its
@@ -15,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -43,6 +46,7 @@ class TcpFlows {
     std::uint64_t flows_refused = 0;  // the application got a reset: open refused, no connection, limits
     std::uint64_t resets_sent = 0;    // every reset written (also for unknown flows)
     std::uint64_t dropped = 0;        // segments dropped (retransmitted SYNs while opening, ...)
+    std::uint64_t backlogged = 0;     // SYNs that waited for MaxPendingOpens to allow their open
   };
 
   // `nat` holds the tun's addresses (its listener_port is set by start()).
@@ -65,7 +69,8 @@ class TcpFlows {
   // Ends every flow now.
   void close();
 
-  std::size_t active_flows() const { return pumps_.size() + waits_.waiting(); }
+  std::size_t active_flows() const { return pumps_.size() + waits_.waiting() + backlog_.size(); }
+  std::size_t backlog() const { return backlog_.size(); }
   std::size_t nat_entries() const { return nat_ ? nat_->entries() : 0; }
   std::uint16_t listener_port() const { return config_.listener_port; }
   const Counters& counters() const { return counters_; }
@@ -79,6 +84,16 @@ class TcpFlows {
   };
   class Observer;
 
+  struct Backlogged {
+    std::uint16_t port;
+    std::chrono::steady_clock::time_point since;
+  };
+
+  bool opens_full() const;
+  void start_open(std::uint16_t port);
+  void schedule_backlog();
+  void run_backlog();
+  void refuse_backlog(const char* why);
   void open_channel(std::uint16_t port, SshSession* session);
   void refuse(std::uint16_t port, const char* why);
   void on_open_confirmed(std::uint16_t port);
@@ -97,6 +112,8 @@ class TcpFlows {
   net::Listener listener_v4_;
   net::Listener listener_v6_;
   uv_timer_t* expiry_timer_ = nullptr;
+  uv_timer_t* backlog_timer_ = nullptr;  // runs the backlog on the next turn of the loop
+  std::deque<Backlogged> backlog_;
   SessionWaits waits_;
   PumpSet pumps_;
   std::unordered_map<std::uint16_t, Record> records_;

@@ -182,7 +182,9 @@ std::string Vpn::describe() const {
   std::string out = "VPN " + device_name_ + ": " + std::to_string(active_flows()) + " flows";
   if (flows_) {
     const auto& c = flows_->counters();
-    out += " (" + std::to_string(c.flows_opened) + " opened, " + std::to_string(c.flows_refused) + " refused)";
+    out += " (" + std::to_string(c.flows_opened) + " opened, " + std::to_string(c.flows_refused) + " refused";
+    if (flows_->backlog() > 0) out += ", " + std::to_string(flows_->backlog()) + " waiting for MaxPendingOpens";
+    out += ")";
   }
   if (dns_) {
     const auto& d = dns_->counters();

@@ -358,8 +358,9 @@ TEST_F(VpnTest, RefusedPortResetsAtOnceAndOtherUdpIsPortUnreachable) {
 
 TEST_F(VpnTest, HalfClosesPassBothWaysAndFiveHundredFlowsRunAtOnce) {
   // One connection carries everything (no growth under load), so the descriptor count can return
-  // exactly to where it was.
-  ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24"}, {"ChannelsPerConnection=0"}));
+  // exactly to where it was. 500 SYNs at once against one open slot: the rest wait in the backlog
+  // and none is refused.
+  ASSERT_TRUE(start_vpn({"--vpn", "10.78.0.0/24"}, {"ChannelsPerConnection=0", "MaxPendingOpens=1"}));
   EXPECT_EQ(client_output({"python3", tmp_.file("probe.py"), "half-close-out", kTargetV4}), "300000\n");
   EXPECT_EQ(client_output({"python3", tmp_.file("probe.py"), "half-close-in", kTargetV4}), "100000\n");
   EXPECT_TRUE(wait_until([&] { return read_file(tmp_.file("report")) == "12345"; }, 5s))
@@ -367,11 +368,12 @@ TEST_F(VpnTest, HalfClosesPassBothWaysAndFiveHundredFlowsRunAtOnce) {
 
   const std::size_t baseline = open_descriptors(client_->pid());
   std::string codes;
-  ASSERT_TRUE(in_client({"curl", "-sS", "--max-time", "60", "-Z", "--parallel-max", "500", "-o", "/dev/null", "-w",
+  ASSERT_TRUE(in_client({"curl", "-sS", "--max-time", "60", "-Z", "--parallel-immediate", "--parallel-max", "500", "-o", "/dev/null", "-w",
                          "%{http_code}\\n", "http://" + std::string(kTargetV4) + ":8080/small?[1-500]"},
                         &codes, 90s))
       << codes;
   EXPECT_EQ(count_occurrences(codes, "200\n"), 500u) << codes.substr(0, 2000);
+  EXPECT_NE(client_->stderr_text().find("MaxPendingOpens (1) reached: new flows wait"), std::string::npos);
   // Every flow's socket is closed once its channel is: back to the descriptors of an idle VPN.
   EXPECT_TRUE(wait_until([&] { return open_descriptors(client_->pid()) == baseline; }, 10s))
       << open_descriptors(client_->pid()) << " descriptors open, " << baseline << " before the flows";
