@@ -231,6 +231,8 @@ void Client::handle_bytes(ByteView data, TimePoint now) {
   Impl& s = *impl_;
   if (s.dead()) return;
   if (now > s.now) s.now = now;
+  // Before the bytes: a re-key they start must not take its deadline from an old clock.
+  s.transport.advance_time(s.now);
   if (!data.empty()) s.keepalive.on_traffic(s.now);
   s.transport.handle_bytes(data);
   s.pump();
@@ -238,6 +240,7 @@ void Client::handle_bytes(ByteView data, TimePoint now) {
 
 void Client::advance_time(TimePoint now) {
   if (now > impl_->now) impl_->now = now;
+  impl_->transport.advance_time(now);
 }
 
 void Client::handle_timeout(TimePoint now) {

@@ -546,6 +546,10 @@ void Transport::handle_timeout(TimePoint now) {
   d.maybe_rekey();
 }
 
+void Transport::advance_time(TimePoint now) {
+  if (now > impl_->now) impl_->now = now;
+}
+
 void Transport::host_key_verdict(bool accepted) {
   auto& d = *impl_;
   if (d.closed || !d.kex.awaiting_verdict) return;

@@ -115,6 +115,9 @@ class Transport {
   // ---- inputs
   void handle_bytes(ByteView data);
   void handle_timeout(TimePoint now);
+  // The current time, without anything being due. Call it with every input: a re-key that bytes or
+  // packets start takes its deadline (and the next time-based re-key counts) from this clock.
+  void advance_time(TimePoint now);
   void host_key_verdict(bool accepted);
   // Queues an upper-layer payload (service, auth and connection messages). Held back while a key
   // exchange runs (bounded by max_queued_bytes). Returns false when closed or over the bound.

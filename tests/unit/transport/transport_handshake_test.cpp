@@ -328,6 +328,38 @@ TEST_F(TransportHandshake, RekeyAfterPacketLimitAndQueueBound) {
   EXPECT_EQ(d->reason, kConnectionLost);
 }
 
+// A re-key that traffic starts an hour after the last timeout gets its whole handshake_timeout
+// from the time it starts (it once took it from the last timer, so it failed at once).
+TEST_F(TransportHandshake, RekeyByVolumeLongAfterTheLastTimerGetsItsWholeDeadline) {
+  TransportConfig c;
+  c.rekey.max_packets = 2;
+  Transport t(c, kT0);
+  Server s;
+  ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
+  kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
+  t.handle_bytes(s.version_line() + s.packet(kex.i_s));
+  kex.exchange(receive_through_newkeys(s, t, kex, true), true);
+  t.host_key_verdict(true);
+  kex.server_newkeys(true);
+  receive_through_newkeys(s, t, kex, true);
+  ASSERT_TRUE(t.is_established());
+
+  const TimePoint later = kT0 + std::chrono::hours(1);
+  t.advance_time(later);
+  EXPECT_TRUE(t.send_payload(Bytes{94, 0, 0, 0, 1}));
+  EXPECT_TRUE(t.send_payload(Bytes{94, 0, 0, 0, 1}));
+  ASSERT_TRUE(t.is_kex_in_progress());
+  ASSERT_TRUE(t.next_deadline());
+  EXPECT_EQ(*t.next_deadline(), later + c.handshake_timeout);
+  t.handle_timeout(later + c.handshake_timeout / 2);
+  EXPECT_FALSE(disconnected(t)) << "the re-key was given up on before its time";
+  EXPECT_TRUE(t.is_kex_in_progress());
+  t.handle_timeout(later + c.handshake_timeout);
+  auto d = disconnected(t);
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->reason, kConnectionLost);
+}
+
 TEST_F(TransportHandshake, TamperedPacketAfterNewKeysIsMacError) {
   Transport t(TransportConfig{}, kT0);
   Server s;
