@@ -186,8 +186,8 @@ TEST(TunDnsFraming, ErrorAnswerRefusesAnswersAndBrokenQuestions) {
   Bytes q = query();
   q[2] |= 0x80;
   EXPECT_FALSE(dns_error_answer(q, dns_rcode_servfail).has_value());
-  Bytes cut = query();
-  cut.resize(cut.size() - 3);
+  const Bytes whole = query();
+  const Bytes cut(whole.begin(), whole.end() - 3);
   EXPECT_FALSE(dns_error_answer(cut, dns_rcode_servfail).has_value());
   EXPECT_FALSE(dns_error_answer(Bytes(5, 0), dns_rcode_servfail).has_value());
 }
