@@ -17,7 +17,6 @@ constexpr std::uint64_t kRetryWindowMs = 60000;
 
 constexpr std::uint32_t kProhibited = 1;    // RFC 4254 §5.1 SSH_OPEN_ADMINISTRATIVELY_PROHIBITED
 constexpr std::uint32_t kConnectFailed = 2;  // SSH_OPEN_CONNECT_FAILED
-constexpr std::uint32_t kUnknownType = 3;    // SSH_OPEN_UNKNOWN_CHANNEL_TYPE
 
 std::string host_port(const std::string& host, std::uint32_t port) {
   const bool v6 = host.find(':') != std::string::npos;

@@ -36,7 +36,7 @@ std::string call(sd_bus* bus, const char* method, Append append) {
   sd_bus_message* m = nullptr;
   int r = sd_bus_message_new_method_call(bus, &m, kService, kPath, kManager, method);
   if (r >= 0) r = append(m);
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, whose C99 compound literal clang warns about in C++
   sd_bus_message* reply = nullptr;
   if (r >= 0) r = sd_bus_call(bus, m, 0, &error, &reply);
   std::string why;
@@ -52,7 +52,7 @@ std::string call(sd_bus* bus, const char* method, Append append) {
 bool ResolvedLink::running() {
   Bus b;
   if (b.bus == nullptr) return false;
-  sd_bus_error error = SD_BUS_ERROR_NULL;
+  sd_bus_error error{};  // SD_BUS_ERROR_NULL, whose C99 compound literal clang warns about in C++
   sd_bus_message* reply = nullptr;
   int has_owner = 0;
   int r = sd_bus_call_method(b.bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
