@@ -163,7 +163,8 @@ class TunnelForwardTest : public ::testing::Test {
 TEST_F(TunnelForwardTest, PointToPointCarriesPingTcpAndUdp) {
   start_sshd("yes");
   if (HasFatalFailure()) return;
-  start_client({"-w", "0:0"});
+  // One pooled connection: a second one coming up meanwhile would move the descriptor count.
+  start_client({"-w", "0:0"}, {"PoolSize=1"});
   if (HasFatalFailure()) return;
   // sshd creates its tun0 when it accepts the channel; ours is there from the first connection.
   ASSERT_TRUE(wait_until(
