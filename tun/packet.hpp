@@ -83,6 +83,9 @@ struct Packet {
   // IPv6 with a routing header that has segments left: the transport checksum covers the final
   // destination (RFC 8200 §8.1), not the destination field.
   bool routed = false;
+  // Set by the caller for an offloaded packet (tun/offload.hpp): the TCP / UDP checksum field holds
+  // only the pseudo-header sum, which the kernel completes over the rest.
+  bool checksum_partial = false;
   TcpHeader tcp;
   UdpHeader udp;
   IcmpHeader icmp;

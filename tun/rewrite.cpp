@@ -36,12 +36,20 @@ RewriteError rewrite(std::span<std::uint8_t> packet, Packet& parsed, const Endpo
   const std::size_t checksum_offset = tcp ? 16 : 6;
   std::uint16_t l4_checksum = load16(l4 + checksum_offset);
   // RFC 768: over IPv4 a zero UDP checksum means the sender computed none; it stays none.
-  const bool update_l4 = tcp || f == Family::v6 || l4_checksum != 0;
+  // A partial checksum is a sum, never that marker.
+  const bool update_l4 = tcp || f == Family::v6 || parsed.checksum_partial || l4_checksum != 0;
 
   // The addresses are in the pseudo-header, so they change the transport checksum too.
   std::uint8_t* src = ip + source_offset(f);
   std::uint8_t* dst = ip + destination_offset(f);
-  if (update_l4) {
+  if (update_l4 && parsed.checksum_partial) {
+    // The field holds the pseudo-header's sum, uncomplemented, and the ports are not in it yet:
+    // only the addresses change it, by the same RFC 1624 update on its complement.
+    std::uint16_t pseudo = static_cast<std::uint16_t>(~l4_checksum);
+    pseudo = update_bytes(pseudo, {src, n}, source.address.view());
+    pseudo = update_bytes(pseudo, {dst, n}, destination.address.view());
+    store16(l4 + checksum_offset, static_cast<std::uint16_t>(~pseudo));
+  } else if (update_l4) {
     l4_checksum = update_bytes(l4_checksum, {src, n}, source.address.view());
     l4_checksum = update_bytes(l4_checksum, {dst, n}, destination.address.view());
     l4_checksum = update16(l4_checksum, load16(l4), source.port);

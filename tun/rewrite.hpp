@@ -20,7 +20,8 @@ enum class RewriteError : std::uint8_t {
 
 // Rewrites source and destination of `packet` (the bytes `parsed` was parsed from) and updates
 // `parsed` to match. A UDP-over-IPv4 checksum of zero ("none", RFC 768) stays zero; over IPv6 it is
-// mandatory (RFC 8200 §8.1) and always updated.
+// mandatory (RFC 8200 §8.1) and always updated. A partial checksum (parsed.checksum_partial) is
+// updated for the addresses only, as the pseudo-header sum it is.
 RewriteError rewrite(std::span<std::uint8_t> packet, Packet& parsed, const Endpoint& source,
                      const Endpoint& destination);
 

@@ -21,7 +21,8 @@ void TunnelEnd::read_start() {
   if (!mine()) {
     shared_->reader = number_;
     std::weak_ptr<bool> alive = alive_;
-    shared_->device->start([this, alive](std::span<std::uint8_t> packet) {
+    // Opened without offload: every packet is whole.
+    shared_->device->start([this, alive](std::span<std::uint8_t> packet, const tun::OffloadHeader&) {
       if (auto a = alive.lock(); a && *a) on_packet(packet);
     });
   } else {

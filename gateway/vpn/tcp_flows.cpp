@@ -97,12 +97,12 @@ bool TcpFlows::start(std::string& error) {
   return true;
 }
 
-void TcpFlows::on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed) {
+void TcpFlows::on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed, const tun::OffloadHeader& offload) {
   if (!nat_) return;
   tun::Verdict verdict = nat_->handle(packet, parsed, Clock::now());
   switch (verdict.action) {
     case tun::Action::forward:
-      write_packet_(packet.first(parsed.length));
+      write_packet_(packet.first(parsed.length), offload);
       return;
     case tun::Action::reply:
       ++counters_.resets_sent;
@@ -111,7 +111,7 @@ void TcpFlows::on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed) {
         log::info("vpn: refusing a flow to %s: %s", tun::to_string(parsed.destination).c_str(),
                   tun::to_string(verdict.reason));
       }
-      write_packet_(verdict.reply);
+      write_packet_(verdict.reply, {});
       return;
     case tun::Action::drop:
       ++counters_.dropped;
@@ -178,7 +178,7 @@ void TcpFlows::refuse(std::uint16_t port, const char* why) {
   ++counters_.flows_refused;
   if (auto reset = nat_->refuse(port)) {
     ++counters_.resets_sent;
-    write_packet_(*reset);
+    write_packet_(*reset, {});
   }
 }
 
@@ -189,7 +189,7 @@ void TcpFlows::on_open_confirmed(std::uint16_t port) {
   if (!syn) return;
   it->second.confirmed = true;
   ++counters_.flows_opened;
-  write_packet_(*syn);
+  write_packet_(*syn, {});
   schedule_backlog();
 }
 

@@ -31,6 +31,7 @@
 #include "gateway/net/listener.hpp"
 #include "gateway/pool/upstream.hpp"
 #include "tun/nat_table.hpp"
+#include "tun/offload.hpp"
 
 namespace gateway::vpn {
 
@@ -38,8 +39,8 @@ class FlowEnd;
 
 class TcpFlows {
  public:
-  // One whole IP packet to write into the tun.
-  using WritePacket = std::function<void(std::span<const std::uint8_t> packet)>;
+  // One IP packet to write into the tun: whole, or a super-packet as `offload` describes it.
+  using WritePacket = std::function<void(std::span<const std::uint8_t> packet, const tun::OffloadHeader& offload)>;
 
   struct Counters {
     std::uint64_t flows_opened = 0;   // channels opened, SYN passed on
@@ -62,8 +63,9 @@ class TcpFlows {
   // resolver); nullopt: to the destination itself.
   using Redirect = std::function<std::optional<tun::Endpoint>(const tun::Endpoint& destination)>;
   void set_redirect(Redirect redirect) { redirect_ = std::move(redirect); }
-  // A TCP packet read from the tun (`packet` the whole packet, rewritten in place when forwarded).
-  void on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed);
+  // A TCP packet read from the tun (`packet` the whole packet, rewritten in place when forwarded;
+  // `offload` goes with it when it is a super-packet).
+  void on_packet(std::span<std::uint8_t> packet, tun::Packet& parsed, const tun::OffloadHeader& offload);
   // No new flows (drain); established ones carry on.
   void stop_accepting();
   // Ends every flow now.

@@ -54,7 +54,7 @@ bool Vpn::start(std::string& error) {
     close();
     return false;
   };
-  device_ = TunDevice::open(loop_, settings_.device, error);
+  device_ = TunDevice::open(loop_, settings_.device, error, TunDevice::Kind::tun, TunDevice::Offload::tcp);
   if (!device_) return false;
   device_name_ = device_->name();
   std::string why;
@@ -72,8 +72,9 @@ bool Vpn::start(std::string& error) {
   nat.v4 = tun::NatConfig::Addresses{settings_.v4.tun, settings_.v4.spare};
   if (settings_.v6) nat.v6 = tun::NatConfig::Addresses{settings_.v6->tun, settings_.v6->spare};
   nat.max_flows = limits_.max_clients;
-  flows_ = std::make_unique<TcpFlows>(loop_, upstream_, nat, limits_, settings_.accept_timeout,
-                                      [this](std::span<const std::uint8_t> p) { write_packet(p); });
+  flows_ = std::make_unique<TcpFlows>(
+      loop_, upstream_, nat, limits_, settings_.accept_timeout,
+      [this](std::span<const std::uint8_t> p, const tun::OffloadHeader& o) { write_packet(p, o); });
   if (!flows_->start(why)) return fail(why);
 
   DnsRelay::Settings dns;
@@ -104,7 +105,7 @@ bool Vpn::start(std::string& error) {
         KillSwitch::Settings{device_name_, settings_.table, settings_.excludes, settings_.table}, why);
     if (!kill_switch_) return fail(why);
   }
-  device_->start([this](std::span<std::uint8_t> p) { on_packet(p); });
+  device_->start([this](std::span<std::uint8_t> p, const tun::OffloadHeader& o) { on_packet(p, o); });
   log::info("VPN up on %s (%s): routing %s%s%s", device_name_.c_str(), tun::to_string(settings_.v4.tun).c_str(),
             route_text(settings_).c_str(),
             settings_.dns == VpnSettings::DnsMode::none ? "; DNS left alone" : "; DNS through the server",
@@ -112,7 +113,7 @@ bool Vpn::start(std::string& error) {
   return true;
 }
 
-void Vpn::on_packet(std::span<std::uint8_t> packet) {
+void Vpn::on_packet(std::span<std::uint8_t> packet, const tun::OffloadHeader& offload) {
   tun::ParseResult parsed = tun::parse(packet);
   if (!parsed.ok()) {
     ++counters_.malformed;
@@ -120,9 +121,20 @@ void Vpn::on_packet(std::span<std::uint8_t> packet) {
     return;
   }
   tun::Packet& p = parsed.packet;
+  // A TCP super-packet goes through the NAT as it is, partial checksum and all, and back into the
+  // kernel whole; any other partial checksum is completed here, so nothing else sees one.
+  const bool segmented = offload.segmented();
+  const tun::OffloadError bad =
+      segmented ? tun::check_segmented(p, offload) : tun::complete_checksum(packet, p, offload);
+  if (bad != tun::OffloadError::none) {
+    ++counters_.malformed;
+    log::debug("VPN: dropping an offloaded packet: %s", tun::to_string(bad));
+    return;
+  }
+  p.checksum_partial = segmented;
   switch (p.transport) {
     case tun::Transport::tcp:
-      flows_->on_packet(packet, p);
+      flows_->on_packet(packet, p, segmented ? offload : tun::OffloadHeader{});
       return;
     case tun::Transport::udp:
       if (p.udp.destination_port == 53 && dns_) {
@@ -145,8 +157,8 @@ void Vpn::on_packet(std::span<std::uint8_t> packet) {
   }
 }
 
-void Vpn::write_packet(std::span<const std::uint8_t> packet) {
-  if (device_) device_->write(packet);
+void Vpn::write_packet(std::span<const std::uint8_t> packet, const tun::OffloadHeader& offload) {
+  if (device_) device_->write(packet, offload);
 }
 
 void Vpn::stop_accepting() {
@@ -164,7 +176,12 @@ void Vpn::close() {
   flows_.reset();
   dns_.reset();
   netlink_.reset();
-  if (device_) log::info("VPN down: %s removed", device_name_.c_str());
+  if (device_) {
+    const auto& t = device_->counters();
+    log::info("VPN down: %s removed (%llu packets read, %llu of them TCP super-packets; %llu written)",
+              device_name_.c_str(), static_cast<unsigned long long>(t.packets_in),
+              static_cast<unsigned long long>(t.super_packets_in), static_cast<unsigned long long>(t.packets_out));
+  }
   device_.reset();
   lock_.reset();
 }

@@ -22,6 +22,7 @@
 #include "gateway/forward/forward_limits.hpp"
 #include "gateway/pool/upstream.hpp"
 #include "gateway/vpn/vpn_settings.hpp"
+#include "tun/offload.hpp"
 
 namespace gateway::vpn {
 
@@ -63,8 +64,8 @@ class Vpn {
   const std::string& device_name() const { return device_name_; }
 
  private:
-  void on_packet(std::span<std::uint8_t> packet);
-  void write_packet(std::span<const std::uint8_t> packet);
+  void on_packet(std::span<std::uint8_t> packet, const tun::OffloadHeader& offload);
+  void write_packet(std::span<const std::uint8_t> packet, const tun::OffloadHeader& offload = {});
 
   uv_loop_t* loop_;
   Upstream& upstream_;

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <memory>
 #include <random>
+#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -403,6 +404,14 @@ TEST_F(VpnTest, DefaultRouteHasNoLoopAndEverythingIsRemovedOnExitAndAfterKill9) 
   EXPECT_EQ(leftovers(), "");
   EXPECT_EQ(resolv_conf(), kOriginalResolvConf);
   EXPECT_FALSE(in_client({"ip", "link", "show", kDevice}));
+  // The 3 MiB download came through the tun in TCP super-packets (segmentation offload), byte for
+  // byte as fetch() compared.
+  std::smatch counts;
+  const std::string err = client_->stderr_text();
+  ASSERT_TRUE(std::regex_search(err, counts, std::regex(R"((\d+) packets read, (\d+) of them TCP super-packets)")))
+      << err;
+  EXPECT_GT(std::stoull(counts[2].str()), 0u) << counts[0].str();
+  std::cerr << "[ vpn     ] tun: " << counts[0].str() << "\n";
 
   // Killed without a chance to clean up: the rules, the table and resolv.conf stay behind...
   ASSERT_TRUE(start_vpn({"--vpn"}, {"VpnKillSwitch=yes"}));
