@@ -3,7 +3,7 @@
 namespaces (client - server with sshd - target network).
 
     python3 bench/vpn.py [--reps N] [--quick] [--only 11,12,13,14] [--sshplex PATH] [--bench PATH]
-                         [--ssh /usr/bin/ssh] [--sshuttle PATH] [--json bench/results/vpn.json]
+                         [--ssh /usr/bin/ssh] [--sshuttle PATH] [--json bench/results/vpn.json] [--keep-logs]
 
 Rows 11-14 of bench/README.md. Needs root (namespaces, the tun, sshd). Exits non-zero if any metric
 failed to run; a target that is not met is a result, not a failure.
@@ -491,6 +491,8 @@ def parse_args(argv):
     parser.add_argument("--sshuttle-no-latency-control", action="store_true",
                         help="pass --no-latency-control to sshuttle")
     parser.add_argument("--json", default=os.path.join(REPO, "bench/results/vpn.json"))
+    parser.add_argument("--keep-logs", action="store_true",
+                        help="keep the clients' and servers' logs (their directory is printed at the end)")
     args = parser.parse_args(argv)
     wanted = {item.strip() for item in args.only.split(",") if item.strip()}
     if not wanted or wanted - set(ALL_METRICS):
@@ -542,7 +544,10 @@ def main(argv):
             env.stop_servers()
         procs.stop_all()
         topo.delete()
-        shutil.rmtree(workdir, ignore_errors=True)
+        if args.keep_logs:
+            print(f"logs kept in {workdir}", file=sys.stderr)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
 
     print()
     print(report.table(rows, columns=("baseline", "sshplex")))
