@@ -122,6 +122,18 @@ class TransportHandshake : public ::testing::Test {
     host_key_ = make_host_key();
     if (!host_key_) GTEST_SKIP() << "ssh-keygen unavailable";
   }
+  // The first exchange (curve25519-sha256, strict KEX) through to both NEWKEYS; the script goes on
+  // for a re-key.
+  ScriptedKex establish(Transport& t, Server& s) {
+    ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
+    kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
+    t.handle_bytes(s.version_line() + s.packet(kex.i_s));
+    kex.exchange(receive_through_newkeys(s, t, kex, true), true);
+    t.host_key_verdict(true);
+    kex.server_newkeys(true);
+    receive_through_newkeys(s, t, kex, true);
+    return kex;
+  }
   std::unique_ptr<keys::Signer> host_key_;
 };
 
@@ -273,13 +285,7 @@ TEST_F(TransportHandshake, HostKeyChangeOnRekeyDisconnects) {
   ASSERT_TRUE(other);
   Transport t(TransportConfig{}, kT0);
   Server s;
-  ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
-  kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
-  t.handle_bytes(s.version_line() + s.packet(kex.i_s));
-  kex.exchange(receive_through_newkeys(s, t, kex, true), true);
-  t.host_key_verdict(true);
-  kex.server_newkeys(true);
-  receive_through_newkeys(s, t, kex, true);
+  ScriptedKex kex = establish(t, s);
   ASSERT_TRUE(t.is_established());
   events(t);
   // The server starts the re-key and signs with another key.
@@ -299,13 +305,7 @@ TEST_F(TransportHandshake, RekeyAfterPacketLimitAndQueueBound) {
   c.max_queued_bytes = 1000;
   Transport t(c, kT0);
   Server s;
-  ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
-  kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
-  t.handle_bytes(s.version_line() + s.packet(kex.i_s));
-  kex.exchange(receive_through_newkeys(s, t, kex, true), true);
-  t.host_key_verdict(true);
-  kex.server_newkeys(true);
-  receive_through_newkeys(s, t, kex, true);
+  establish(t, s);
   ASSERT_TRUE(t.is_established());
   EXPECT_FALSE(t.is_kex_in_progress());
   for (int i = 0; i < 3; ++i) EXPECT_TRUE(t.send_payload(Bytes{94, 0, 0, 0, 1}));
@@ -335,13 +335,7 @@ TEST_F(TransportHandshake, RekeyByVolumeLongAfterTheLastTimerGetsItsWholeDeadlin
   c.rekey.max_packets = 2;
   Transport t(c, kT0);
   Server s;
-  ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
-  kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
-  t.handle_bytes(s.version_line() + s.packet(kex.i_s));
-  kex.exchange(receive_through_newkeys(s, t, kex, true), true);
-  t.host_key_verdict(true);
-  kex.server_newkeys(true);
-  receive_through_newkeys(s, t, kex, true);
+  establish(t, s);
   ASSERT_TRUE(t.is_established());
 
   const TimePoint later = kT0 + std::chrono::hours(1);
@@ -363,13 +357,7 @@ TEST_F(TransportHandshake, RekeyByVolumeLongAfterTheLastTimerGetsItsWholeDeadlin
 TEST_F(TransportHandshake, TamperedPacketAfterNewKeysIsMacError) {
   Transport t(TransportConfig{}, kT0);
   Server s;
-  ScriptedKex kex{s, t, *host_key_, {}, {}, {}, {}};
-  kex.i_s = encode_kexinit(server_kexinit("curve25519-sha256"));
-  t.handle_bytes(s.version_line() + s.packet(kex.i_s));
-  kex.exchange(receive_through_newkeys(s, t, kex, true), true);
-  t.host_key_verdict(true);
-  kex.server_newkeys(true);
-  receive_through_newkeys(s, t, kex, true);
+  establish(t, s);
   ASSERT_TRUE(t.is_established());
   events(t);
   Bytes bad = s.packet(Bytes{94, 0, 0, 0, 1, 0, 0, 0, 0});
