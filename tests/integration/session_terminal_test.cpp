@@ -122,10 +122,11 @@ TEST_F(TerminalTest, InteractiveShellFollowsTheTerminalAndTildeDotEndsIt) {
   // The escape is only recognised at the start of a line.
   type("", true);
   type("~.", false);
-  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(tmp_.file("status")); }, 20s)) << screen();
+  ASSERT_TRUE(wait_until([&] { return read_file(tmp_.file("status")).ends_with("\n"); }, 20s)) << screen();
   EXPECT_EQ(read_file(tmp_.file("status")), "exit=255\n");
   EXPECT_TRUE(screen_shows("Connection to 127.0.0.1 closed.")) << screen();
-  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(tmp_.file("stty.after")); }, 10s));
+  // The shell creates the file before stty has written its line into it.
+  ASSERT_TRUE(wait_until([&] { return read_file(tmp_.file("stty.after")).ends_with("\n"); }, 10s));
   EXPECT_EQ(read_file(tmp_.file("stty.before")), read_file(tmp_.file("stty.after"))) << "terminal not restored";
 }
 
@@ -136,9 +137,10 @@ TEST_F(TerminalTest, LogoutReturnsTheShellsStatusAndTildeQuestionMarkHelps) {
   type("~?", false);
   EXPECT_TRUE(screen_shows("Supported escape sequences:")) << screen();
   type("exit 5");
-  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(tmp_.file("status")); }, 20s)) << screen();
+  ASSERT_TRUE(wait_until([&] { return read_file(tmp_.file("status")).ends_with("\n"); }, 20s)) << screen();
   EXPECT_EQ(read_file(tmp_.file("status")), "exit=5\n");
-  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(tmp_.file("stty.after")); }, 10s));
+  // The shell creates the file before stty has written its line into it.
+  ASSERT_TRUE(wait_until([&] { return read_file(tmp_.file("stty.after")).ends_with("\n"); }, 10s));
   EXPECT_EQ(read_file(tmp_.file("stty.before")), read_file(tmp_.file("stty.after")));
 }
 
@@ -163,7 +165,7 @@ TEST_F(TerminalTest, CommandLineEscapeAddsAForwardToTheLivePool) {
   EXPECT_TRUE(screen_shows("Canceled forwarding.")) << screen();
   EXPECT_TRUE(wait_until([&] { return connect_endpoint(Endpoint::tcp(port), 1s) < 0; }, 5s));
   type("exit");
-  ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(tmp_.file("status")); }, 20s)) << screen();
+  ASSERT_TRUE(wait_until([&] { return read_file(tmp_.file("status")).ends_with("\n"); }, 20s)) << screen();
 }
 
 // X11: Xvfb is the local display; sshd (X11Forwarding yes) runs xauth for the session.
